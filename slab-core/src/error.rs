@@ -1,0 +1,192 @@
+//! Error types. Every error carries Zephyr's negative `errno` code so that
+//! ported C code can keep comparing against `-ENOMEM`, `-EAGAIN`, ….
+
+use core::fmt;
+
+/// Zephyr's (and POSIX's) error numbers, negated as Zephyr's APIs return them.
+mod errno {
+    pub const EAGAIN: i32 = -11;
+    pub const ENOMEM: i32 = -12;
+    pub const EFAULT: i32 = -14;
+    pub const EBUSY: i32 = -16;
+    pub const ENODEV: i32 = -19;
+    pub const EINVAL: i32 = -22;
+}
+
+macro_rules! error_impls {
+    ($ty:ident) => {
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.message())
+            }
+        }
+
+        impl core::error::Error for $ty {}
+    };
+}
+
+/// Why [`MemSlab::alloc`](crate::MemSlab::alloc) returned no block.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AllocError {
+    /// No block was free and the timeout was [`Timeout::NoWait`](crate::Timeout::NoWait)
+    /// or zero (`-ENOMEM`).
+    NoMemory,
+    /// No block was freed to this caller before the timeout elapsed (`-EAGAIN`).
+    TimedOut,
+    /// The slab is not initialised: [`boot`](crate::boot) has not run yet, or
+    /// a [`MemSlab::new`](crate::MemSlab::new) slab was never
+    /// [`init`](crate::MemSlab::init)ialised (`-ENODEV`).
+    NotReady,
+    /// The free list is corrupted: the link stored in a free block's first word
+    /// (by a write after free) does not point at a free block of this slab.
+    /// Nothing is handed out and nothing changes (`-EFAULT`).
+    Corrupted,
+}
+
+impl AllocError {
+    /// Zephyr's negative error code: `-ENOMEM` (−12), `-EAGAIN` (−11),
+    /// `-ENODEV` (−19), `-EFAULT` (−14).
+    ///
+    /// ```
+    /// assert_eq!(slab_core::AllocError::NoMemory.errno(), -12);
+    /// ```
+    pub const fn errno(self) -> i32 {
+        match self {
+            Self::NoMemory => errno::ENOMEM,
+            Self::TimedOut => errno::EAGAIN,
+            Self::NotReady => errno::ENODEV,
+            Self::Corrupted => errno::EFAULT,
+        }
+    }
+
+    const fn message(self) -> &'static str {
+        match self {
+            Self::NoMemory => "no free block in the slab",
+            Self::TimedOut => "timed out waiting for a free block",
+            Self::NotReady => "slab is not initialised (call slab_core::boot() first)",
+            Self::Corrupted => "slab free list is corrupted (write after free?)",
+        }
+    }
+}
+error_impls!(AllocError);
+
+/// Why [`MemSlab::free`](crate::MemSlab::free) rejected a pointer. A rejected
+/// free changes nothing.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FreeError {
+    /// The pointer is outside the slab's buffer (`-EINVAL`).
+    Foreign,
+    /// The pointer is inside the buffer but not at the start of a block (`-EINVAL`).
+    Misaligned,
+    /// The block is already free (`-EINVAL`).
+    DoubleFree,
+    /// The slab is not initialised (`-ENODEV`).
+    NotReady,
+}
+
+impl FreeError {
+    /// Zephyr's negative error code: `-EINVAL` (−22), or `-ENODEV` (−19)
+    /// for [`FreeError::NotReady`].
+    ///
+    /// ```
+    /// assert_eq!(slab_core::FreeError::DoubleFree.errno(), -22);
+    /// ```
+    pub const fn errno(self) -> i32 {
+        match self {
+            Self::NotReady => errno::ENODEV,
+            Self::Foreign | Self::Misaligned | Self::DoubleFree => errno::EINVAL,
+        }
+    }
+
+    const fn message(self) -> &'static str {
+        match self {
+            Self::Foreign => "pointer is not inside this slab's buffer",
+            Self::Misaligned => "pointer is not at the start of a block",
+            Self::DoubleFree => "block is already free",
+            Self::NotReady => "slab is not initialised (call slab_core::boot() first)",
+        }
+    }
+}
+error_impls!(FreeError);
+
+/// Why [`MemSlab::init`](crate::MemSlab::init) refused its parameters. All
+/// are `-EINVAL` (−22), as `k_mem_slab_init` returns; a refused `init`
+/// changes nothing.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum InitError {
+    /// `block_size` is 0.
+    ZeroBlockSize,
+    /// `block_size` is not a multiple of the pointer word.
+    UnalignedBlockSize,
+    /// The buffer does not start at a word-aligned address.
+    UnalignedBuffer,
+    /// `num_blocks` is 0.
+    ZeroBlocks,
+    /// `block_size × num_blocks` overflows `usize`.
+    Overflow,
+    /// `block_size × num_blocks` exceeds the buffer's length.
+    BufferTooSmall,
+    /// The slab was already initialised, or is a declared slab.
+    AlreadyInitialized,
+}
+
+impl InitError {
+    /// Always `-EINVAL` (−22).
+    ///
+    /// ```
+    /// assert_eq!(slab_core::InitError::ZeroBlocks.errno(), -22);
+    /// ```
+    pub const fn errno(self) -> i32 {
+        errno::EINVAL
+    }
+
+    const fn message(self) -> &'static str {
+        match self {
+            Self::ZeroBlockSize => "block size is zero",
+            Self::UnalignedBlockSize => "block size is not a multiple of the pointer word",
+            Self::UnalignedBuffer => "buffer is not aligned to the pointer word",
+            Self::ZeroBlocks => "number of blocks is zero",
+            Self::Overflow => "block size × number of blocks overflows usize",
+            Self::BufferTooSmall => "buffer is smaller than block size × number of blocks",
+            Self::AlreadyInitialized => "slab is already initialised",
+        }
+    }
+}
+error_impls!(InitError);
+
+/// Why [`Semaphore::take`](crate::Semaphore::take) failed.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SemError {
+    /// The count was zero and the timeout was [`Timeout::NoWait`](crate::Timeout::NoWait)
+    /// (`-EBUSY`).
+    Busy,
+    /// No `give` reached this caller before the timeout, or the semaphore was
+    /// [`reset`](crate::Semaphore::reset) while it waited (`-EAGAIN`).
+    TimedOut,
+}
+
+impl SemError {
+    /// Zephyr's negative error code: `-EBUSY` (−16) or `-EAGAIN` (−11).
+    ///
+    /// ```
+    /// assert_eq!(slab_core::SemError::Busy.errno(), -16);
+    /// ```
+    pub const fn errno(self) -> i32 {
+        match self {
+            Self::Busy => errno::EBUSY,
+            Self::TimedOut => errno::EAGAIN,
+        }
+    }
+
+    const fn message(self) -> &'static str {
+        match self {
+            Self::Busy => "semaphore count is zero",
+            Self::TimedOut => "timed out waiting for the semaphore",
+        }
+    }
+}
+error_impls!(SemError);

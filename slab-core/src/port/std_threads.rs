@@ -1,0 +1,79 @@
+//! Host threads: a waiter parks its thread; a giver unparks it.
+
+extern crate std;
+
+use core::cell::Cell;
+use core::sync::atomic::AtomicU8;
+use core::time::Duration;
+use std::thread::{self, Thread};
+use std::time::Instant;
+
+std::thread_local! {
+    static PRIORITY: Cell<i32> = const { Cell::new(0) };
+}
+
+/// Sets the calling thread's priority for waiting on slabs and semaphores.
+///
+/// Zephyr's convention: a lower value is more urgent; the default is 0.
+/// When a block is freed (or a semaphore given) while several threads wait,
+/// the most urgent waiter gets it, the longest-waiting among equals. The
+/// priority is read when a wait starts.
+///
+/// ```
+/// slab_core::set_thread_priority(-1); // served before threads at 0
+/// ```
+pub fn set_thread_priority(prio: i32) {
+    PRIORITY.with(|p| p.set(prio));
+}
+
+pub(crate) fn current_priority() -> i32 {
+    PRIORITY.with(Cell::get)
+}
+
+/// How to wake a waiter.
+#[derive(Default)]
+pub(crate) enum Wake {
+    #[default]
+    Nobody,
+    Thread(Thread),
+}
+
+impl Wake {
+    pub fn wake(self) {
+        if let Wake::Thread(t) = self {
+            t.unpark();
+        }
+    }
+}
+
+pub(crate) fn current_wake() -> Wake {
+    Wake::Thread(thread::current())
+}
+
+/// When a wait gives up; `None` is never.
+pub(crate) struct Deadline(Option<Instant>);
+
+impl Deadline {
+    pub fn after(limit: Option<Duration>) -> Self {
+        Deadline(limit.and_then(|d| Instant::now().checked_add(d)))
+    }
+}
+
+/// Parks until woken (perhaps spuriously) or the deadline; `false` once the
+/// deadline has passed.
+pub(crate) fn park(_status: &AtomicU8, _waiting: u8, deadline: &Deadline) -> bool {
+    match deadline.0 {
+        None => {
+            thread::park();
+            true
+        }
+        Some(at) => {
+            let now = Instant::now();
+            if now >= at {
+                return false;
+            }
+            thread::park_timeout(at - now);
+            true
+        }
+    }
+}

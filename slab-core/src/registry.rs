@@ -1,0 +1,126 @@
+//! The registry of declared slabs, and [`boot`].
+//!
+//! Each declaration adds a `&'static MemSlab` to a `linkme` distributed
+//! slice. On bare metal its input sections (`linkme_SLAB_CORE_REGISTRY`,
+//! `linkm2_SLAB_CORE_REGISTRY`) must be kept in flash by linking with
+//! `-Tslab.x` (see the crate docs).
+
+use core::fmt;
+use core::sync::atomic::{AtomicBool, Ordering};
+
+use crate::slab::MemSlab;
+
+/// Every declared slab linked into the program. The name is global (it
+/// names linker sections), hence distinctive.
+#[linkme::distributed_slice]
+pub static SLAB_CORE_REGISTRY: [&'static MemSlab];
+
+static BOOTED: AtomicBool = AtomicBool::new(false);
+
+/// Threads the free list of every declared slab: call once at the start of
+/// `main`, before any interrupt that allocates is enabled.
+///
+/// Idempotent and thread-safe: each slab is threaded exactly once, under
+/// its own lock, and every call returns only once all slabs are ready.
+/// Costs one word written per block.
+///
+/// ```
+/// slab_core::boot();
+/// slab_core::boot(); // does nothing
+/// ```
+pub fn boot() {
+    if BOOTED.load(Ordering::Acquire) {
+        return;
+    }
+    for slab in SLAB_CORE_REGISTRY {
+        slab.boot();
+    }
+    BOOTED.store(true, Ordering::Release);
+}
+
+/// The registry of every declared slab in the program.
+///
+/// ```
+/// println!("{}", slab_core::registry());
+/// ```
+pub fn registry() -> Registry {
+    Registry {
+        slabs: &SLAB_CORE_REGISTRY,
+    }
+}
+
+/// Every slab declared with [`#[mem_slab]`](crate::mem_slab) or
+/// [`mem_slabs!`](crate::mem_slabs) and linked into the program, each
+/// exactly once, in no particular order. `Display` prints a usage table.
+#[derive(Clone, Copy)]
+pub struct Registry {
+    slabs: &'static [&'static MemSlab],
+}
+
+impl Registry {
+    /// The slabs.
+    pub fn iter(&self) -> impl Iterator<Item = &'static MemSlab> + 'static {
+        self.slabs.iter().copied()
+    }
+
+    /// The number of declared slabs.
+    pub fn len(&self) -> usize {
+        self.slabs.len()
+    }
+
+    /// Whether no slab is declared.
+    pub fn is_empty(&self) -> bool {
+        self.slabs.is_empty()
+    }
+
+    /// The slab registered under `name`.
+    pub fn find(&self, name: &str) -> Option<&'static MemSlab> {
+        self.iter().find(|s| s.name() == name)
+    }
+}
+
+impl IntoIterator for Registry {
+    type Item = &'static MemSlab;
+    type IntoIter = core::iter::Copied<core::slice::Iter<'static, &'static MemSlab>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.slabs.iter().copied()
+    }
+}
+
+impl fmt::Debug for Registry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+/// The table: one row per slab.
+///
+/// ```text
+/// slab       block  blocks  used  free   max  ready
+/// RX_BUFS       64       8     3     5     4  yes
+/// ```
+impl fmt::Display for Registry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let width = self.iter().map(|s| s.name().len()).fold(4, usize::max);
+        writeln!(
+            f,
+            "{:<width$}  {:>6}  {:>6}  {:>6}  {:>6}  {:>6}  ready",
+            "slab", "block", "blocks", "used", "free", "max"
+        )?;
+        for slab in self.iter() {
+            writeln!(
+                f,
+                "{:<width$}  {:>6}  {:>6}  {:>6}  {:>6}  {:>6}  {}",
+                slab.name(),
+                slab.block_size(),
+                slab.num_blocks(),
+                slab.num_used(),
+                slab.num_free(),
+                slab.max_used(),
+                if slab.is_ready() { "yes" } else { "no" },
+            )?;
+        }
+        Ok(())
+    }
+}

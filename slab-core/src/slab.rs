@@ -1,0 +1,556 @@
+//! [`MemSlab`]: the free list, its counters and pointer validation.
+//!
+//! The free list is intrusive and singly linked, as in Zephyr: a free
+//! block's first word holds the address of the next free block. Blocks are
+//! never zeroed; `alloc` and `free` touch nothing of a block beyond its
+//! first word.
+//!
+//! Counting and blocking ride a semaphore-style core: the number of free
+//! blocks is the semaphore's count, and the wait queue is shared with
+//! [`Semaphore`](crate::Semaphore). A `free` that finds a waiter hands the
+//! block itself to it without raising the count, so nothing can steal it.
+//!
+//! Costs (uncontended): `alloc` and `free` each take the slab's lock once
+//! and run a constant number of instructions. `free` validates the pointer
+//! with a subtraction, a mask and a multiplication (no division); a
+//! declared slab also keeps one bit per block, which makes double-free
+//! detection exact and O(1). A runtime-initialised slab (`new` + `init`) has
+//! nowhere to keep that bitmap and detects a double free by walking its
+//! free list instead, O(free blocks).
+
+use core::cell::UnsafeCell;
+use core::fmt;
+use core::pin::pin;
+use core::ptr::{self, NonNull};
+use core::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+
+use crate::block::Block;
+use crate::error::{AllocError, FreeError, InitError};
+use crate::layout::{Geometry, WORD};
+use crate::lock::Locked;
+use crate::port::Deadline;
+use crate::timeout::Timeout;
+use crate::wait::{self, Outcome, WaitQueue, Waiter};
+
+/// `MemSlab::new()`: no buffer yet; `init` makes it ready.
+const UNINIT: u8 = 0;
+/// Declared with the macros: buffer and shape known, free list not threaded.
+const DECLARED: u8 = 1;
+/// Threaded: usable.
+const READY: u8 = 2;
+
+/// A memory slab: `num_blocks()` blocks of `block_size()` bytes each, carved
+/// out of one static buffer (Zephyr's `k_mem_slab`).
+///
+/// Declare one with [`#[mem_slab]`](crate::mem_slab) or
+/// [`mem_slabs!`](crate::mem_slabs) and call [`boot`](crate::boot) once at
+/// start-up; or make one at run time with [`MemSlab::new`] and
+/// [`MemSlab::init`].
+///
+/// ```
+/// use slab_core::{MemSlab, Timeout};
+///
+/// static SLAB: MemSlab = MemSlab::new();
+///
+/// let buffer: &'static mut [u8] = Box::leak(vec![0u8; 4 * 32].into_boxed_slice());
+/// // A Vec<u8> is not necessarily word-aligned: take a word-aligned window.
+/// let skip = buffer.as_ptr().align_offset(core::mem::size_of::<usize>());
+/// let buffer = &mut buffer[skip..];
+/// SLAB.init(buffer, 32, 3).unwrap();
+///
+/// let block = SLAB.alloc(Timeout::NoWait).unwrap();
+/// assert_eq!((SLAB.num_used(), SLAB.num_free()), (1, 2));
+/// // SAFETY: `block` came from SLAB and is not used afterwards.
+/// unsafe { SLAB.free(block) }.unwrap();
+/// assert_eq!(SLAB.max_used(), 1);
+/// ```
+pub struct MemSlab {
+    state: Locked<SlabState>,
+    /// `UNINIT`/`DECLARED` → `READY`, once, under the lock.
+    phase: AtomicU8,
+    /// Immutable once `phase` is not `UNINIT`: constant for a declared slab,
+    /// written by `init` under the lock while `UNINIT`.
+    config: UnsafeCell<Config>,
+    /// One bit per block, set while the block is allocated; null for a
+    /// runtime-initialised slab. Only touched under the lock.
+    used_map: *mut usize,
+    name: &'static str,
+    // Written under the lock, read without it.
+    num_used: AtomicUsize,
+    num_free: AtomicUsize,
+    max_used: AtomicUsize,
+}
+
+struct SlabState {
+    free_head: *mut u8,
+    waiters: WaitQueue,
+}
+
+#[derive(Clone, Copy)]
+struct Config {
+    buffer: *mut u8,
+    geometry: Geometry,
+}
+
+// SAFETY: the free list, the bitmap and the wait queue are only touched
+// under the slab's lock; `config` is immutable once published (see its
+// field docs); the counters are atomics. The buffer is owned by the slab
+// (a static of the declaration, or the `&'static mut` given to `init`).
+unsafe impl Sync for MemSlab {}
+// SAFETY: as above; nothing is tied to the creating thread.
+unsafe impl Send for MemSlab {}
+
+impl Default for MemSlab {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl MemSlab {
+    /// A slab with no buffer, unusable until [`init`](Self::init).
+    pub const fn new() -> Self {
+        Self::with_config(
+            UNINIT,
+            "",
+            ptr::null_mut(),
+            Geometry::EMPTY,
+            ptr::null_mut(),
+        )
+    }
+
+    /// A declared slab over a static buffer and used-block bitmap (see
+    /// `__private::declare`). `boot()` threads it.
+    pub(crate) const fn declared(
+        name: &'static str,
+        buffer: *mut u8,
+        used_map: *mut usize,
+        block_size: usize,
+        num_blocks: usize,
+    ) -> Self {
+        // An invalid shape has already failed the declaration's own const
+        // assertions; an empty slab here keeps that to one error.
+        let geometry = match Geometry::new(block_size, num_blocks) {
+            Ok(g) => g,
+            Err(_) => Geometry::EMPTY,
+        };
+        Self::with_config(DECLARED, name, buffer, geometry, used_map)
+    }
+
+    const fn with_config(
+        phase: u8,
+        name: &'static str,
+        buffer: *mut u8,
+        geometry: Geometry,
+        used_map: *mut usize,
+    ) -> Self {
+        Self {
+            state: Locked::new(SlabState {
+                free_head: ptr::null_mut(),
+                waiters: WaitQueue::new(),
+            }),
+            phase: AtomicU8::new(phase),
+            config: UnsafeCell::new(Config { buffer, geometry }),
+            used_map,
+            name,
+            num_used: AtomicUsize::new(0),
+            num_free: AtomicUsize::new(0),
+            max_used: AtomicUsize::new(0),
+        }
+    }
+
+    /// Initialises a [`new`](Self::new) slab over `buffer`
+    /// (`k_mem_slab_init`): `num_blocks` blocks of `block_size` bytes. On
+    /// success the slab is ready at once.
+    ///
+    /// Fails, changing nothing, when `block_size` is 0 or not a multiple of
+    /// the pointer word, the buffer is not word-aligned, `num_blocks` is 0,
+    /// `block_size × num_blocks` overflows or exceeds the buffer, or the
+    /// slab was already initialised or is declared.
+    pub fn init(
+        &self,
+        buffer: &'static mut [u8],
+        block_size: usize,
+        num_blocks: usize,
+    ) -> Result<(), InitError> {
+        let geometry = Geometry::new(block_size, num_blocks)?;
+        if buffer.as_ptr().align_offset(WORD) != 0 {
+            return Err(InitError::UnalignedBuffer);
+        }
+        if geometry.span > buffer.len() {
+            return Err(InitError::BufferTooSmall);
+        }
+        let buffer = buffer.as_mut_ptr();
+        self.state.with(|s| {
+            if self.phase.load(Ordering::Relaxed) != UNINIT {
+                return Err(InitError::AlreadyInitialized);
+            }
+            // SAFETY: `config` is only written here, under the lock, while
+            // the phase is UNINIT, when no reader looks at it.
+            unsafe { *self.config.get() = Config { buffer, geometry } };
+            self.thread(s);
+            self.phase.store(READY, Ordering::Release);
+            Ok(())
+        })
+    }
+
+    /// Threads a declared slab's free list; nothing if already done.
+    pub(crate) fn boot(&self) {
+        self.state.with(|s| {
+            if self.phase.load(Ordering::Relaxed) == DECLARED {
+                self.thread(s);
+                self.phase.store(READY, Ordering::Release);
+            }
+        });
+    }
+
+    /// Links every block into the free list, in address order; clears the
+    /// bitmap and the counters. One word written per block.
+    fn thread(&self, s: &mut SlabState) {
+        let Config { buffer, geometry } = self.config();
+        let mut next = ptr::null_mut::<u8>();
+        for i in (0..geometry.num_blocks).rev() {
+            // SAFETY: block `i` lies inside the buffer (i × block_size <
+            // span) and is word-aligned (buffer and block size are).
+            unsafe {
+                let block = buffer.add(i * geometry.block_size);
+                block.cast::<*mut u8>().write(next);
+                next = block;
+            }
+        }
+        s.free_head = next;
+        if !self.used_map.is_null() {
+            for w in 0..crate::layout::map_words(geometry.num_blocks) {
+                // SAFETY: the bitmap has `map_words(num_blocks)` words.
+                unsafe { self.used_map.add(w).write(0) };
+            }
+        }
+        self.num_free.store(geometry.num_blocks, Ordering::Relaxed);
+        self.num_used.store(0, Ordering::Relaxed);
+        self.max_used.store(0, Ordering::Relaxed);
+    }
+
+    /// The buffer and shape. Only called once the phase is not `UNINIT`.
+    #[inline(always)]
+    fn config(&self) -> Config {
+        // SAFETY: `config` is immutable once the phase left UNINIT, which
+        // every caller has checked (under the lock, or with Acquire).
+        unsafe { *self.config.get() }
+    }
+
+    /// Allocates a block, waiting up to `timeout` for one
+    /// (`k_mem_slab_alloc`).
+    ///
+    /// The block is `block_size()` bytes, aligned to the slab's alignment,
+    /// inside its buffer; its contents are whatever was there. With a block
+    /// free, `Ok` at once for any timeout. With none: `Err(NoMemory)` for
+    /// [`Timeout::NoWait`] or a zero duration; otherwise the caller waits in
+    /// priority order until a `free` hands it a block, or returns
+    /// `Err(TimedOut)` once at least the timeout has elapsed. Before the
+    /// slab is ready, `Err(NotReady)` at once.
+    ///
+    /// `alloc(Timeout::NoWait)` never blocks and is interrupt-safe.
+    #[inline]
+    pub fn alloc(&self, timeout: Timeout) -> Result<NonNull<u8>, AllocError> {
+        match self.state.with(|s| self.pop(s)) {
+            Err(AllocError::NoMemory) => self.alloc_slow(timeout),
+            done => done,
+        }
+    }
+
+    #[cold]
+    fn alloc_slow(&self, timeout: Timeout) -> Result<NonNull<u8>, AllocError> {
+        let Some(limit) = timeout.wait_limit() else {
+            return Err(AllocError::NoMemory);
+        };
+        let deadline = Deadline::after(limit);
+        let node = pin!(Waiter::new());
+        let node = node.as_ref().get_ref();
+        let first_try = self.state.with(|s| match self.pop(s) {
+            Err(AllocError::NoMemory) => {
+                // SAFETY: `node` is pinned in this frame, and `wait` below
+                // returns only once it is unlinked.
+                unsafe { s.waiters.insert(node) };
+                None
+            }
+            done => Some(done),
+        });
+        if let Some(done) = first_try {
+            return done;
+        }
+        // SAFETY: `node` is linked and pinned in this frame.
+        match unsafe { wait::wait(&self.state, |s| &mut s.waiters, node, deadline) } {
+            // SAFETY: only blocks (non-null) are granted by `free`.
+            Outcome::Granted(block) => Ok(unsafe { NonNull::new_unchecked(block) }),
+            Outcome::TimedOut | Outcome::Cancelled => Err(AllocError::TimedOut),
+        }
+    }
+
+    /// Takes the head of the free list, under the lock.
+    #[inline(always)]
+    fn pop(&self, s: &mut SlabState) -> Result<NonNull<u8>, AllocError> {
+        let Some(block) = NonNull::new(s.free_head) else {
+            return Err(self.empty_reason());
+        };
+        let config = self.config();
+        // SAFETY: the head is a free block of this slab: it was validated
+        // before it became the head, and free blocks are word-aligned.
+        let next = unsafe { block.as_ptr().cast::<*mut u8>().read() };
+        if !next.is_null() && !self.is_free_block(&config, next) {
+            return Err(AllocError::Corrupted);
+        }
+        s.free_head = next;
+        if !self.used_map.is_null() {
+            let offset = (block.as_ptr() as usize).wrapping_sub(config.buffer as usize);
+            if let Ok(index) = config.geometry.index_of(offset) {
+                self.map_set(index, true);
+            }
+        }
+        let used = self.num_used.load(Ordering::Relaxed) + 1;
+        self.num_used.store(used, Ordering::Relaxed);
+        self.num_free
+            .store(self.num_free.load(Ordering::Relaxed) - 1, Ordering::Relaxed);
+        if used > self.max_used.load(Ordering::Relaxed) {
+            self.max_used.store(used, Ordering::Relaxed);
+        }
+        Ok(block)
+    }
+
+    /// Why the free list is empty: not threaded yet, no block free, or a
+    /// corrupted link that ended the list early.
+    #[cold]
+    fn empty_reason(&self) -> AllocError {
+        if self.phase.load(Ordering::Relaxed) != READY {
+            AllocError::NotReady
+        } else if self.num_free.load(Ordering::Relaxed) != 0 {
+            AllocError::Corrupted
+        } else {
+            AllocError::NoMemory
+        }
+    }
+
+    /// Whether `p` is the start of a block of this slab that is free as
+    /// far as the bitmap knows (a runtime-initialised slab has none).
+    #[inline(always)]
+    fn is_free_block(&self, config: &Config, p: *mut u8) -> bool {
+        match config
+            .geometry
+            .index_of((p as usize).wrapping_sub(config.buffer as usize))
+        {
+            Ok(index) => self.used_map.is_null() || !self.map_get(index),
+            Err(_) => false,
+        }
+    }
+
+    #[inline(always)]
+    fn map_get(&self, index: usize) -> bool {
+        let (word, bit) = (index / usize::BITS as usize, index % usize::BITS as usize);
+        // SAFETY: index < num_blocks, so `word` is inside the bitmap; only
+        // touched under the lock.
+        unsafe { *self.used_map.add(word) & (1 << bit) != 0 }
+    }
+
+    #[inline(always)]
+    fn map_set(&self, index: usize, used: bool) {
+        let (word, bit) = (index / usize::BITS as usize, index % usize::BITS as usize);
+        // SAFETY: as in `map_get`.
+        unsafe {
+            let w = self.used_map.add(word);
+            if used {
+                *w |= 1 << bit;
+            } else {
+                *w &= !(1 << bit);
+            }
+        }
+    }
+
+    /// Returns a block to the slab (`k_mem_slab_free`).
+    ///
+    /// With callers waiting, the block goes straight to the most urgent one
+    /// (priority, then longest waiting): `num_used` stays and the free count
+    /// is not raised, so a racing `alloc(NoWait)` gets `NoMemory`.
+    /// Otherwise it returns to the free list.
+    ///
+    /// A pointer outside the buffer (`Foreign`), inside but not at a block
+    /// start (`Misaligned`), or a block already free (`DoubleFree`) is
+    /// rejected and nothing changes. Never blocks; interrupt-safe.
+    ///
+    /// # Safety
+    /// The caller gives the block up: no reference into it may be used
+    /// afterwards (the slab writes its first word, and hands it to another
+    /// owner).
+    #[inline]
+    pub unsafe fn free(&self, block: NonNull<u8>) -> Result<(), FreeError> {
+        let wake = self.state.with(|s| {
+            if self.phase.load(Ordering::Relaxed) != READY {
+                return Err(FreeError::NotReady);
+            }
+            let config = self.config();
+            let offset = (block.as_ptr() as usize).wrapping_sub(config.buffer as usize);
+            let index = config.geometry.index_of(offset)?;
+            if self.is_already_free(s, &config, index, block.as_ptr()) {
+                return Err(FreeError::DoubleFree);
+            }
+            if let Some(wake) = s.waiters.grant_first(block.as_ptr()) {
+                // Handed off: still allocated, counters unchanged.
+                return Ok(Some(wake));
+            }
+            // SAFETY: `block` is a block of this slab (validated above),
+            // given up by the caller; its first word becomes the link.
+            unsafe { block.as_ptr().cast::<*mut u8>().write(s.free_head) };
+            s.free_head = block.as_ptr();
+            if !self.used_map.is_null() {
+                self.map_set(index, false);
+            }
+            self.num_used
+                .store(self.num_used.load(Ordering::Relaxed) - 1, Ordering::Relaxed);
+            self.num_free
+                .store(self.num_free.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+            Ok(None)
+        })?;
+        if let Some(wake) = wake {
+            wake.wake();
+        }
+        Ok(())
+    }
+
+    /// Double-free check: the bitmap for a declared slab; a bounded walk of
+    /// the free list for a runtime-initialised one.
+    fn is_already_free(&self, s: &SlabState, config: &Config, index: usize, p: *mut u8) -> bool {
+        if !self.used_map.is_null() {
+            return !self.map_get(index);
+        }
+        let mut node = s.free_head;
+        for _ in 0..self.num_free.load(Ordering::Relaxed) {
+            if node == p {
+                return true;
+            }
+            if node.is_null() || !self.is_free_block(config, node) {
+                break; // a corrupted link: `alloc` reports it
+            }
+            // SAFETY: `node` is a block of this slab on the free list.
+            node = unsafe { node.cast::<*mut u8>().read() };
+        }
+        false
+    }
+
+    /// Allocates a block owned by a [`Block`], which frees it when dropped.
+    ///
+    /// ```
+    /// # use slab_core::{MemSlab, Timeout};
+    /// # static SLAB: MemSlab = MemSlab::new();
+    /// # let buf: &'static mut [usize] = Box::leak(vec![0usize; 16].into_boxed_slice());
+    /// # let buf = unsafe { core::slice::from_raw_parts_mut(buf.as_mut_ptr().cast::<u8>(), 16 * core::mem::size_of::<usize>()) };
+    /// # SLAB.init(buf, 4 * core::mem::size_of::<usize>(), 4).unwrap();
+    /// {
+    ///     let mut block = SLAB.alloc_block(Timeout::NoWait).unwrap();
+    ///     block.as_uninit_mut()[0].write(42);
+    ///     assert_eq!(SLAB.num_used(), 1);
+    /// } // freed here
+    /// assert_eq!(SLAB.num_used(), 0);
+    /// ```
+    pub fn alloc_block(&self, timeout: Timeout) -> Result<Block<'_>, AllocError> {
+        self.alloc(timeout).map(|ptr| Block::new(self, ptr))
+    }
+
+    /// Blocks currently allocated (including blocks handed to a waiter).
+    pub fn num_used(&self) -> usize {
+        self.num_used.load(Ordering::Relaxed)
+    }
+
+    /// Blocks currently on the free list.
+    pub fn num_free(&self) -> usize {
+        self.num_free.load(Ordering::Relaxed)
+    }
+
+    /// The high-water mark of [`num_used`](Self::num_used).
+    pub fn max_used(&self) -> usize {
+        self.max_used.load(Ordering::Relaxed)
+    }
+
+    /// Sets the high-water mark to the current `num_used`.
+    pub fn reset_max(&self) {
+        self.state.with(|_| {
+            self.max_used
+                .store(self.num_used.load(Ordering::Relaxed), Ordering::Relaxed)
+        });
+    }
+
+    /// Used, free and peak bytes, as one consistent snapshot
+    /// (`k_mem_slab_runtime_stats_get`).
+    pub fn stats(&self) -> MemStats {
+        let block_size = self.block_size();
+        self.state.with(|_| MemStats {
+            allocated_bytes: self.num_used.load(Ordering::Relaxed) * block_size,
+            free_bytes: self.num_free.load(Ordering::Relaxed) * block_size,
+            max_allocated_bytes: self.max_used.load(Ordering::Relaxed) * block_size,
+        })
+    }
+
+    /// The size of each block in bytes (0 before `init` for a `new()` slab).
+    pub fn block_size(&self) -> usize {
+        self.shape().block_size
+    }
+
+    /// The number of blocks (0 before `init` for a `new()` slab).
+    pub fn num_blocks(&self) -> usize {
+        self.shape().num_blocks
+    }
+
+    fn shape(&self) -> Geometry {
+        if self.phase.load(Ordering::Acquire) == UNINIT {
+            Geometry::EMPTY
+        } else {
+            self.config().geometry
+        }
+    }
+
+    /// The name in the registry: the declared name, or `""` for a slab made
+    /// with [`new`](Self::new).
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// Whether the slab can be used: booted, or initialised.
+    pub fn is_ready(&self) -> bool {
+        self.phase.load(Ordering::Acquire) == READY
+    }
+
+    /// How many callers are waiting for a block right now.
+    pub fn num_waiting(&self) -> usize {
+        self.state.with(|s| s.waiters.len())
+    }
+
+    /// The address range of the blocks (empty before the slab has a buffer).
+    pub fn buffer_range(&self) -> core::ops::Range<usize> {
+        if self.phase.load(Ordering::Acquire) == UNINIT {
+            return 0..0;
+        }
+        let Config { buffer, geometry } = self.config();
+        buffer as usize..buffer as usize + geometry.span
+    }
+}
+
+impl fmt::Debug for MemSlab {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MemSlab")
+            .field("name", &self.name)
+            .field("block_size", &self.block_size())
+            .field("num_blocks", &self.num_blocks())
+            .field("num_used", &self.num_used())
+            .field("num_free", &self.num_free())
+            .field("max_used", &self.max_used())
+            .field("ready", &self.is_ready())
+            .finish()
+    }
+}
+
+/// A slab's usage in bytes (Zephyr's `sys_memory_stats`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub struct MemStats {
+    /// `num_used × block_size`.
+    pub allocated_bytes: usize,
+    /// `num_free × block_size`.
+    pub free_bytes: usize,
+    /// `max_used × block_size`.
+    pub max_allocated_bytes: usize,
+}

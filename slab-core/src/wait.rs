@@ -1,0 +1,247 @@
+//! The wait queue shared by [`Semaphore`](crate::Semaphore) and
+//! [`MemSlab`](crate::MemSlab), and the hand-off protocol.
+//!
+//! A waiter is a [`Waiter`] node living in the waiting call's stack frame,
+//! pinned there while it is linked into the queue. The queue is ordered by
+//! priority (lower value first, Zephyr's convention), then arrival.
+//!
+//! Hand-off: the giver, under the object's lock, unlinks the first waiter,
+//! writes the granted value (a block pointer for a slab) into it, takes its
+//! wake-up handle out and only then publishes the new status with a
+//! `Release` store. After that store the giver never touches the node
+//! again — the waiter may return and its frame vanish at once — and it
+//! wakes the waiter through the handle it took, after releasing the lock.
+//!
+//! Timeouts: a waiter whose deadline passed takes the lock and looks at its
+//! status. Still waiting: it unlinks itself and reports the timeout. Already
+//! granted: it keeps the grant (it was given to it, nothing is lost).
+
+use core::cell::{Cell, UnsafeCell};
+use core::marker::PhantomPinned;
+use core::ptr;
+use core::sync::atomic::{AtomicU8, Ordering};
+
+use crate::lock::Locked;
+use crate::port::{self, Deadline, Wake};
+
+/// Status of a [`Waiter`].
+const WAITING: u8 = 0;
+const GRANTED: u8 = 1;
+const CANCELLED: u8 = 2;
+
+/// How a wait ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// Something was handed over; for a slab, the block.
+    Granted(*mut u8),
+    /// The object was reset while this waiter waited.
+    Cancelled,
+    /// The deadline passed with nothing handed over.
+    TimedOut,
+}
+
+/// One waiting caller. Lives in the caller's frame; linked into a
+/// [`WaitQueue`] only while the caller waits.
+pub(crate) struct Waiter {
+    priority: i32,
+    /// Arrival number, set when linked.
+    ticket: Cell<u64>,
+    prev: Cell<*const Waiter>,
+    next: Cell<*const Waiter>,
+    /// `WAITING` until a giver publishes `GRANTED` or `CANCELLED`.
+    status: AtomicU8,
+    /// The granted value: written before `status` is published.
+    grant: Cell<*mut u8>,
+    /// How to wake the caller: taken out by the giver, under the lock.
+    wake: UnsafeCell<Wake>,
+    _pinned: PhantomPinned,
+}
+
+impl Waiter {
+    /// A waiter for the calling context, at its priority.
+    pub fn new() -> Self {
+        Self {
+            priority: port::current_priority(),
+            ticket: Cell::new(0),
+            prev: Cell::new(ptr::null()),
+            next: Cell::new(ptr::null()),
+            status: AtomicU8::new(WAITING),
+            grant: Cell::new(ptr::null_mut()),
+            wake: UnsafeCell::new(port::current_wake()),
+            _pinned: PhantomPinned,
+        }
+    }
+
+    /// The outcome if a giver has already decided it.
+    #[inline]
+    fn decided(&self, order: Ordering) -> Option<Outcome> {
+        match self.status.load(order) {
+            WAITING => None,
+            GRANTED => Some(Outcome::Granted(self.grant.get())),
+            _ => Some(Outcome::Cancelled),
+        }
+    }
+}
+
+/// Waiters in service order: priority, then arrival. Only touched under
+/// the owning object's lock.
+pub(crate) struct WaitQueue {
+    head: *const Waiter,
+    tail: *const Waiter,
+    len: usize,
+    /// Tickets handed out so far.
+    arrivals: u64,
+}
+
+impl WaitQueue {
+    pub const fn new() -> Self {
+        Self {
+            head: ptr::null(),
+            tail: ptr::null(),
+            len: 0,
+            arrivals: 0,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// The ticket the next arrival will get: waiters with a lower ticket
+    /// arrived before this call.
+    pub fn next_ticket(&self) -> u64 {
+        self.arrivals
+    }
+
+    /// Links `w` behind every waiter of equal or more urgent priority.
+    ///
+    /// # Safety
+    /// `w` is not linked, and stays pinned and alive until it is unlinked
+    /// (by [`Self::remove`] or a grant).
+    pub unsafe fn insert(&mut self, w: &Waiter) {
+        // Walk back from the tail past the less urgent waiters: arrivals at
+        // the same priority land last among their peers.
+        let mut after = self.tail;
+        // SAFETY: every linked node is alive (insert's contract).
+        while !after.is_null() && unsafe { (*after).priority } > w.priority {
+            after = unsafe { (*after).prev.get() };
+        }
+        let before = if after.is_null() {
+            self.head
+        } else {
+            // SAFETY: as above.
+            unsafe { (*after).next.get() }
+        };
+        w.ticket.set(self.arrivals);
+        self.arrivals += 1;
+        w.prev.set(after);
+        w.next.set(before);
+        if after.is_null() {
+            self.head = w;
+        } else {
+            // SAFETY: as above.
+            unsafe { (*after).next.set(w) };
+        }
+        if before.is_null() {
+            self.tail = w;
+        } else {
+            // SAFETY: as above.
+            unsafe { (*before).prev.set(w) };
+        }
+        self.len += 1;
+    }
+
+    /// Unlinks `w`.
+    ///
+    /// # Safety
+    /// `w` is linked into this queue.
+    pub unsafe fn remove(&mut self, w: &Waiter) {
+        let (prev, next) = (w.prev.get(), w.next.get());
+        if prev.is_null() {
+            self.head = next;
+        } else {
+            // SAFETY: linked nodes are alive.
+            unsafe { (*prev).next.set(next) };
+        }
+        if next.is_null() {
+            self.tail = prev;
+        } else {
+            // SAFETY: linked nodes are alive.
+            unsafe { (*next).prev.set(prev) };
+        }
+        w.prev.set(ptr::null());
+        w.next.set(ptr::null());
+        self.len -= 1;
+    }
+
+    /// Unlinks the most urgent waiter, hands it `value` and returns how to
+    /// wake it, which the caller must do after releasing the lock. `None`
+    /// when nobody waits.
+    #[inline]
+    pub fn grant_first(&mut self, value: *mut u8) -> Option<Wake> {
+        self.decide_first(GRANTED, value)
+    }
+
+    /// Unlinks the most urgent waiter that arrived before `ticket` and tells
+    /// it it was cancelled.
+    pub fn cancel_first_before(&mut self, ticket: u64) -> Option<Wake> {
+        let mut w = self.head;
+        // SAFETY: linked nodes are alive.
+        while !w.is_null() && unsafe { (*w).ticket.get() } >= ticket {
+            w = unsafe { (*w).next.get() };
+        }
+        self.decide(w, CANCELLED, ptr::null_mut())
+    }
+
+    fn decide_first(&mut self, status: u8, value: *mut u8) -> Option<Wake> {
+        self.decide(self.head, status, value)
+    }
+
+    fn decide(&mut self, w: *const Waiter, status: u8, value: *mut u8) -> Option<Wake> {
+        if w.is_null() {
+            return None;
+        }
+        // SAFETY: `w` is linked, hence alive and pinned until it sees a
+        // decided status, which is published last below.
+        let w = unsafe { &*w };
+        // SAFETY: `w` is linked into this queue.
+        unsafe { self.remove(w) };
+        w.grant.set(value);
+        // SAFETY: the wake handle is only touched under the lock (held by
+        // our caller) until the status is published.
+        let wake = unsafe { core::mem::take(&mut *w.wake.get()) };
+        // After this store the waiter may return: `w` is not touched again.
+        w.status.store(status, Ordering::Release);
+        Some(wake)
+    }
+}
+
+/// Waits for `node`, already linked into the queue that `queue` picks out of
+/// `locked`, to be decided, or for `deadline` to pass.
+///
+/// # Safety
+/// `node` is linked into that queue and stays where it is until this returns.
+pub(crate) unsafe fn wait<T>(
+    locked: &Locked<T>,
+    queue: impl Fn(&mut T) -> &mut WaitQueue,
+    node: &Waiter,
+    deadline: Deadline,
+) -> Outcome {
+    loop {
+        if let Some(outcome) = node.decided(Ordering::Acquire) {
+            return outcome;
+        }
+        if !port::park(&node.status, WAITING, &deadline) {
+            // The deadline passed. Decide under the lock, racing any giver.
+            return locked.with(|state| match node.decided(Ordering::Acquire) {
+                Some(outcome) => outcome,
+                None => {
+                    // SAFETY: undecided means still linked (givers unlink
+                    // before deciding).
+                    unsafe { queue(state).remove(node) };
+                    Outcome::TimedOut
+                }
+            });
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! `cargo xtask test`: slab's whole test suite, installing what it needs.
+//!
+//! Every step prints what it runs; the run ends with one line
+//! `N passed, N failed` counting the test binaries' results.
+
+use std::process::{Command, ExitCode};
+
+mod steps;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("test") => steps::test(&args[1..]),
+        Some("demo") => steps::demo(),
+        _ => {
+            eprintln!("usage: cargo xtask test [--quick]\n       cargo xtask demo");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs `cmd`, echoing it; `Err` with its name if it fails.
+pub fn run(cmd: &mut Command) -> Result<(), String> {
+    eprintln!("\n$ {}", show(cmd));
+    let status = cmd.status().map_err(|e| format!("{}: {e}", show(cmd)))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{}` failed ({status})", show(cmd)))
+    }
+}
+
+/// Runs `cmd`, echoing it, and returns its stdout and stderr together
+/// (also shown), with whether it succeeded.
+pub fn run_captured(cmd: &mut Command) -> Result<(bool, String), String> {
+    eprintln!("\n$ {}", show(cmd));
+    let out = cmd.output().map_err(|e| format!("{}: {e}", show(cmd)))?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    print!("{stdout}");
+    eprint!("{stderr}");
+    Ok((out.status.success(), format!("{stdout}\n{stderr}")))
+}
+
+pub fn show(cmd: &Command) -> String {
+    let mut s = cmd.get_program().to_string_lossy().into_owned();
+    for a in cmd.get_args() {
+        s.push(' ');
+        s.push_str(&a.to_string_lossy());
+    }
+    s
+}
+
+pub fn cargo() -> Command {
+    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    c.current_dir(workspace_root());
+    c
+}
+
+pub fn workspace_root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
+}
