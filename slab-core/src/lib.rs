@@ -27,6 +27,62 @@
 //!   [`set_thread_priority`] orders waiters. Without it the crate is
 //!   `#![no_std]` and waiting spins in thread mode until an interrupt
 //!   handler frees a block (see `set_clock` and `set_wait_hook`).
+//!
+//! ## Bare metal
+//!
+//! Without `std` the crate is `#![no_std]` and builds for
+//! `thumbv6m-none-eabi` (it uses no atomic compare-and-swap),
+//! `thumbv7m-none-eabi`, `thumbv7em-none-eabihf` and
+//! `riscv32imac-unknown-none-elf`. `examples/firmware` is a complete
+//! Cortex-M firmware, run under QEMU by the test suite.
+//!
+//! 1. **Link with `-Tlink.x -Tslab.x`.** The registry is a `linkme`
+//!    distributed slice in the sections `linkme_SLAB_CORE_REGISTRY` and
+//!    `linkm2_SLAB_CORE_REGISTRY`. Left to the linker they land in RAM after
+//!    `.data`, where the reset handler's `.data` copy overwrites them.
+//!    `slab.x` keeps them in flash (`KEEP`, `> FLASH`, `INSERT AFTER
+//!    .rodata`) and defines the `__start_`/`__stop_` symbols; this crate's
+//!    build script puts it on the linker's search path for `target_os =
+//!    "none"`, so nothing needs copying. In `.cargo/config.toml`:
+//!
+//!    ```toml
+//!    [target.thumbv7m-none-eabi]
+//!    rustflags = ["-C", "link-arg=-Tlink.x", "-C", "link-arg=-Tslab.x"]
+//!    ```
+//!
+//!    `slab.x` expects a `.rodata` output section and a `FLASH` memory
+//!    region, as cortex-m-rt's `link.x` and `memory.x` have; for another
+//!    runtime (e.g. riscv-rt, whose read-only region is `REGION_RODATA`),
+//!    copy `slab.x` and change the region.
+//! 2. **Choose a `critical-section` implementation**, as usual in embedded
+//!    Rust: on a single-core Cortex-M, `cortex-m = { version = "0.7",
+//!    features = ["critical-section-single-core"] }`. The slabs' locks are
+//!    critical sections, which is what makes `free` and `alloc(NoWait)`
+//!    safe in interrupt handlers.
+//! 3. **Call [`boot`] at the start of `main`**, before enabling interrupts
+//!    whose handlers allocate or free.
+//! 4. **Register how to wait.** `set_wait_hook(cortex_m::asm::wfe)` lets a
+//!    thread-mode `alloc(Timeout::Forever)` / `take(Timeout::Forever)` sleep
+//!    until an interrupt handler frees or gives (`WFE` loses no wake-up: an
+//!    exception return sets the Event Register; plain `WFI` can, and needs
+//!    a periodic interrupt to bound the delay). Without a hook, waiting is a
+//!    busy loop. For finite timeouts register a monotonic clock,
+//!    `set_clock(now, ticks_per_second)`, e.g. a `u64` millisecond count
+//!    advanced by the SysTick handler; a finite wait without a clock panics.
+//!
+//! ```ignore
+//! #[cortex_m_rt::entry]
+//! fn main() -> ! {
+//!     slab_core::boot();
+//!     slab_core::set_wait_hook(cortex_m::asm::wfe);
+//!     slab_core::set_clock(millis, 1_000); // `millis` reads the SysTick count
+//!     // ... enable interrupts; `alloc(Timeout::millis(5))` now works
+//! }
+//! ```
+//!
+//! Only thread mode may wait: interrupt handlers use `Timeout::NoWait`, and
+//! nothing may wait inside a critical section. All bare-metal waiters have
+//! the same priority (first come, first served).
 #![cfg_attr(not(feature = "std"), no_std)]
 #![deny(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
@@ -42,6 +98,9 @@ mod sem;
 mod slab;
 mod timeout;
 mod wait;
+
+#[cfg(test)]
+mod tests;
 
 #[doc(hidden)]
 #[path = "private.rs"]

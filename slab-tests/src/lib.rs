@@ -16,3 +16,36 @@ pub fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
         std::thread::yield_now();
     }
 }
+
+/// A leaked, word-aligned buffer of `bytes` bytes for `MemSlab::init`.
+pub fn leak_buffer(bytes: usize) -> &'static mut [u8] {
+    let words: &'static mut [usize] =
+        Box::leak(vec![0usize; bytes.div_ceil(WORD)].into_boxed_slice());
+    // SAFETY: the words are leaked (live forever) and any bytes are valid u8.
+    unsafe { std::slice::from_raw_parts_mut(words.as_mut_ptr().cast::<u8>(), bytes) }
+}
+
+/// The pointer word.
+pub const WORD: usize = std::mem::size_of::<usize>();
+
+/// Allocates blocks with `NoWait` until the slab is empty; returns them.
+pub fn drain(slab: &slab_core::MemSlab) -> Vec<std::ptr::NonNull<u8>> {
+    let mut blocks = Vec::new();
+    while let Ok(b) = slab.alloc(slab_core::Timeout::NoWait) {
+        blocks.push(b);
+    }
+    blocks
+}
+
+/// Frees every block of `blocks` into `slab`, asserting success.
+pub fn free_all(slab: &slab_core::MemSlab, blocks: impl IntoIterator<Item = std::ptr::NonNull<u8>>) {
+    for b in blocks {
+        // SAFETY: the tests pass blocks they own and never touch again.
+        unsafe { slab.free(b) }.expect("free of an owned block");
+    }
+}
+
+/// `(num_used, num_free, max_used)`.
+pub fn counts(slab: &slab_core::MemSlab) -> (usize, usize, usize) {
+    (slab.num_used(), slab.num_free(), slab.max_used())
+}
