@@ -96,6 +96,7 @@ mod port;
 mod registry;
 mod sem;
 mod slab;
+mod sync;
 mod timeout;
 mod wait;
 

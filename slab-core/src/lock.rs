@@ -23,11 +23,13 @@ pub(crate) struct Locked<T> {
 }
 
 impl<T> Locked<T> {
-    pub const fn new(data: T) -> Self {
-        Self {
-            #[cfg(feature = "std")]
-            lock: spin::SpinLock::new(),
-            data: UnsafeCell::new(data),
+    crate::sync::loom_const_fn! {
+        pub const fn new(data: T) -> Self {
+            Self {
+                #[cfg(feature = "std")]
+                lock: spin::SpinLock::new(),
+                data: UnsafeCell::new(data),
+            }
         }
     }
 
@@ -54,25 +56,16 @@ impl<T> Locked<T> {
     }
 }
 
-#[cfg(feature = "std")]
+#[cfg(all(feature = "std", not(loom)))]
 mod spin {
-    #[cfg(loom)]
-    use loom::sync::atomic::{AtomicBool, Ordering};
-    #[cfg(not(loom))]
-    use std::sync::atomic::{AtomicBool, Ordering};
+    use core::sync::atomic::{AtomicBool, Ordering};
 
     pub struct SpinLock(AtomicBool);
 
     pub struct Guard<'a>(&'a SpinLock);
 
     impl SpinLock {
-        #[cfg(not(loom))]
         pub const fn new() -> Self {
-            Self(AtomicBool::new(false))
-        }
-
-        #[cfg(loom)]
-        pub fn new() -> Self {
             Self(AtomicBool::new(false))
         }
 
@@ -99,7 +92,7 @@ mod spin {
                         core::hint::spin_loop();
                     } else {
                         // The holder may have been preempted: let it run.
-                        yield_now();
+                        std::thread::yield_now();
                     }
                 }
                 if self
@@ -113,20 +106,31 @@ mod spin {
         }
     }
 
-    #[cfg(not(loom))]
-    fn yield_now() {
-        std::thread::yield_now();
-    }
-
-    #[cfg(loom)]
-    fn yield_now() {
-        loom::thread::yield_now();
-    }
-
     impl Drop for Guard<'_> {
         #[inline(always)]
         fn drop(&mut self) {
             self.0.0.store(false, Ordering::Release);
+        }
+    }
+}
+
+/// Under loom the lock is loom's mutex: the model checker then treats a
+/// contended lock as blocking instead of exploring every spin, which keeps
+/// the models of the wait queue small. The spin lock itself is the
+/// textbook acquire-CAS / release-store pair.
+#[cfg(all(feature = "std", loom))]
+mod spin {
+    pub struct SpinLock(loom::sync::Mutex<()>);
+
+    pub struct Guard<'a>(#[allow(dead_code)] loom::sync::MutexGuard<'a, ()>);
+
+    impl SpinLock {
+        pub fn new() -> Self {
+            Self(loom::sync::Mutex::new(()))
+        }
+
+        pub fn lock(&self) -> Guard<'_> {
+            Guard(self.0.lock().unwrap())
         }
     }
 }

@@ -49,23 +49,37 @@ impl<const WORDS: usize> UsedMap<WORDS> {
     }
 }
 
-/// The `MemSlab` of a declaration: `num_blocks` blocks of `block_size`
-/// bytes (already rounded with [`round_block_size`]) over `storage`. Not
-/// threaded until `boot()`.
-pub const fn declare<A, const BYTES: usize, const WORDS: usize>(
-    name: &'static str,
-    storage: &'static Storage<A, BYTES>,
-    used: &'static UsedMap<WORDS>,
-    block_size: usize,
-    num_blocks: usize,
-) -> MemSlab {
-    MemSlab::declared(
-        name,
-        storage.bytes.get().cast::<u8>(),
-        used.0.get().cast::<usize>(),
-        block_size,
-        num_blocks,
-    )
+crate::sync::loom_const_fn! {
+    /// The `MemSlab` of a declaration: `num_blocks` blocks of `block_size`
+    /// bytes (already rounded with [`round_block_size`]) over `storage`. Not
+    /// threaded until `boot()`.
+    pub const fn declare<A, const BYTES: usize, const WORDS: usize>(
+        name: &'static str,
+        storage: &'static Storage<A, BYTES>,
+        used: &'static UsedMap<WORDS>,
+        block_size: usize,
+        num_blocks: usize,
+    ) -> MemSlab {
+        MemSlab::declared(
+            name,
+            storage.bytes.get().cast::<u8>(),
+            used.0.get().cast::<usize>(),
+            block_size,
+            num_blocks,
+        )
+    }
+}
+
+/// Words of a declared slab's used-block bitmap: [`map_words`], or 0 when the
+/// shape is invalid (no block size, or `num_blocks × block_size` overflows).
+/// The declaration's own assertion reports that; a bitmap sized for an
+/// absurd block count would only add an out-of-memory error in the compiler.
+pub const fn used_map_words(num_blocks: usize, block_size: usize) -> usize {
+    if block_size != 0 && rules::no_overflow(num_blocks, block_size) {
+        map_words(num_blocks)
+    } else {
+        0
+    }
 }
 
 /// The rules a declaration's const-expression values must satisfy; each

@@ -44,23 +44,25 @@ unsafe impl Sync for Semaphore {}
 unsafe impl Send for Semaphore {}
 
 impl Semaphore {
-    /// A semaphore with count `initial` that never counts above `limit`.
-    ///
-    /// # Panics
-    /// If `limit` is 0 or `initial > limit` — in a `static`, that is a
-    /// compile error.
-    pub const fn new(initial: u32, limit: u32) -> Self {
-        assert!(limit != 0, "Semaphore::new: limit must not be 0");
-        assert!(
-            initial <= limit,
-            "Semaphore::new: initial count exceeds the limit"
-        );
-        Self {
-            state: Locked::new(SemState {
-                count: initial,
-                waiters: WaitQueue::new(),
-            }),
-            limit,
+    crate::sync::loom_const_fn! {
+        /// A semaphore with count `initial` that never counts above `limit`.
+        ///
+        /// # Panics
+        /// If `limit` is 0 or `initial > limit` — in a `static`, that is a
+        /// compile error.
+        pub const fn new(initial: u32, limit: u32) -> Self {
+            assert!(limit != 0, "Semaphore::new: limit must not be 0");
+            assert!(
+                initial <= limit,
+                "Semaphore::new: initial count exceeds the limit"
+            );
+            Self {
+                state: Locked::new(SemState {
+                    count: initial,
+                    waiters: WaitQueue::new(),
+                }),
+                limit,
+            }
         }
     }
 

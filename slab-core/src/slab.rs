@@ -107,54 +107,60 @@ impl Default for MemSlab {
 }
 
 impl MemSlab {
-    /// A slab with no buffer, unusable until [`init`](Self::init).
-    pub const fn new() -> Self {
-        Self::with_config(
-            UNINIT,
-            "",
-            ptr::null_mut(),
-            Geometry::EMPTY,
-            ptr::null_mut(),
-        )
+    crate::sync::loom_const_fn! {
+        /// A slab with no buffer, unusable until [`init`](Self::init).
+        pub const fn new() -> Self {
+            Self::with_config(
+                UNINIT,
+                "",
+                ptr::null_mut(),
+                Geometry::EMPTY,
+                ptr::null_mut(),
+            )
+        }
     }
 
-    /// A declared slab over a static buffer and used-block bitmap (see
-    /// `__private::declare`). `boot()` threads it.
-    pub(crate) const fn declared(
-        name: &'static str,
-        buffer: *mut u8,
-        used_map: *mut usize,
-        block_size: usize,
-        num_blocks: usize,
-    ) -> Self {
-        // An invalid shape has already failed the declaration's own const
-        // assertions; an empty slab here keeps that to one error.
-        let geometry = match Geometry::new(block_size, num_blocks) {
-            Ok(g) => g,
-            Err(_) => Geometry::EMPTY,
-        };
-        Self::with_config(DECLARED, name, buffer, geometry, used_map)
+    crate::sync::loom_const_fn! {
+        /// A declared slab over a static buffer and used-block bitmap (see
+        /// `__private::declare`). `boot()` threads it.
+        pub(crate) const fn declared(
+            name: &'static str,
+            buffer: *mut u8,
+            used_map: *mut usize,
+            block_size: usize,
+            num_blocks: usize,
+        ) -> Self {
+            // An invalid shape has already failed the declaration's own const
+            // assertions; an empty slab here keeps that to one error.
+            let geometry = match Geometry::new(block_size, num_blocks) {
+                Ok(g) => g,
+                Err(_) => Geometry::EMPTY,
+            };
+            Self::with_config(DECLARED, name, buffer, geometry, used_map)
+        }
     }
 
-    const fn with_config(
-        phase: u8,
-        name: &'static str,
-        buffer: *mut u8,
-        geometry: Geometry,
-        used_map: *mut usize,
-    ) -> Self {
-        Self {
-            state: Locked::new(SlabState {
-                free_head: ptr::null_mut(),
-                waiters: WaitQueue::new(),
-            }),
-            phase: AtomicU8::new(phase),
-            config: UnsafeCell::new(Config { buffer, geometry }),
-            used_map,
-            name,
-            num_used: AtomicUsize::new(0),
-            num_free: AtomicUsize::new(0),
-            max_used: AtomicUsize::new(0),
+    crate::sync::loom_const_fn! {
+        const fn with_config(
+            phase: u8,
+            name: &'static str,
+            buffer: *mut u8,
+            geometry: Geometry,
+            used_map: *mut usize,
+        ) -> Self {
+            Self {
+                state: Locked::new(SlabState {
+                    free_head: ptr::null_mut(),
+                    waiters: WaitQueue::new(),
+                }),
+                phase: AtomicU8::new(phase),
+                config: UnsafeCell::new(Config { buffer, geometry }),
+                used_map,
+                name,
+                num_used: AtomicUsize::new(0),
+                num_free: AtomicUsize::new(0),
+                max_used: AtomicUsize::new(0),
+            }
         }
     }
 

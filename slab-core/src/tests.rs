@@ -66,9 +66,13 @@ fn validation_rejects_without_touching() {
     let base = a.as_ptr().wrapping_sub(a.as_ptr() as usize - range.start);
     let inside = |off: usize| NonNull::new(base.wrapping_add(off)).unwrap();
     let mut local = 0usize;
-    // SAFETY (all): rejected before anything is dereferenced.
+    // SAFETY: every free below is rejected before anything is dereferenced,
+    // except `s.free(a)`, which frees a block we own.
     unsafe {
-        assert_eq!(s.free(NonNull::from(&mut local).cast()), Err(FreeError::Foreign));
+        assert_eq!(
+            s.free(NonNull::from(&mut local).cast()),
+            Err(FreeError::Foreign)
+        );
         assert_eq!(s.free(inside(range.len())), Err(FreeError::Foreign));
         assert_eq!(s.free(inside(1)), Err(FreeError::Misaligned));
         assert_eq!(s.free(inside(WORD)), Err(FreeError::Misaligned));
@@ -83,14 +87,29 @@ fn validation_rejects_without_touching() {
 fn init_errors() {
     let s = MemSlab::new();
     assert_eq!(s.init(leak_buffer(64), 0, 1), Err(InitError::ZeroBlockSize));
-    assert_eq!(s.init(leak_buffer(64), 3, 1), Err(InitError::UnalignedBlockSize));
-    assert_eq!(s.init(&mut leak_buffer(72)[1..], WORD, 1), Err(InitError::UnalignedBuffer));
+    assert_eq!(
+        s.init(leak_buffer(64), 3, 1),
+        Err(InitError::UnalignedBlockSize)
+    );
+    assert_eq!(
+        s.init(&mut leak_buffer(72)[1..], WORD, 1),
+        Err(InitError::UnalignedBuffer)
+    );
     assert_eq!(s.init(leak_buffer(64), WORD, 0), Err(InitError::ZeroBlocks));
-    assert_eq!(s.init(leak_buffer(64), WORD, usize::MAX), Err(InitError::Overflow));
-    assert_eq!(s.init(leak_buffer(WORD), WORD, 2), Err(InitError::BufferTooSmall));
+    assert_eq!(
+        s.init(leak_buffer(64), WORD, usize::MAX),
+        Err(InitError::Overflow)
+    );
+    assert_eq!(
+        s.init(leak_buffer(WORD), WORD, 2),
+        Err(InitError::BufferTooSmall)
+    );
     assert!(!s.is_ready());
     s.init(leak_buffer(2 * WORD), WORD, 2).unwrap();
-    assert_eq!(s.init(leak_buffer(2 * WORD), WORD, 2), Err(InitError::AlreadyInitialized));
+    assert_eq!(
+        s.init(leak_buffer(2 * WORD), WORD, 2),
+        Err(InitError::AlreadyInitialized)
+    );
 }
 
 #[test]
@@ -111,9 +130,12 @@ fn block_owns_and_frees() {
     unsafe { s.free(raw) }.unwrap();
 }
 
+#[cfg(not(loom))] // `declare` is not const under loom
 #[test]
 fn declared_storage_through_private() {
-    use crate::__private::{Storage, UsedMap, align::A16, buffer_len, declare, map_words, round_block_size};
+    use crate::__private::{
+        Storage, UsedMap, align::A16, buffer_len, declare, map_words, round_block_size,
+    };
     const BS: usize = round_block_size(20, 16);
     static STORAGE: Storage<A16, { buffer_len(3, BS) }> = Storage::new();
     static USED: UsedMap<{ map_words(3) }> = UsedMap::new();
@@ -129,7 +151,10 @@ fn declared_storage_through_private() {
         SLAB.free(blocks[1]).unwrap();
         assert_eq!(SLAB.free(blocks[1]), Err(FreeError::DoubleFree));
     }
-    assert_eq!((SLAB.num_used(), SLAB.num_free(), SLAB.max_used()), (2, 1, 3));
+    assert_eq!(
+        (SLAB.num_used(), SLAB.num_free(), SLAB.max_used()),
+        (2, 1, 3)
+    );
 }
 
 #[test]
@@ -143,7 +168,11 @@ fn write_after_free_is_detected_on_alloc() {
     }
     assert_eq!(s.alloc(Timeout::NoWait), Err(AllocError::Corrupted));
     assert_eq!((s.num_used(), s.num_free()), (0, 3), "nothing changed");
-    assert_eq!(s.alloc(Timeout::Forever), Err(AllocError::Corrupted), "never waits on it");
+    assert_eq!(
+        s.alloc(Timeout::Forever),
+        Err(AllocError::Corrupted),
+        "never waits on it"
+    );
 }
 
 #[cfg(feature = "std")]

@@ -16,13 +16,14 @@
 //! status. Still waiting: it unlinks itself and reports the timeout. Already
 //! granted: it keeps the grant (it was given to it, nothing is lost).
 
-use core::cell::{Cell, UnsafeCell};
+use core::cell::Cell;
 use core::marker::PhantomPinned;
 use core::ptr;
-use core::sync::atomic::{AtomicU8, Ordering};
+use core::sync::atomic::Ordering;
 
 use crate::lock::Locked;
 use crate::port::{self, Deadline, Wake};
+use crate::sync::{AtomicU8, Slot};
 
 /// Status of a [`Waiter`].
 const WAITING: u8 = 0;
@@ -51,9 +52,9 @@ pub(crate) struct Waiter {
     /// `WAITING` until a giver publishes `GRANTED` or `CANCELLED`.
     status: AtomicU8,
     /// The granted value: written before `status` is published.
-    grant: Cell<*mut u8>,
+    grant: Slot<*mut u8>,
     /// How to wake the caller: taken out by the giver, under the lock.
-    wake: UnsafeCell<Wake>,
+    wake: Slot<Wake>,
     _pinned: PhantomPinned,
 }
 
@@ -66,8 +67,8 @@ impl Waiter {
             prev: Cell::new(ptr::null()),
             next: Cell::new(ptr::null()),
             status: AtomicU8::new(WAITING),
-            grant: Cell::new(ptr::null_mut()),
-            wake: UnsafeCell::new(port::current_wake()),
+            grant: Slot::new(ptr::null_mut()),
+            wake: Slot::new(port::current_wake()),
             _pinned: PhantomPinned,
         }
     }
@@ -77,7 +78,9 @@ impl Waiter {
     fn decided(&self, order: Ordering) -> Option<Outcome> {
         match self.status.load(order) {
             WAITING => None,
-            GRANTED => Some(Outcome::Granted(self.grant.get())),
+            // SAFETY: the giver wrote `grant` before publishing GRANTED
+            // (Release, paired with the caller's Acquire) and never again.
+            GRANTED => Some(Outcome::Granted(unsafe { self.grant.get() })),
             _ => Some(Outcome::Cancelled),
         }
     }
@@ -122,9 +125,13 @@ impl WaitQueue {
         // Walk back from the tail past the less urgent waiters: arrivals at
         // the same priority land last among their peers.
         let mut after = self.tail;
-        // SAFETY: every linked node is alive (insert's contract).
-        while !after.is_null() && unsafe { (*after).priority } > w.priority {
-            after = unsafe { (*after).prev.get() };
+        while !after.is_null() {
+            // SAFETY: every linked node is alive (insert's contract).
+            let node = unsafe { &*after };
+            if node.priority <= w.priority {
+                break;
+            }
+            after = node.prev.get();
         }
         let before = if after.is_null() {
             self.head
@@ -186,9 +193,13 @@ impl WaitQueue {
     /// it it was cancelled.
     pub fn cancel_first_before(&mut self, ticket: u64) -> Option<Wake> {
         let mut w = self.head;
-        // SAFETY: linked nodes are alive.
-        while !w.is_null() && unsafe { (*w).ticket.get() } >= ticket {
-            w = unsafe { (*w).next.get() };
+        while !w.is_null() {
+            // SAFETY: linked nodes are alive.
+            let node = unsafe { &*w };
+            if node.ticket.get() < ticket {
+                break;
+            }
+            w = node.next.get();
         }
         self.decide(w, CANCELLED, ptr::null_mut())
     }
@@ -206,10 +217,12 @@ impl WaitQueue {
         let w = unsafe { &*w };
         // SAFETY: `w` is linked into this queue.
         unsafe { self.remove(w) };
-        w.grant.set(value);
-        // SAFETY: the wake handle is only touched under the lock (held by
-        // our caller) until the status is published.
-        let wake = unsafe { core::mem::take(&mut *w.wake.get()) };
+        // SAFETY: until the status is published, `grant` and `wake` are only
+        // touched by givers, under the lock that our caller holds.
+        let wake = unsafe {
+            w.grant.replace(value);
+            w.wake.replace(Wake::default())
+        };
         // After this store the waiter may return: `w` is not touched again.
         w.status.store(status, Ordering::Release);
         Some(wake)

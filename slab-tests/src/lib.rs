@@ -38,7 +38,10 @@ pub fn drain(slab: &slab_core::MemSlab) -> Vec<std::ptr::NonNull<u8>> {
 }
 
 /// Frees every block of `blocks` into `slab`, asserting success.
-pub fn free_all(slab: &slab_core::MemSlab, blocks: impl IntoIterator<Item = std::ptr::NonNull<u8>>) {
+pub fn free_all(
+    slab: &slab_core::MemSlab,
+    blocks: impl IntoIterator<Item = std::ptr::NonNull<u8>>,
+) {
     for b in blocks {
         // SAFETY: the tests pass blocks they own and never touch again.
         unsafe { slab.free(b) }.expect("free of an owned block");

@@ -26,7 +26,10 @@ fn unusable_before_boot_then_booted_once_from_four_threads() {
         for timeout in [Timeout::NoWait, Timeout::millis(200), Timeout::Forever] {
             assert_eq!(slab.alloc(timeout), Err(AllocError::NotReady));
         }
-        assert!(start.elapsed() < Duration::from_millis(200), "NotReady at once");
+        assert!(
+            start.elapsed() < Duration::from_millis(200),
+            "NotReady at once"
+        );
         let p = std::ptr::NonNull::new(slab.buffer_range().start as *mut u8).unwrap();
         // SAFETY: rejected without being touched.
         assert_eq!(unsafe { slab.free(p) }, Err(FreeError::NotReady));
@@ -52,6 +55,12 @@ fn unusable_before_boot_then_booted_once_from_four_threads() {
     // Each slab was threaded exactly once: exactly N distinct blocks.
     let blocks = slab_tests::drain(&ALSO_EARLY);
     assert_eq!(blocks.len(), 100);
-    assert_eq!(blocks.iter().collect::<std::collections::HashSet<_>>().len(), 100);
+    assert_eq!(
+        blocks
+            .iter()
+            .collect::<std::collections::HashSet<_>>()
+            .len(),
+        100
+    );
     slab_tests::free_all(&ALSO_EARLY, blocks);
 }

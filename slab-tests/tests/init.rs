@@ -13,7 +13,10 @@ static DECLARED: MemSlab;
 fn uninitialised_slab_is_not_ready() {
     let slab = MemSlab::new();
     assert!(!slab.is_ready());
-    assert_eq!((slab.block_size(), slab.num_blocks(), slab.name()), (0, 0, ""));
+    assert_eq!(
+        (slab.block_size(), slab.num_blocks(), slab.name()),
+        (0, 0, "")
+    );
     assert_eq!(slab.alloc(Timeout::Forever), Err(AllocError::NotReady));
     assert_eq!(slab.alloc(Timeout::millis(50)), Err(AllocError::NotReady));
     let mut x = 0usize;
@@ -29,15 +32,33 @@ fn every_init_error_changes_nothing() {
         (leak_buffer(64), 0, 4, InitError::ZeroBlockSize),
         (leak_buffer(64), WORD + 1, 2, InitError::UnalignedBlockSize),
         (leak_buffer(64), WORD / 2, 2, InitError::UnalignedBlockSize),
-        (&mut leak_buffer(64 + WORD)[1..], WORD, 2, InitError::UnalignedBuffer),
+        (
+            &mut leak_buffer(64 + WORD)[1..],
+            WORD,
+            2,
+            InitError::UnalignedBuffer,
+        ),
         (leak_buffer(64), WORD, 0, InitError::ZeroBlocks),
-        (leak_buffer(64), WORD * 2, usize::MAX / 2, InitError::Overflow),
-        (leak_buffer(4 * WORD), 2 * WORD, 3, InitError::BufferTooSmall),
+        (
+            leak_buffer(64),
+            WORD * 2,
+            usize::MAX / 2,
+            InitError::Overflow,
+        ),
+        (
+            leak_buffer(4 * WORD),
+            2 * WORD,
+            3,
+            InitError::BufferTooSmall,
+        ),
     ];
     for (buffer, block_size, num_blocks, expected) in cases {
         assert_eq!(slab.init(buffer, block_size, num_blocks), Err(expected));
         assert_eq!(expected.errno(), -22);
-        assert!(!slab.is_ready(), "a refused init leaves the slab uninitialised");
+        assert!(
+            !slab.is_ready(),
+            "a refused init leaves the slab uninitialised"
+        );
         assert_eq!(slab.num_blocks(), 0);
     }
     // Then a good init works, and a second one is refused.

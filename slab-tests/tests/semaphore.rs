@@ -13,7 +13,10 @@ fn busy_when_empty_with_no_wait() {
     let sem = Semaphore::new(1, 3);
     assert_eq!(sem.take(Timeout::NoWait), Ok(()));
     assert_eq!(sem.take(Timeout::NoWait), Err(SemError::Busy));
-    assert_eq!(sem.take(Timeout::After(Duration::ZERO)), Err(SemError::Busy));
+    assert_eq!(
+        sem.take(Timeout::After(Duration::ZERO)),
+        Err(SemError::Busy)
+    );
     assert_eq!(sem.count(), 0);
 }
 
@@ -117,7 +120,13 @@ fn reset_times_out_every_waiter() {
     assert_eq!(SEM.count(), 0);
     let results: Vec<_> = waiters.into_iter().map(|w| w.join().unwrap()).collect();
     assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 2);
-    assert_eq!(results.iter().filter(|r| **r == Err(SemError::TimedOut)).count(), 1);
+    assert_eq!(
+        results
+            .iter()
+            .filter(|r| **r == Err(SemError::TimedOut))
+            .count(),
+        1
+    );
     // After reset it works as usual.
     SEM.give();
     assert_eq!(SEM.take(Timeout::NoWait), Ok(()));

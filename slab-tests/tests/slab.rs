@@ -106,7 +106,11 @@ fn timeout_returns_timed_out_no_earlier_than_the_timeout() {
     for timeout in [Duration::from_millis(1), Duration::from_millis(30)] {
         let start = Instant::now();
         assert_eq!(slab.alloc(timeout.into()), Err(AllocError::TimedOut));
-        assert!(start.elapsed() >= timeout, "returned after {:?} < {timeout:?}", start.elapsed());
+        assert!(
+            start.elapsed() >= timeout,
+            "returned after {:?} < {timeout:?}",
+            start.elapsed()
+        );
         assert_eq!(slab.num_waiting(), 0, "a timed-out waiter leaves the queue");
         assert_eq!(counts(slab), (1, 0, 1));
     }
@@ -123,7 +127,9 @@ fn zephyr_stats_sequence() {
         max_allocated_bytes: max,
     };
     assert_eq!(slab.stats(), stats(512, 0, 0));
-    let mut held: Vec<_> = (0..3).map(|_| slab.alloc(Timeout::NoWait).unwrap()).collect();
+    let mut held: Vec<_> = (0..3)
+        .map(|_| slab.alloc(Timeout::NoWait).unwrap())
+        .collect();
     assert_eq!(slab.stats(), stats(320, 192, 192));
     free_all(slab, held.drain(..2));
     assert_eq!(slab.stats(), stats(448, 64, 192));
@@ -176,7 +182,10 @@ fn bad_frees_are_rejected_and_change_nothing() {
         (at(usize::MAX - 7), FreeError::Foreign),
         (at(range.start + 1), FreeError::Misaligned),
         (at(range.start + WORD), FreeError::Misaligned),
-        (at(held[0].as_ptr() as usize + slab.block_size() - 1), FreeError::Misaligned),
+        (
+            at(held[0].as_ptr() as usize + slab.block_size() - 1),
+            FreeError::Misaligned,
+        ),
         (free_block, FreeError::DoubleFree),
     ];
     for (ptr, expected) in cases {
@@ -210,7 +219,10 @@ fn block_frees_on_drop_and_into_raw_hands_over() {
             byte.write(i as u8);
         }
         assert_eq!(slab.num_used(), 1);
-        assert!(slab.buffer_range().contains(&(block.as_ptr().as_ptr() as usize)));
+        assert!(
+            slab.buffer_range()
+                .contains(&(block.as_ptr().as_ptr() as usize))
+        );
     }
     assert_eq!(slab.num_used(), 0, "dropping a Block frees it");
     let block = slab.alloc_block(Timeout::NoWait).unwrap();
@@ -243,7 +255,9 @@ fn errors_have_zephyr_errno_and_messages() {
     assert_eq!(SemError::Busy.errno(), -16);
     assert_eq!(SemError::TimedOut.errno(), -11);
     assert_eq!(InitError::BufferTooSmall.errno(), -22);
-    fn is_error<E: std::error::Error + Copy + Eq + std::fmt::Debug + Send + Sync + 'static>(e: E) -> String {
+    fn is_error<E: std::error::Error + Copy + Eq + std::fmt::Debug + Send + Sync + 'static>(
+        e: E,
+    ) -> String {
         e.to_string()
     }
     assert!(is_error(AllocError::NoMemory).contains("no free block"));

@@ -79,7 +79,11 @@ fn free_goes_to_the_most_urgent_longest_waiting() {
 
     free_all(slab, [held]);
     let (_, first_got) = first.join().unwrap();
-    assert_eq!(first_got, Ok(Sent(held)), "most urgent, longest waiting wins");
+    assert_eq!(
+        first_got,
+        Ok(Sent(held)),
+        "most urgent, longest waiting wins"
+    );
     // The others get nothing and time out.
     assert_eq!(second.join().unwrap().1, Err(AllocError::TimedOut));
     assert_eq!(low.join().unwrap().1, Err(AllocError::TimedOut));
@@ -104,7 +108,11 @@ fn handed_off_block_cannot_be_stolen() {
     // The block now belongs to the waiter, whether or not it has run yet.
     assert_eq!(slab.num_waiting(), 0);
     assert_eq!(slab.alloc(Timeout::NoWait), Err(AllocError::NoMemory));
-    assert_eq!(counts(slab), (1, 0, 1), "num_used unchanged, free count not raised");
+    assert_eq!(
+        counts(slab),
+        (1, 0, 1),
+        "num_used unchanged, free count not raised"
+    );
     go_tx.send(()).unwrap();
     let got = waiter.join().unwrap().unwrap();
     assert_eq!(got.0, held);
@@ -162,10 +170,12 @@ fn four_threads_on_two_slabs() {
                     }
                     thread::yield_now();
                     // SAFETY: every byte was written just above.
-                    let bytes = unsafe {
-                        std::slice::from_raw_parts(block.as_ptr().as_ptr(), block.len())
-                    };
-                    assert!(bytes.iter().all(|&b| b == id), "block shared between owners");
+                    let bytes =
+                        unsafe { std::slice::from_raw_parts(block.as_ptr().as_ptr(), block.len()) };
+                    assert!(
+                        bytes.iter().all(|&b| b == id),
+                        "block shared between owners"
+                    );
                 }
             })
         })

@@ -5,6 +5,7 @@
 
 use std::process::{Command, ExitCode};
 
+mod install;
 mod steps;
 
 fn main() -> ExitCode {

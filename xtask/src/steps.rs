@@ -53,6 +53,8 @@ fn test_steps(tally: &mut Tally) -> Result<(), String> {
         "-D",
         "warnings",
     ]))?;
+    crate::install::ensure_bare_metal()?;
+    crate::install::build_bare_metal()?;
     cargo_test(tally, &["test", "--workspace"])?;
     Ok(())
 }

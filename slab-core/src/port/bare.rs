@@ -1,7 +1,69 @@
-//! Bare metal: no scheduler. A thread-mode caller that must wait spins on
-//! its waiter's status, calling the application's wait hook (typically
-//! `WFI`/`WFE`) between looks, until an interrupt handler frees a block or
-//! gives the semaphore. Finite timeouts read the application's clock.
+//! Bare metal: no scheduler, one thread of execution plus interrupt
+//! handlers.
+//!
+//! A thread-mode caller that has to wait (`alloc` or `take` with a timeout
+//! other than `NoWait`, nothing available) links its waiter node into the
+//! object's queue and then loops: look at its status; if still waiting, look
+//! at the deadline; then call the **wait hook**; repeat. An interrupt
+//! handler's `free`/`give` hands the block or permit to the node and
+//! publishes its status, and the next look sees it. Nothing is signalled:
+//! the waiter polls.
+//!
+//! # The wait hook and lost wake-ups
+//!
+//! The hook ([`set_wait_hook`]) runs outside any critical section, right
+//! after the waiter saw itself still waiting. An interrupt can therefore
+//! free the block *between that look and the hook*. The hook must not then
+//! sleep until some later, unrelated interrupt. Its contract: **return no
+//! later than the first exception return after it was called**, or sooner.
+//!
+//! - **`WFE` (`cortex_m::asm::wfe`) — the recommended hook on Cortex-M.** The
+//!   Armv6-M and Armv7-M architecture manuals state that the Event Register
+//!   is set by any WFE wake-up event *or the execution of an exception
+//!   return*. A handler that frees in the window above returns, which sets
+//!   the Event Register, so the `WFE` that follows clears it and completes
+//!   at once; a handler that frees while the core sleeps wakes it (an
+//!   interrupt that preempts is a WFE wake-up event). No wake-up is lost and
+//!   the core sleeps in between. `WFE` may complete early for other reasons
+//!   (it is a hint), which only costs one more look.
+//! - **`WFI` is not safe on its own**: if the handler ran in the window, the
+//!   `WFI` sleeps until the *next* interrupt. It is acceptable only when a
+//!   periodic interrupt (e.g. a SysTick at 1 kHz) bounds that delay, and the
+//!   delay is then up to one period. The same holds for RISC-V `wfi`.
+//! - **No hook (the default)**: a busy loop with a spin-loop hint. Always
+//!   correct, never sleeps.
+//!
+//! Multi-core parts: a `free` on another core raises no exception on the
+//! waiting core. Keep the default busy loop there, or have the freeing core
+//! execute `SEV` after its `free`.
+//!
+//! # Clocks and finite timeouts
+//!
+//! Finite timeouts are measured with the clock the application registers
+//! with [`set_clock`]: a function returning a monotonic tick count and the
+//! tick rate. The deadline is computed when the wait starts, rounded up to
+//! whole ticks plus one (the current tick may be almost over), so a wait
+//! that times out has lasted at least the timeout as that clock measures it.
+//! The deadline is only looked at when the hook returns: with a sleeping
+//! hook (`WFE`), the clock itself must raise interrupts (a SysTick handler
+//! that advances the count does), or a timeout can overrun until the next
+//! interrupt. Without a clock, `NoWait` and `Forever` work and a finite
+//! timeout that has to wait panics with a message naming [`set_clock`].
+//!
+//! # Rules
+//!
+//! - Only thread mode may wait. An interrupt handler uses `alloc(NoWait)` /
+//!   `take(NoWait)`: waiting in a handler spins forever if the handler that
+//!   would free cannot preempt it.
+//! - Never wait inside a critical section: the handlers that free are masked.
+//! - All bare-metal waiters have the same priority: waiters are served
+//!   first come, first served.
+//!
+//! # Cost
+//!
+//! A wait takes one critical section to read the hook and, for a finite
+//! timeout, one to read the clock, then one atomic load and one clock read
+//! per look. No CAS is used anywhere (thumbv6m has none).
 
 use core::cell::Cell;
 use core::sync::atomic::{AtomicU8, Ordering};
@@ -16,40 +78,90 @@ struct Clock {
     ticks_per_second: u64,
 }
 
-static CLOCK: Mutex<Cell<Option<Clock>>> = Mutex::new(Cell::new(None));
-static WAIT_HOOK: Mutex<Cell<Option<fn()>>> = Mutex::new(Cell::new(None));
+/// A value the application registers at start-up; read under a critical
+/// section (plain loads and stores: no CAS is needed, so thumbv6m works).
+struct Setting<T>(Mutex<Cell<Option<T>>>);
 
-/// Registers the monotonic clock that finite timeouts are measured with:
-/// `now()` returns a tick count that never goes backwards (and does not
-/// wrap in the device's lifetime: extend a 24-bit SysTick in its handler),
-/// and `ticks_per_second` is its rate.
+impl<T: Copy> Setting<T> {
+    const fn unset() -> Self {
+        Self(Mutex::new(Cell::new(None)))
+    }
+
+    fn get(&self) -> Option<T> {
+        critical_section::with(|cs| self.0.borrow(cs).get())
+    }
+
+    fn set(&self, value: T) {
+        critical_section::with(|cs| self.0.borrow(cs).set(Some(value)));
+    }
+}
+
+static CLOCK: Setting<Clock> = Setting::unset();
+static WAIT_HOOK: Setting<fn()> = Setting::unset();
+
+/// Registers the monotonic clock that finite timeouts are measured with
+/// (bare metal only; with `std` the host clock is used).
+///
+/// `now()` returns a tick count that never goes backwards and does not wrap
+/// in the device's lifetime: count a 24-bit SysTick's wraps, or a 1 kHz
+/// tick, in a `u64` in its interrupt handler. `ticks_per_second` is its
+/// rate. `now` is called from thread mode, outside any critical section;
+/// it may take one itself (a `u64` cannot be read atomically on 32-bit
+/// cores). Call it at start-up; a later call replaces the clock for waits
+/// that start afterwards.
+///
+/// When the wait hook sleeps (see [`set_wait_hook`]), the clock must advance
+/// by interrupt, or a timeout is only noticed at the next interrupt.
 ///
 /// Without a clock, `Timeout::NoWait` and `Timeout::Forever` work; a finite
 /// timeout that has to wait panics with a message naming this function.
 ///
+/// # Panics
+/// If `ticks_per_second` is 0.
+///
 /// ```no_run
-/// static TICKS: core::sync::atomic::AtomicU32 = core::sync::atomic::AtomicU32::new(0);
-/// fn now() -> u64 { TICKS.load(core::sync::atomic::Ordering::Relaxed) as u64 }
-/// slab_core::set_clock(now, 1_000); // a 1 kHz tick, advanced by a timer interrupt
+/// use core::cell::Cell;
+/// use critical_section::Mutex;
+///
+/// // Advanced by a 1 kHz timer interrupt: `critical_section::with(|cs| {
+/// //     let t = TICKS.borrow(cs); t.set(t.get() + 1) })`.
+/// static TICKS: Mutex<Cell<u64>> = Mutex::new(Cell::new(0));
+///
+/// fn now() -> u64 {
+///     critical_section::with(|cs| TICKS.borrow(cs).get())
+/// }
+///
+/// slab_core::set_clock(now, 1_000);
 /// ```
 pub fn set_clock(now: fn() -> u64, ticks_per_second: u64) {
     assert!(
         ticks_per_second > 0,
         "slab_core::set_clock: ticks_per_second must be > 0"
     );
-    critical_section::with(|cs| {
-        CLOCK.borrow(cs).set(Some(Clock {
-            now,
-            ticks_per_second,
-        }))
+    CLOCK.set(Clock {
+        now,
+        ticks_per_second,
     });
 }
 
-/// Registers what a waiting thread-mode caller does between looks at its
-/// status, e.g. `cortex_m::asm::wfi` (an interrupt that frees a block also
-/// ends the WFI). The default is a spin-loop hint.
+/// Registers what a waiting thread-mode caller does between looks at
+/// whether a block (or permit) was handed to it (bare metal only).
+///
+/// The hook is called outside any critical section and must return no later
+/// than the first exception return after it was called (see
+/// [the crate docs](crate#bare-metal)). On Cortex-M use
+/// `cortex_m::asm::wfe`: an interrupt handler that frees ends with an
+/// exception return, which sets the Event Register, so no wake-up is lost
+/// and the core sleeps while it waits. `WFI` loses a wake-up that lands
+/// between the look and the `WFI`, and is only acceptable with a periodic
+/// interrupt bounding the delay. Without a hook, waiting is a busy loop.
+///
+/// ```no_run
+/// # fn wfe() {}
+/// slab_core::set_wait_hook(wfe); // cortex_m::asm::wfe
+/// ```
 pub fn set_wait_hook(hook: fn()) {
-    critical_section::with(|cs| WAIT_HOOK.borrow(cs).set(Some(hook)));
+    WAIT_HOOK.set(hook);
 }
 
 /// Bare-metal callers all wait at the same priority.
@@ -57,7 +169,7 @@ pub(crate) fn current_priority() -> i32 {
     0
 }
 
-/// How to wake a waiter. A spinning waiter needs no signal.
+/// How to wake a waiter. A polling waiter needs no signal.
 #[derive(Default)]
 pub(crate) enum Wake {
     #[default]
@@ -77,34 +189,74 @@ pub(crate) struct Deadline(Option<(Clock, u64)>);
 
 impl Deadline {
     pub fn after(limit: Option<Duration>) -> Self {
-        let Some(d) = limit else {
+        let Some(limit) = limit else {
             return Deadline(None);
         };
-        let clock = critical_section::with(|cs| CLOCK.borrow(cs).get()).expect(
+        let clock = CLOCK.get().expect(
             "slab_core: a finite timeout needs a clock: call slab_core::set_clock at start-up",
         );
-        // Round up so that the wait is never shorter than asked.
-        let ticks = (d.as_nanos() * clock.ticks_per_second as u128).div_ceil(1_000_000_000);
-        let at = (clock.now)().saturating_add(u64::try_from(ticks).unwrap_or(u64::MAX));
+        let ticks = ticks_at_least(limit, clock.ticks_per_second);
         // One more tick: the current tick may be almost over.
-        Deadline(Some((clock, at.saturating_add(1))))
+        let at = (clock.now)().saturating_add(ticks).saturating_add(1);
+        Deadline(Some((clock, at)))
     }
+
+    fn passed(&self) -> bool {
+        match self.0 {
+            Some((clock, at)) => (clock.now)() >= at,
+            None => false,
+        }
+    }
+}
+
+/// `limit` in ticks, rounded up so that a wait is never shorter than asked;
+/// saturates (an absurdly long timeout is forever).
+fn ticks_at_least(limit: Duration, ticks_per_second: u64) -> u64 {
+    const NANOS: u64 = 1_000_000_000;
+    let whole = limit.as_secs().saturating_mul(ticks_per_second);
+    // nanos × rate / 10^9 without a u128 (costly on a Cortex-M0): split the
+    // rate into whole gigaticks and the rest; both products fit in a u64
+    // because nanos < 10^9, and the sum is at most the rate.
+    let nanos = u64::from(limit.subsec_nanos());
+    let (giga, rest) = (ticks_per_second / NANOS, ticks_per_second % NANOS);
+    let part = nanos * giga + (nanos * rest).div_ceil(NANOS);
+    whole.saturating_add(part)
 }
 
 /// Waits until the status changes or the deadline; `false` once the
 /// deadline has passed.
 pub(crate) fn park(status: &AtomicU8, waiting: u8, deadline: &Deadline) -> bool {
-    let hook = critical_section::with(|cs| WAIT_HOOK.borrow(cs).get());
+    let hook = WAIT_HOOK.get();
     while status.load(Ordering::Acquire) == waiting {
-        if let Some((clock, at)) = deadline.0 {
-            if (clock.now)() >= at {
-                return false;
-            }
+        if deadline.passed() {
+            return false;
         }
+        // A handler may free right here, before the hook runs: the hook's
+        // contract (return by the next exception return) covers it.
         match hook {
             Some(hook) => hook(),
             None => core::hint::spin_loop(),
         }
     }
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ticks_at_least;
+    use core::time::Duration;
+
+    #[test]
+    fn ticks_round_up_and_saturate() {
+        assert_eq!(ticks_at_least(Duration::from_millis(5), 1_000), 5);
+        assert_eq!(ticks_at_least(Duration::from_micros(5_001), 1_000), 6);
+        assert_eq!(ticks_at_least(Duration::from_nanos(1), 1_000), 1);
+        assert_eq!(ticks_at_least(Duration::from_secs(2), 32_768), 65_536);
+        assert_eq!(ticks_at_least(Duration::MAX, u64::MAX), u64::MAX);
+        // 999_999_999 × (2^64 - 1) / 10^9, rounded up.
+        assert_eq!(
+            ticks_at_least(Duration::from_nanos(999_999_999), u64::MAX),
+            18_446_744_055_262_807_542
+        );
+    }
 }

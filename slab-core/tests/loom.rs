@@ -1,0 +1,156 @@
+//! loom models of the wait queue and hand-off. Every interleaving of the
+//! real `Semaphore`/`MemSlab` code (spin lock, waiter status, park/unpark)
+//! is explored. Under loom a finite timeout expires at the first look, so
+//! "with a timeout" means the timeout races every step of the other thread.
+//!
+//! Run: `RUSTFLAGS="--cfg loom" cargo test -p slab-core --features std --test loom --release`
+#![cfg(loom)]
+
+use std::ptr::NonNull;
+
+use loom::sync::Arc;
+use loom::thread;
+use slab_core::{AllocError, MemSlab, SemError, Semaphore, Timeout};
+
+/// A slab over a leaked buffer (loom re-runs the model many times; the
+/// leak is per run and small).
+fn slab(num_blocks: usize) -> Arc<MemSlab> {
+    let word = std::mem::size_of::<usize>();
+    let words: &'static mut [usize] = Box::leak(vec![0usize; num_blocks].into_boxed_slice());
+    // SAFETY: leaked, so 'static; any bytes are valid u8.
+    let bytes = unsafe {
+        std::slice::from_raw_parts_mut(words.as_mut_ptr().cast::<u8>(), num_blocks * word)
+    };
+    let slab = MemSlab::new();
+    slab.init(bytes, word, num_blocks).unwrap();
+    Arc::new(slab)
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Sent(NonNull<u8>);
+// SAFETY: a block is plain memory owned by whoever holds the pointer.
+unsafe impl Send for Sent {}
+
+#[test]
+fn give_races_take_with_timeout() {
+    loom::model(|| {
+        let sem = Arc::new(Semaphore::new(0, 1));
+        let taker = {
+            let sem = sem.clone();
+            thread::spawn(move || sem.take(Timeout::millis(1)))
+        };
+        sem.give();
+        let taken = taker.join().unwrap();
+        // Either the taker got the permit (handed off, or taken from the
+        // count) or it timed out and the permit is still counted: never
+        // both, never neither.
+        match taken {
+            Ok(()) => assert_eq!(sem.count(), 0),
+            Err(SemError::TimedOut) => assert_eq!(sem.count(), 1),
+            Err(e) => panic!("unexpected {e:?}"),
+        }
+        assert_eq!(sem.num_waiting(), 0);
+    });
+}
+
+#[test]
+fn forever_take_is_woken_by_give() {
+    loom::model(|| {
+        let sem = Arc::new(Semaphore::new(0, 1));
+        let taker = {
+            let sem = sem.clone();
+            thread::spawn(move || sem.take(Timeout::Forever))
+        };
+        sem.give();
+        assert_eq!(taker.join().unwrap(), Ok(()));
+        assert_eq!(sem.count(), 0);
+    });
+}
+
+#[test]
+fn free_races_no_wait_alloc_while_waiter_wakes() {
+    loom::model(|| {
+        let slab = slab(1);
+        let held = Sent(slab.alloc(Timeout::NoWait).unwrap());
+        let waiter = {
+            let slab = slab.clone();
+            thread::spawn(move || slab.alloc(Timeout::Forever).map(Sent))
+        };
+        // Free once the waiter is queued (spin with loom yields).
+        while slab.num_waiting() == 0 {
+            thread::yield_now();
+        }
+        let freer = {
+            let slab = slab.clone();
+            // SAFETY: `held` is ours and not used again by this thread.
+            thread::spawn(move || unsafe { slab.free(held.0) })
+        };
+        // Racing thief: must never get the handed-off block.
+        let stolen = slab.alloc(Timeout::NoWait);
+        assert_eq!(freer.join().unwrap(), Ok(()));
+        let got = waiter.join().unwrap();
+        assert_eq!(stolen, Err(AllocError::NoMemory), "a hand-off was stolen");
+        assert_eq!(got, Ok(held));
+        assert_eq!((slab.num_used(), slab.num_free()), (1, 0));
+    });
+}
+
+#[test]
+fn timeout_racing_a_grant_loses_nothing() {
+    loom::model(|| {
+        let slab = slab(1);
+        let held = Sent(slab.alloc(Timeout::NoWait).unwrap());
+        let waiter = {
+            let slab = slab.clone();
+            thread::spawn(move || slab.alloc(Timeout::millis(1)).map(Sent))
+        };
+        // SAFETY: `held` is ours and not used again.
+        unsafe { slab.free(held.0) }.unwrap();
+        match waiter.join().unwrap() {
+            // Granted (possibly just as it timed out): it owns the block.
+            Ok(b) => {
+                assert_eq!(b, held);
+                assert_eq!((slab.num_used(), slab.num_free()), (1, 0));
+            }
+            // Timed out before the free: the block is back on the list.
+            Err(e) => {
+                assert_eq!(e, AllocError::TimedOut);
+                assert_eq!((slab.num_used(), slab.num_free()), (0, 1));
+            }
+        }
+        assert_eq!(slab.num_waiting(), 0);
+    });
+}
+
+#[test]
+fn reset_races_waiters() {
+    loom::model(|| {
+        let sem = Arc::new(Semaphore::new(0, 2));
+        let take = || {
+            let sem = sem.clone();
+            thread::spawn(move || sem.take(Timeout::Forever))
+        };
+        // `early` is queued before the reset; `racer` arrives at any point.
+        let early = take();
+        while sem.num_waiting() == 0 {
+            thread::yield_now();
+        }
+        let racer = take();
+        sem.reset();
+        sem.give();
+        assert_eq!(
+            early.join().unwrap(),
+            Err(SemError::TimedOut),
+            "reset cancels it"
+        );
+        // The racer was cancelled too (queued before the reset) and the give
+        // is in the count, or it got the give: never lost, never doubled.
+        let served = match racer.join().unwrap() {
+            Ok(()) => 1,
+            Err(SemError::TimedOut) => 0,
+            Err(e) => panic!("unexpected {e:?}"),
+        };
+        assert_eq!(served + sem.count(), 1);
+        assert_eq!(sem.num_waiting(), 0);
+    });
+}

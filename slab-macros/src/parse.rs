@@ -1,0 +1,244 @@
+//! Syntax only: the attribute's keys, the annotated static, and the items of
+//! `mem_slabs!`. Nothing here judges a value; that is `validate`'s job, so
+//! that every mistake can be reported at once.
+
+use proc_macro2::{Delimiter, Group, TokenStream, TokenTree};
+use syn::ext::IdentExt;
+use syn::parse::{Parse, ParseStream, Parser};
+use syn::{Attribute, Expr, Ident, LitInt, LitStr, Path, Token, Type, Visibility};
+
+/// The keys of a declaration, in the order written.
+pub struct Args {
+    pub list: Vec<Arg>,
+    /// Every argument token (the parenthesised group for `mem_slabs!`):
+    /// where an error about a missing key points. Empty for `#[mem_slab]`.
+    pub whole: TokenStream,
+}
+
+/// One `key = value`.
+pub struct Arg {
+    pub key: Ident,
+    pub value: Value,
+}
+
+/// A key's value, parsed by what the key expects.
+pub enum Value {
+    Blocks(Expr),
+    Size(Expr),
+    Type(Type),
+    Align(LitInt),
+    Name(LitStr),
+    Section(LitStr),
+    Crate(Path),
+    /// A key that does not exist; its value is skipped.
+    Unknown,
+}
+
+/// The keys, for the unknown-key message and its suggestion.
+pub const KEYS: &[&str] = &[
+    "blocks", "size", "type", "align", "name", "section", "crate",
+];
+
+impl Parse for Args {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let whole = input.fork().parse::<TokenStream>()?;
+        let mut list = Vec::new();
+        while !input.is_empty() {
+            list.push(input.parse()?);
+            if input.is_empty() {
+                break;
+            }
+            input.parse::<Token![,]>()?;
+        }
+        Ok(Args { list, whole })
+    }
+}
+
+impl Parse for Arg {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        // `type` and `crate` are keywords.
+        let key = Ident::parse_any(input)?;
+        input.parse::<Token![=]>()?;
+        let value = match key.unraw().to_string().as_str() {
+            "blocks" => Value::Blocks(input.parse()?),
+            "size" => Value::Size(input.parse()?),
+            "type" => Value::Type(input.parse()?),
+            "align" => Value::Align(literal(
+                input,
+                "`align` takes an integer literal, a power of two: e.g. `align = 16`",
+            )?),
+            "name" => Value::Name(literal(
+                input,
+                "`name` takes a string literal: e.g. `name = \"rx_bufs\"`",
+            )?),
+            "section" => Value::Section(literal(
+                input,
+                "`section` takes a string literal: e.g. `section = \".noinit\"`",
+            )?),
+            "crate" => Value::Crate(Path::parse_mod_style(input)?),
+            _ => {
+                skip_value(input)?;
+                Value::Unknown
+            }
+        };
+        Ok(Arg { key, value })
+    }
+}
+
+/// A literal of type `L`, or `message` on whatever was written instead.
+fn literal<L: Parse>(input: ParseStream, message: &str) -> syn::Result<L> {
+    if input.fork().parse::<L>().is_ok() {
+        return input.parse();
+    }
+    match input.parse::<Expr>() {
+        Ok(expr) => Err(syn::Error::new_spanned(expr, message)),
+        Err(_) => Err(input.error(message)),
+    }
+}
+
+/// Skips the tokens of one value: up to the next top-level `,`.
+fn skip_value(input: ParseStream) -> syn::Result<()> {
+    while !input.is_empty() && !input.peek(Token![,]) {
+        input.parse::<TokenTree>()?;
+    }
+    Ok(())
+}
+
+/// `#[attrs] vis static [mut] NAME`: the part both forms share.
+pub struct StaticHeader {
+    pub attrs: Vec<Attribute>,
+    pub vis: Visibility,
+    pub mutability: Option<Token![mut]>,
+    pub ident: Ident,
+}
+
+impl Parse for StaticHeader {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let attrs = input.call(Attribute::parse_outer)?;
+        let vis = input.parse()?;
+        input.parse::<Token![static]>()?;
+        Ok(StaticHeader {
+            attrs,
+            vis,
+            mutability: input.parse()?,
+            ident: input.parse()?,
+        })
+    }
+}
+
+impl StaticHeader {
+    /// The header of a declaration that did not parse, so that a
+    /// placeholder static can stand in for it.
+    pub fn recover(tokens: TokenStream) -> Option<Self> {
+        let header = |input: ParseStream| {
+            let header = input.parse::<StaticHeader>()?;
+            input.parse::<TokenStream>()?;
+            Ok(header)
+        };
+        header.parse2(tokens).ok()
+    }
+}
+
+/// The item under `#[mem_slab]`: `static NAME: MemSlab;`.
+pub struct AnnotatedStatic {
+    pub header: StaticHeader,
+    pub ty: Type,
+    /// `= expr`, which a declared slab must not have.
+    pub init: Option<TokenStream>,
+}
+
+impl Parse for AnnotatedStatic {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let header = input.parse()?;
+        input.parse::<Token![:]>()?;
+        let ty = input.parse()?;
+        let init = if input.peek(Token![=]) {
+            let eq = input.parse::<Token![=]>()?;
+            let expr = input.parse::<Expr>()?;
+            Some(quote::quote!(#eq #expr))
+        } else {
+            None
+        };
+        input.parse::<Token![;]>()?;
+        Ok(AnnotatedStatic { header, ty, init })
+    }
+}
+
+/// Whether `input` starts (after attributes and visibility) with `static`;
+/// if not, the error for an attribute put on something else, on the token
+/// that is there instead.
+pub fn expect_static(input: TokenStream) -> syn::Result<()> {
+    let check = |input: ParseStream| {
+        input.call(Attribute::parse_outer)?;
+        input.parse::<Visibility>()?;
+        if !input.peek(Token![static]) {
+            let found = input.parse::<TokenTree>().map(|t| t.span());
+            let span = found.unwrap_or_else(|_| input.span());
+            return Err(syn::Error::new(
+                span,
+                "`#[mem_slab]` applies only to a static: write \
+                 `#[mem_slab(blocks = N, size = S)] static NAME: MemSlab;`",
+            ));
+        }
+        input.parse::<TokenStream>()?;
+        Ok(())
+    };
+    check.parse2(input)
+}
+
+/// One item of `mem_slabs!`: `static NAME(keys);`.
+pub struct ListItem {
+    pub header: StaticHeader,
+    pub args: Args,
+}
+
+impl Parse for ListItem {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let header = input.parse()?;
+        let group = input.fork().parse::<Group>().ok();
+        if !group
+            .as_ref()
+            .is_some_and(|g| g.delimiter() == Delimiter::Parenthesis)
+        {
+            let span = group.as_ref().map_or_else(|| input.span(), Group::span);
+            return Err(syn::Error::new(
+                span,
+                "expected `(` and the slab's keys after its name: \
+                 `static NAME(blocks = N, size = S);`",
+            ));
+        }
+        let content;
+        syn::parenthesized!(content in input);
+        let mut args = content.parse::<Args>()?;
+        args.whole = group
+            .map(|g| TokenTree::Group(g).into())
+            .unwrap_or_default();
+        Ok(ListItem { header, args })
+    }
+}
+
+/// The input of `mem_slabs!`, split at each top-level `;` so that one bad
+/// item spoils only itself.
+pub fn split_items(input: TokenStream) -> Vec<(TokenStream, Option<TokenTree>)> {
+    let mut items = Vec::new();
+    let mut current = Vec::new();
+    for token in input {
+        match &token {
+            TokenTree::Punct(p) if p.as_char() == ';' => {
+                items.push((current.drain(..).collect(), Some(token)));
+            }
+            _ => current.push(token),
+        }
+    }
+    if !current.is_empty() {
+        items.push((current.into_iter().collect(), None));
+    }
+    items
+}
+
+/// The error for an item of `mem_slabs!` that does not end in `;`.
+pub fn missing_semicolon(item: &TokenStream) -> syn::Error {
+    let last = item.clone().into_iter().last();
+    let span = last.map_or_else(proc_macro2::Span::call_site, |t| t.span());
+    syn::Error::new(span, "expected `;` after this slab declaration")
+}

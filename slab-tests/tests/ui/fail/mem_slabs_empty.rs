@@ -1,0 +1,3 @@
+slab_core::mem_slabs! {}
+
+fn main() {}

@@ -1,0 +1,141 @@
+//! The bare-metal part of `cargo xtask test`: install the Rust targets and
+//! QEMU that a fresh machine lacks, then build `slab-core` for every
+//! bare-metal target and lint it for one (the QEMU run itself is
+//! `slab-tests/tests/qemu.rs`, part of the workspace tests).
+
+use std::process::{Command, Stdio};
+
+use crate::{cargo, run, workspace_root};
+
+/// The bare-metal targets slab-core supports (API.md §6).
+pub const BARE_METAL_TARGETS: [&str; 4] = [
+    "thumbv6m-none-eabi",
+    "thumbv7m-none-eabi",
+    "thumbv7em-none-eabihf",
+    "riscv32imac-unknown-none-elf",
+];
+
+/// The target that clippy checks slab-core for without `std`.
+const LINT_TARGET: &str = "thumbv7em-none-eabihf";
+
+const QEMU: &str = "qemu-system-arm";
+
+/// Installs the bare-metal Rust targets if any is missing, and
+/// `qemu-system-arm` if it is not on PATH (with apt-get, as root or through
+/// `sudo -n`). `SLAB_SKIP_QEMU=1` (which skips the QEMU tests) skips QEMU.
+pub fn ensure_bare_metal() -> Result<(), String> {
+    ensure_targets()?;
+    if std::env::var("SLAB_SKIP_QEMU").is_ok_and(|v| v == "1") {
+        eprintln!("\nSLAB_SKIP_QEMU=1: not checking for {QEMU}");
+        return Ok(());
+    }
+    ensure_qemu()
+}
+
+/// `cargo build -p slab-core` (no `std`) for every bare-metal target, clippy
+/// with `-D warnings` for one, and the bare-metal port's unit tests on the
+/// host (the workspace tests enable `std`, which compiles that port out).
+pub fn build_bare_metal() -> Result<(), String> {
+    for target in BARE_METAL_TARGETS {
+        run(cargo().args(["build", "-p", "slab-core", "--target", target]))?;
+    }
+    run(cargo().args([
+        "clippy",
+        "-p",
+        "slab-core",
+        "--target",
+        LINT_TARGET,
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    run(cargo().args(["test", "-p", "slab-core", "--lib", "port::bare"]))
+}
+
+fn ensure_targets() -> Result<(), String> {
+    let listed = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .current_dir(workspace_root())
+        .output()
+        .map_err(|e| {
+            format!(
+                "cannot run rustup ({e}): install the targets {} by hand",
+                BARE_METAL_TARGETS.join(" ")
+            )
+        })?;
+    if !listed.status.success() {
+        return Err(format!(
+            "`rustup target list --installed` failed: {}",
+            String::from_utf8_lossy(&listed.stderr).trim()
+        ));
+    }
+    let installed = String::from_utf8_lossy(&listed.stdout);
+    let missing: Vec<&str> = BARE_METAL_TARGETS
+        .into_iter()
+        .filter(|t| !installed.lines().any(|l| l.trim() == *t))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    run(Command::new("rustup")
+        .args(["target", "add"])
+        .args(&missing)
+        .current_dir(workspace_root()))
+    .map_err(|e| format!("{e}: the bare-metal targets {missing:?} are needed"))
+}
+
+fn qemu_present() -> bool {
+    Command::new(QEMU)
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn ensure_qemu() -> Result<(), String> {
+    if qemu_present() {
+        return Ok(());
+    }
+    let how = "install it (Debian/Ubuntu: `sudo apt-get install -y qemu-system-arm`) \
+               or set SLAB_SKIP_QEMU=1 to skip the QEMU tests";
+    // apt-get as root, else through non-interactive sudo (`env`, because
+    // sudo resets the environment).
+    let root = is_root();
+    let as_root = |args: &[&str]| -> Command {
+        let mut cmd = if root {
+            Command::new("env")
+        } else {
+            let mut sudo = Command::new("sudo");
+            sudo.args(["-n", "env"]);
+            sudo
+        };
+        cmd.arg("DEBIAN_FRONTEND=noninteractive").args(args);
+        cmd
+    };
+    if !root && !as_root(&["true"]).status().is_ok_and(|s| s.success()) {
+        return Err(format!(
+            "{QEMU} is not on PATH, and installing it needs root (not root, and \
+             `sudo -n` is not allowed): {how}"
+        ));
+    }
+    run(&mut as_root(&["apt-get", "update"]))
+        .and_then(|()| run(&mut as_root(&["apt-get", "install", "-y", QEMU])))
+        .map_err(|e| {
+            format!("{QEMU} is not on PATH and apt-get could not install it ({e}): {how}")
+        })?;
+    if qemu_present() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{QEMU} is still not on PATH after apt-get install: {how}"
+        ))
+    }
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
