@@ -32,9 +32,8 @@ pub fn ensure_bare_metal() -> Result<(), String> {
     ensure_qemu()
 }
 
-/// `cargo build -p slab-core` (no `std`) for every bare-metal target, clippy
-/// with `-D warnings` for one, and the bare-metal port's unit tests on the
-/// host (the workspace tests enable `std`, which compiles that port out).
+/// `cargo build -p slab-core` (no `std`) for every bare-metal target, and
+/// clippy with `-D warnings` for one.
 pub fn build_bare_metal() -> Result<(), String> {
     for target in BARE_METAL_TARGETS {
         run(cargo().args(["build", "-p", "slab-core", "--target", target]))?;
@@ -48,8 +47,57 @@ pub fn build_bare_metal() -> Result<(), String> {
         "--",
         "-D",
         "warnings",
-    ]))?;
-    run(cargo().args(["test", "-p", "slab-core", "--lib", "port::bare"]))
+    ]))
+}
+
+/// rustfmt and clippy for the stable toolchain.
+pub fn ensure_components() -> Result<(), String> {
+    run(Command::new("rustup")
+        .args(["component", "add", "rustfmt", "clippy"])
+        .current_dir(workspace_root()))
+    .map_err(|e| format!("{e}: rustfmt and clippy are needed"))
+}
+
+/// The nightly toolchain with miri and rust-src, for the miri run.
+pub fn ensure_miri() -> Result<(), String> {
+    let has_nightly = Command::new("rustup")
+        .args(["run", "nightly", "rustc", "--version"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !has_nightly {
+        run(Command::new("rustup").args([
+            "toolchain",
+            "install",
+            "nightly",
+            "--profile",
+            "minimal",
+        ]))
+        .map_err(|e| format!("{e}: miri needs the nightly toolchain"))?;
+    }
+    run(Command::new("rustup").args([
+        "component",
+        "add",
+        "--toolchain",
+        "nightly",
+        "miri",
+        "rust-src",
+    ]))
+    .map_err(|e| format!("{e}: miri needs nightly's miri and rust-src components"))?;
+    run(cargo_nightly().args(["miri", "setup"]))
+}
+
+/// `cargo +nightly`, run by rustup so that it works whichever cargo runs xtask.
+pub fn cargo_nightly() -> Command {
+    let mut c = Command::new("rustup");
+    c.args(["run", "nightly", "cargo"])
+        .current_dir(workspace_root());
+    // The stable toolchain's variables would point nightly at stable tools.
+    for var in ["CARGO", "RUSTC", "RUSTDOC", "RUSTUP_TOOLCHAIN"] {
+        c.env_remove(var);
+    }
+    c
 }
 
 fn ensure_targets() -> Result<(), String> {

@@ -1,6 +1,6 @@
 //! The steps of `cargo xtask test`.
 
-use crate::{cargo, run, run_captured};
+use crate::{cargo, install, run, run_captured, workspace_root};
 
 /// Tallies the `test result:` lines of cargo test runs.
 #[derive(Default)]
@@ -10,6 +10,11 @@ pub struct Tally {
 }
 
 impl Tally {
+    pub fn merge(&mut self, other: &Tally) {
+        self.passed += other.passed;
+        self.failed += other.failed;
+    }
+
     /// Adds up every `test result: ok. N passed; M failed; …` line.
     pub fn add_output(&mut self, output: &str) {
         for line in output.lines() {
@@ -29,9 +34,9 @@ impl Tally {
 }
 
 pub fn test(args: &[String]) -> Result<(), String> {
-    let _quick = args.iter().any(|a| a == "--quick");
+    let quick = args.iter().any(|a| a == "--quick");
     let mut tally = Tally::default();
-    let result = test_steps(&mut tally);
+    let result = test_steps(&mut tally, quick);
     println!("\n{} passed, {} failed", tally.passed, tally.failed);
     result?;
     if tally.failed > 0 {
@@ -43,7 +48,8 @@ pub fn test(args: &[String]) -> Result<(), String> {
     Ok(())
 }
 
-fn test_steps(tally: &mut Tally) -> Result<(), String> {
+fn test_steps(tally: &mut Tally, quick: bool) -> Result<(), String> {
+    install::ensure_components()?;
     run(cargo().args(["fmt", "--all", "--", "--check"]))?;
     run(cargo().args([
         "clippy",
@@ -53,20 +59,103 @@ fn test_steps(tally: &mut Tally) -> Result<(), String> {
         "-D",
         "warnings",
     ]))?;
-    crate::install::ensure_bare_metal()?;
-    crate::install::build_bare_metal()?;
+    run(cargo()
+        .args(["doc", "--workspace", "--no-deps"])
+        .env("RUSTDOCFLAGS", "-D warnings"))?;
+    install::ensure_bare_metal()?;
+    install::build_bare_metal()?;
+
+    let evidence = workspace_root().join("target").join("evidence");
+    let _ = std::fs::remove_dir_all(&evidence);
+    let mut lines = Vec::new();
+
+    // Everything on the host, with `std` (slab-tests enables it), QEMU runs
+    // of the firmware included (slab-tests/tests/qemu.rs).
     cargo_test(tally, &["test", "--workspace"])?;
+    // slab-core on its own: without `std`, as on bare metal.
+    cargo_test(tally, &["test", "-p", "slab-core"])?;
+
+    if !quick {
+        let mut loom = Tally::default();
+        let result = cargo_test_with(
+            &mut loom,
+            cargo()
+                .args([
+                    "test",
+                    "-p",
+                    "slab-core",
+                    "--features",
+                    "std",
+                    "--test",
+                    "loom",
+                    "--release",
+                ])
+                .env("RUSTFLAGS", "--cfg loom")
+                .env(
+                    "CARGO_TARGET_DIR",
+                    workspace_root().join("target").join("loom"),
+                ),
+        );
+        tally.merge(&loom);
+        result?;
+        lines.push(format!(
+            "loom: {} models of the wait queue and hand-off, every interleaving explored",
+            loom.passed
+        ));
+
+        install::ensure_miri()?;
+        let mut miri = Tally::default();
+        for features in [&[][..], &["--features", "std"][..]] {
+            let result = cargo_test_with(
+                &mut miri,
+                install::cargo_nightly()
+                    .args(["miri", "test", "-p", "slab-core", "--lib"])
+                    .args(features)
+                    // The tests leak their buffers on purpose: `init` takes
+                    // `&'static mut [u8]`.
+                    .env("MIRIFLAGS", "-Zmiri-ignore-leaks"),
+            );
+            result?;
+        }
+        tally.merge(&miri);
+        lines.push(format!(
+            "miri: {} slab-core unit test runs (without and with std) free of undefined behaviour",
+            miri.passed
+        ));
+    }
+
+    let mut files: Vec<_> = std::fs::read_dir(&evidence)
+        .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    files.sort();
+    for file in files {
+        lines.extend(
+            std::fs::read_to_string(file)
+                .unwrap_or_default()
+                .lines()
+                .map(String::from),
+        );
+    }
+    println!("\nEvidence:");
+    for line in &lines {
+        println!("  {line}");
+    }
     Ok(())
 }
 
 /// Runs a `cargo test`-like command, adding its results to `tally`.
 pub fn cargo_test(tally: &mut Tally, args: &[&str]) -> Result<(), String> {
-    let (ok, output) = run_captured(cargo().args(args))?;
+    cargo_test_with(tally, cargo().args(args))
+}
+
+/// Runs `cmd` (a `cargo test`-like command), adding its results to `tally`.
+pub fn cargo_test_with(tally: &mut Tally, cmd: &mut std::process::Command) -> Result<(), String> {
+    let (ok, output) = run_captured(cmd)?;
     tally.add_output(&output);
     if ok {
         Ok(())
     } else {
-        Err(format!("`cargo {}` failed", args.join(" ")))
+        Err(format!("`{}` failed", crate::show(cmd)))
     }
 }
 
