@@ -4,7 +4,7 @@
 use core::fmt;
 
 /// Zephyr's (and POSIX's) error numbers, negated as Zephyr's APIs return them.
-mod errno {
+pub(crate) mod errno {
     pub const EAGAIN: i32 = -11;
     pub const ENOMEM: i32 = -12;
     pub const EFAULT: i32 = -14;
@@ -28,6 +28,7 @@ macro_rules! error_impls {
 /// Why [`MemSlab::alloc`](crate::MemSlab::alloc) returned no block.
 #[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum AllocError {
     /// No block was free and the timeout was [`Timeout::NoWait`](crate::Timeout::NoWait)
     /// or zero (`-ENOMEM`).
@@ -75,6 +76,7 @@ error_impls!(AllocError);
 /// free changes nothing.
 #[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum FreeError {
     /// The pointer is outside the slab's buffer (`-EINVAL`).
     Foreign,
@@ -116,6 +118,7 @@ error_impls!(FreeError);
 /// changes nothing.
 #[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum InitError {
     /// `block_size` is 0.
     ZeroBlockSize,
@@ -160,6 +163,7 @@ error_impls!(InitError);
 /// Why [`Semaphore::take`](crate::Semaphore::take) failed.
 #[non_exhaustive]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum SemError {
     /// The count was zero and the timeout was [`Timeout::NoWait`](crate::Timeout::NoWait)
     /// (`-EBUSY`).

@@ -49,6 +49,8 @@ pub(crate) struct Geometry {
     /// `block_size × num_blocks`: the bytes the blocks span.
     pub span: usize,
     shift: u32,
+    /// `(1 << shift) - 1`: the low bits a block offset has clear.
+    low_bits: usize,
     odd_inverse: usize,
 }
 
@@ -59,6 +61,7 @@ impl Geometry {
         num_blocks: 0,
         span: 0,
         shift: 0,
+        low_bits: 0,
         odd_inverse: 0,
     };
 
@@ -86,24 +89,53 @@ impl Geometry {
             num_blocks,
             span,
             shift,
+            low_bits: (1 << shift) - 1,
             odd_inverse: odd_inverse(block_size >> shift),
         })
     }
 
+    /// Whether `offset` is inside the buffer and aligned like a block as
+    /// far as the low bits tell: a cheap necessary condition of
+    /// [`index_of`](Self::index_of) (exact when the block size is a power
+    /// of two), enough to make the address safe to read a word from.
+    #[inline]
+    pub fn may_be_block(&self, offset: usize) -> bool {
+        offset < self.span && offset & self.low_bits == 0
+    }
+
     /// The index of the block that starts `offset` bytes into the buffer.
+    ///
+    /// The low bits clear and the quotient below the block count together
+    /// already prove `offset < span` (the quotient is exact, see the type's
+    /// docs, and `span` fits in `isize`), so the hot path has two tests;
+    /// which error it is, `Foreign` or `Misaligned`, is sorted out only on
+    /// the way out.
     #[inline]
     pub fn index_of(&self, offset: usize) -> Result<usize, FreeError> {
-        if offset >= self.span {
-            return Err(FreeError::Foreign);
-        }
-        if offset & ((1 << self.shift) - 1) != 0 {
-            return Err(FreeError::Misaligned);
-        }
         let index = (offset >> self.shift).wrapping_mul(self.odd_inverse);
-        if index >= self.num_blocks {
-            return Err(FreeError::Misaligned);
+        if offset & self.low_bits == 0 && index < self.num_blocks {
+            Ok(index)
+        } else {
+            Err(self.rejection(offset))
         }
-        Ok(index)
+    }
+
+    /// [`index_of`](Self::index_of) for an offset whose low bits are
+    /// known to be clear (one that passed [`may_be_block`](Self::may_be_block)).
+    #[inline]
+    pub fn index_of_aligned(&self, offset: usize) -> Option<usize> {
+        debug_assert_eq!(offset & self.low_bits, 0);
+        let index = (offset >> self.shift).wrapping_mul(self.odd_inverse);
+        (index < self.num_blocks).then_some(index)
+    }
+
+    #[cold]
+    fn rejection(&self, offset: usize) -> FreeError {
+        if offset >= self.span {
+            FreeError::Foreign
+        } else {
+            FreeError::Misaligned
+        }
     }
 }
 

@@ -3,9 +3,9 @@
 //! The locked regions are a handful of instructions and never wait, park or
 //! call user code.
 //!
-//! - With `std`, each object has its own spin lock (one compare-and-swap to
+//! - With `std`, each object has its own spin lock (one atomic swap to
 //!   take, one store to release), so threads working on different slabs
-//!   never contend. `critical-section`'s std implementation is a single
+//!   never contend; a contended lock backs off exponentially, then yields. `critical-section`'s std implementation is a single
 //!   process-wide mutex and is deliberately not used here.
 //! - Without `std`, the lock is a `critical_section::with`: on a single-core
 //!   MCU that masks interrupts, which is both the cheapest lock and what
@@ -69,37 +69,37 @@ mod spin {
             Self(AtomicBool::new(false))
         }
 
+        /// Takes the lock: one swap (`xchg`), measurably cheaper than a
+        /// compare-and-swap on x86-64; the contended path spins on loads.
         #[inline(always)]
         pub fn lock(&self) -> Guard<'_> {
-            if self
-                .0
-                .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
-                .is_err()
-            {
+            if self.0.swap(true, Ordering::Acquire) {
                 self.lock_contended();
             }
             Guard(self)
         }
 
+        /// Exponential back-off: each failed look waits twice as long as
+        /// the last (up to 16 spin hints) before looking again, with a plain
+        /// load, so that the holder keeps the cache line meanwhile. After
+        /// some hundreds of hints (a spin hint is ~25 ns on a Zen 4, so
+        /// several microseconds against a critical section of tens of
+        /// nanoseconds) the holder has probably been preempted: yield to let
+        /// it run.
         #[cold]
         fn lock_contended(&self) {
-            let mut spins = 0u32;
+            let mut backoff = 1u32;
+            let mut spent = 0u32;
             loop {
-                // Spin on a plain load (no cache-line ping-pong), then retry.
-                while self.0.load(Ordering::Relaxed) {
-                    spins += 1;
-                    if spins < 64 {
-                        core::hint::spin_loop();
-                    } else {
-                        // The holder may have been preempted: let it run.
-                        std::thread::yield_now();
-                    }
+                for _ in 0..backoff {
+                    core::hint::spin_loop();
                 }
-                if self
-                    .0
-                    .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
-                    .is_ok()
-                {
+                spent = spent.saturating_add(backoff);
+                backoff = (backoff * 2).min(16);
+                if spent > 256 {
+                    std::thread::yield_now();
+                }
+                if !self.0.load(Ordering::Relaxed) && !self.0.swap(true, Ordering::Acquire) {
                     return;
                 }
             }
@@ -117,7 +117,7 @@ mod spin {
 /// Under loom the lock is loom's mutex: the model checker then treats a
 /// contended lock as blocking instead of exploring every spin, which keeps
 /// the models of the wait queue small. The spin lock itself is the
-/// textbook acquire-CAS / release-store pair.
+/// textbook acquire-swap / release-store pair.
 #[cfg(all(feature = "std", loom))]
 mod spin {
     pub struct SpinLock(loom::sync::Mutex<()>);

@@ -11,8 +11,11 @@ pub use linkme;
 
 /// A declared slab's block buffer: `BYTES` uninitialised bytes aligned to
 /// `max(align_of::<A>(), WORD)`. Zero-initialised memory (`.bss`) unless the
-/// declaration names a section.
+/// declaration names a section. With `std`, also aligned to (and so padded
+/// to a multiple of) 128 bytes, like the bitmap and the `MemSlab`, so that
+/// neighbouring slabs share no cache line.
 #[repr(C)]
+#[cfg_attr(feature = "std", repr(align(128)))]
 pub struct Storage<A, const BYTES: usize> {
     _align: [A; 0],
     _word: [usize; 0],
@@ -35,7 +38,9 @@ impl<A, const BYTES: usize> Storage<A, BYTES> {
     }
 }
 
-/// A declared slab's used-block bitmap, one bit per block.
+/// A declared slab's used-block bitmap, one bit per block. With `std`,
+/// aligned to 128 bytes (see [`Storage`]): `alloc` and `free` write it.
+#[cfg_attr(feature = "std", repr(align(128)))]
 pub struct UsedMap<const WORDS: usize>(UnsafeCell<[usize; WORDS]>);
 
 // SAFETY: only touched by the owning `MemSlab`, under its lock.

@@ -74,6 +74,23 @@ impl Registry {
     }
 
     /// The slab registered under `name`.
+    ///
+    /// ```
+    /// use slab_core::{mem_slab, MemSlab};
+    ///
+    /// #[mem_slab(blocks = 2, size = 16, name = "uart-rx")]
+    /// static UART_RX: MemSlab;
+    ///
+    /// fn main() {
+    ///     slab_core::boot();
+    ///     let registry = slab_core::registry();
+    ///     let found = registry.find("uart-rx").unwrap();
+    ///     assert!(core::ptr::eq(found, &UART_RX));
+    ///     assert!(registry.iter().any(|s| s.name() == "uart-rx"));
+    ///     assert!(registry.find("nope").is_none());
+    ///     print!("{registry}"); // the table: name, block, blocks, used, free, max, ready
+    /// }
+    /// ```
     pub fn find(&self, name: &str) -> Option<&'static MemSlab> {
         self.iter().find(|s| s.name() == name)
     }

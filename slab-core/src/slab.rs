@@ -64,10 +64,24 @@ const READY: u8 = 2;
 /// unsafe { SLAB.free(block) }.unwrap();
 /// assert_eq!(SLAB.max_used(), 1);
 /// ```
+///
+/// With `std`, a `MemSlab` is aligned to 128 bytes (a pair of cache lines,
+/// which x86's spatial prefetcher fetches together), so that two slabs
+/// declared next to each other never share a line: threads working on
+/// different slabs do not slow each other down. The fields are in
+/// declaration order (`repr(C)`): what `alloc` and `free` write (the lock,
+/// the free list, the counters) comes first, in the first 64 bytes on
+/// 64-bit hosts, so that a contended slab moves one line between cores
+/// rather than two; what they only read follows.
+#[repr(C)]
+#[cfg_attr(feature = "std", repr(align(128)))]
 pub struct MemSlab {
     state: Locked<SlabState>,
-    /// `UNINIT`/`DECLARED` → `READY`, once, under the lock.
-    phase: AtomicU8,
+    // Written under the lock, read without it. The free count is not
+    // stored: it is `num_blocks - num_used` once ready (a block handed to a
+    // waiter stays used), which saves the hot paths a store each.
+    num_used: AtomicUsize,
+    max_used: AtomicUsize,
     /// Immutable once `phase` is not `UNINIT`: constant for a declared slab,
     /// written by `init` under the lock while `UNINIT`.
     config: UnsafeCell<Config>,
@@ -75,10 +89,8 @@ pub struct MemSlab {
     /// runtime-initialised slab. Only touched under the lock.
     used_map: *mut usize,
     name: &'static str,
-    // Written under the lock, read without it.
-    num_used: AtomicUsize,
-    num_free: AtomicUsize,
-    max_used: AtomicUsize,
+    /// `UNINIT`/`DECLARED` → `READY`, once, under the lock.
+    phase: AtomicU8,
 }
 
 struct SlabState {
@@ -158,7 +170,6 @@ impl MemSlab {
                 used_map,
                 name,
                 num_used: AtomicUsize::new(0),
-                num_free: AtomicUsize::new(0),
                 max_used: AtomicUsize::new(0),
             }
         }
@@ -212,7 +223,7 @@ impl MemSlab {
     /// Links every block into the free list, in address order; clears the
     /// bitmap and the counters. One word written per block.
     fn thread(&self, s: &mut SlabState) {
-        let Config { buffer, geometry } = self.config();
+        let Config { buffer, geometry } = *self.config();
         let mut next = ptr::null_mut::<u8>();
         for i in (0..geometry.num_blocks).rev() {
             // SAFETY: block `i` lies inside the buffer (i × block_size <
@@ -230,17 +241,20 @@ impl MemSlab {
                 unsafe { self.used_map.add(w).write(0) };
             }
         }
-        self.num_free.store(geometry.num_blocks, Ordering::Relaxed);
         self.num_used.store(0, Ordering::Relaxed);
         self.max_used.store(0, Ordering::Relaxed);
     }
 
-    /// The buffer and shape. Only called once the phase is not `UNINIT`.
+    /// The buffer and shape. Callers hold the lock, or saw a phase other
+    /// than `UNINIT` (with Acquire). A reference, not a copy: the hot paths
+    /// read two or three fields.
     #[inline(always)]
-    fn config(&self) -> Config {
-        // SAFETY: `config` is immutable once the phase left UNINIT, which
-        // every caller has checked (under the lock, or with Acquire).
-        unsafe { *self.config.get() }
+    fn config(&self) -> &Config {
+        // SAFETY: `config` is only written by `init`, under the lock, while
+        // the phase is UNINIT, and never after: a caller holding the lock
+        // cannot race that write, and one that saw another phase with
+        // Acquire reads what was published before it.
+        unsafe { &*self.config.get() }
     }
 
     /// Allocates a block, waiting up to `timeout` for one
@@ -255,6 +269,23 @@ impl MemSlab {
     /// slab is ready, `Err(NotReady)` at once.
     ///
     /// `alloc(Timeout::NoWait)` never blocks and is interrupt-safe.
+    ///
+    /// ```
+    /// # use slab_core::{MemSlab, Timeout};
+    /// # static SLAB: MemSlab = MemSlab::new();
+    /// # let buf: &'static mut [usize] = Box::leak(vec![0usize; 2].into_boxed_slice());
+    /// # let buf = unsafe { core::slice::from_raw_parts_mut(buf.as_mut_ptr().cast::<u8>(), 2 * core::mem::size_of::<usize>()) };
+    /// # SLAB.init(buf, core::mem::size_of::<usize>(), 2).unwrap();
+    /// use slab_core::AllocError;
+    ///
+    /// let a = SLAB.alloc(Timeout::NoWait)?;
+    /// let b = SLAB.alloc(Timeout::millis(10))?; // a block is free: at once
+    /// assert_eq!(SLAB.alloc(Timeout::NoWait), Err(AllocError::NoMemory));
+    /// assert_eq!(AllocError::NoMemory.errno(), -12);
+    /// // SAFETY: `a` and `b` came from SLAB and are not used afterwards.
+    /// unsafe { SLAB.free(a)?; SLAB.free(b)? };
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[inline]
     pub fn alloc(&self, timeout: Timeout) -> Result<NonNull<u8>, AllocError> {
         match self.state.with(|s| self.pop(s)) {
@@ -292,29 +323,54 @@ impl MemSlab {
     }
 
     /// Takes the head of the free list, under the lock.
+    ///
+    /// A link is checked in two steps, so that the check does not lengthen
+    /// the chain of dependent loads between the lock's two atomic
+    /// operations: a link read out of a block must point inside the buffer
+    /// at a word boundary (safe to follow) before it becomes the head, and
+    /// the head must be a whole block that is free before it is handed out.
+    /// A link overwritten after its block was freed is reported as
+    /// `Corrupted` by the `alloc` that reads it or, if it still looks like a
+    /// block, by the one that would hand that block out; never is a block
+    /// handed out twice.
     #[inline(always)]
     fn pop(&self, s: &mut SlabState) -> Result<NonNull<u8>, AllocError> {
         let Some(block) = NonNull::new(s.free_head) else {
             return Err(self.empty_reason());
         };
         let config = self.config();
-        // SAFETY: the head is a free block of this slab: it was validated
-        // before it became the head, and free blocks are word-aligned.
+        // SAFETY: the head is inside the buffer and word-aligned: `free`
+        // checked the block it pushed, and `pop` the link it made the head.
         let next = unsafe { block.as_ptr().cast::<*mut u8>().read() };
-        if !next.is_null() && !self.is_free_block(&config, next) {
+        let offset = (block.as_ptr() as usize).wrapping_sub(config.buffer as usize);
+        // The head's low bits are known to be clear (see above): only the
+        // quotient is left to check.
+        let Some(index) = config.geometry.index_of_aligned(offset) else {
+            return Err(AllocError::Corrupted);
+        };
+        // The bitmap word is read once: checked now, written back below.
+        let marked = match self.map_slot(index) {
+            Some((word, bit)) => {
+                // SAFETY: `map_slot` points into the bitmap; under the lock.
+                let bits = unsafe { *word };
+                if bits & bit != 0 {
+                    return Err(AllocError::Corrupted);
+                }
+                Some((word, bits | bit))
+            }
+            None => None,
+        };
+        let next_offset = (next as usize).wrapping_sub(config.buffer as usize);
+        if !next.is_null() && !config.geometry.may_be_block(next_offset) {
             return Err(AllocError::Corrupted);
         }
         s.free_head = next;
-        if !self.used_map.is_null() {
-            let offset = (block.as_ptr() as usize).wrapping_sub(config.buffer as usize);
-            if let Ok(index) = config.geometry.index_of(offset) {
-                self.map_set(index, true);
-            }
+        if let Some((word, bits)) = marked {
+            // SAFETY: as above.
+            unsafe { *word = bits };
         }
         let used = self.num_used.load(Ordering::Relaxed) + 1;
         self.num_used.store(used, Ordering::Relaxed);
-        self.num_free
-            .store(self.num_free.load(Ordering::Relaxed) - 1, Ordering::Relaxed);
         if used > self.max_used.load(Ordering::Relaxed) {
             self.max_used.store(used, Ordering::Relaxed);
         }
@@ -327,7 +383,7 @@ impl MemSlab {
     fn empty_reason(&self) -> AllocError {
         if self.phase.load(Ordering::Relaxed) != READY {
             AllocError::NotReady
-        } else if self.num_free.load(Ordering::Relaxed) != 0 {
+        } else if self.num_used.load(Ordering::Relaxed) != self.config().geometry.num_blocks {
             AllocError::Corrupted
         } else {
             AllocError::NoMemory
@@ -355,18 +411,17 @@ impl MemSlab {
         unsafe { *self.used_map.add(word) & (1 << bit) != 0 }
     }
 
+    /// The bitmap word holding block `index`'s bit, and that bit; `None`
+    /// for a runtime-initialised slab, which has no bitmap. `index` must be
+    /// below `num_blocks`; the word may only be touched under the lock.
     #[inline(always)]
-    fn map_set(&self, index: usize, used: bool) {
-        let (word, bit) = (index / usize::BITS as usize, index % usize::BITS as usize);
-        // SAFETY: as in `map_get`.
-        unsafe {
-            let w = self.used_map.add(word);
-            if used {
-                *w |= 1 << bit;
-            } else {
-                *w &= !(1 << bit);
-            }
+    fn map_slot(&self, index: usize) -> Option<(*mut usize, usize)> {
+        if self.used_map.is_null() {
+            return None;
         }
+        let (word, bit) = (index / usize::BITS as usize, index % usize::BITS as usize);
+        // SAFETY: index < num_blocks, so `word` is inside the bitmap.
+        Some((unsafe { self.used_map.add(word) }, 1 << bit))
     }
 
     /// Returns a block to the slab (`k_mem_slab_free`).
@@ -380,6 +435,29 @@ impl MemSlab {
     /// start (`Misaligned`), or a block already free (`DoubleFree`) is
     /// rejected and nothing changes. Never blocks; interrupt-safe.
     ///
+    /// ```
+    /// # use slab_core::{MemSlab, Timeout};
+    /// # static SLAB: MemSlab = MemSlab::new();
+    /// # let buf: &'static mut [usize] = Box::leak(vec![0usize; 2].into_boxed_slice());
+    /// # let buf = unsafe { core::slice::from_raw_parts_mut(buf.as_mut_ptr().cast::<u8>(), 2 * core::mem::size_of::<usize>()) };
+    /// # SLAB.init(buf, core::mem::size_of::<usize>(), 2).unwrap();
+    /// use slab_core::FreeError;
+    ///
+    /// let block = SLAB.alloc(Timeout::NoWait)?;
+    /// // SAFETY: `block` came from SLAB; after the first free it is only
+    /// // passed to `free` again, which rejects it without touching it.
+    /// unsafe {
+    ///     SLAB.free(block)?;
+    ///     assert_eq!(SLAB.free(block), Err(FreeError::DoubleFree));
+    /// }
+    /// let mut not_a_block = 0usize;
+    /// // SAFETY: rejected (outside the slab's buffer) without being touched.
+    /// let foreign = unsafe { SLAB.free(core::ptr::NonNull::from(&mut not_a_block).cast()) };
+    /// assert_eq!(foreign, Err(FreeError::Foreign));
+    /// assert_eq!(SLAB.num_free(), 2); // nothing changed
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
     /// # Safety
     /// The caller gives the block up: no reference into it may be used
     /// afterwards (the slab writes its first word, and hands it to another
@@ -387,15 +465,30 @@ impl MemSlab {
     #[inline]
     pub unsafe fn free(&self, block: NonNull<u8>) -> Result<(), FreeError> {
         let wake = self.state.with(|s| {
-            if self.phase.load(Ordering::Relaxed) != READY {
-                return Err(FreeError::NotReady);
-            }
+            // The phase is only looked at when the block is rejected: before
+            // the slab is ready no pointer passes (a `new()` slab spans no
+            // bytes, and a declared one's bitmap says every block is free).
             let config = self.config();
             let offset = (block.as_ptr() as usize).wrapping_sub(config.buffer as usize);
-            let index = config.geometry.index_of(offset)?;
-            if self.is_already_free(s, &config, index, block.as_ptr()) {
-                return Err(FreeError::DoubleFree);
-            }
+            let index = match config.geometry.index_of(offset) {
+                Ok(index) => index,
+                Err(e) => return Err(self.rejected(e)),
+            };
+            // The bitmap word is read once: checked now, written back below.
+            let cleared = match self.map_slot(index) {
+                Some((word, bit)) => {
+                    // SAFETY: `map_slot` points into the bitmap; under the lock.
+                    let bits = unsafe { *word };
+                    if bits & bit == 0 {
+                        return Err(self.rejected(FreeError::DoubleFree));
+                    }
+                    Some((word, bits & !bit))
+                }
+                None if self.on_free_list(s, config, block.as_ptr()) => {
+                    return Err(self.rejected(FreeError::DoubleFree));
+                }
+                None => None,
+            };
             if let Some(wake) = s.waiters.grant_first(block.as_ptr()) {
                 // Handed off: still allocated, counters unchanged.
                 return Ok(Some(wake));
@@ -404,13 +497,12 @@ impl MemSlab {
             // given up by the caller; its first word becomes the link.
             unsafe { block.as_ptr().cast::<*mut u8>().write(s.free_head) };
             s.free_head = block.as_ptr();
-            if !self.used_map.is_null() {
-                self.map_set(index, false);
+            if let Some((word, bits)) = cleared {
+                // SAFETY: as above.
+                unsafe { *word = bits };
             }
             self.num_used
                 .store(self.num_used.load(Ordering::Relaxed) - 1, Ordering::Relaxed);
-            self.num_free
-                .store(self.num_free.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
             Ok(None)
         })?;
         if let Some(wake) = wake {
@@ -419,14 +511,25 @@ impl MemSlab {
         Ok(())
     }
 
-    /// Double-free check: the bitmap for a declared slab; a bounded walk of
-    /// the free list for a runtime-initialised one.
-    fn is_already_free(&self, s: &SlabState, config: &Config, index: usize, p: *mut u8) -> bool {
-        if !self.used_map.is_null() {
-            return !self.map_get(index);
+    /// Why `free` rejects a block: `NotReady` before the slab is ready,
+    /// whatever the pointer; otherwise what the checks found.
+    #[cold]
+    fn rejected(&self, found: FreeError) -> FreeError {
+        if self.phase.load(Ordering::Relaxed) != READY {
+            FreeError::NotReady
+        } else {
+            found
         }
+    }
+
+    /// Double-free check of a runtime-initialised slab, which has no
+    /// bitmap: a bounded walk of the free list. (A declared slab reads its
+    /// bitmap instead, inline in `free`.)
+    #[inline(never)]
+    fn on_free_list(&self, s: &SlabState, config: &Config, p: *mut u8) -> bool {
         let mut node = s.free_head;
-        for _ in 0..self.num_free.load(Ordering::Relaxed) {
+        let free = config.geometry.num_blocks - self.num_used.load(Ordering::Relaxed);
+        for _ in 0..free {
             if node == p {
                 return true;
             }
@@ -463,9 +566,13 @@ impl MemSlab {
         self.num_used.load(Ordering::Relaxed)
     }
 
-    /// Blocks currently on the free list.
+    /// Blocks currently on the free list (0 until the slab is ready).
     pub fn num_free(&self) -> usize {
-        self.num_free.load(Ordering::Relaxed)
+        if self.is_ready() {
+            self.config().geometry.num_blocks - self.num_used.load(Ordering::Relaxed)
+        } else {
+            0
+        }
     }
 
     /// The high-water mark of [`num_used`](Self::num_used).
@@ -483,11 +590,30 @@ impl MemSlab {
 
     /// Used, free and peak bytes, as one consistent snapshot
     /// (`k_mem_slab_runtime_stats_get`).
+    ///
+    /// ```
+    /// # use slab_core::{MemSlab, Timeout};
+    /// # static SLAB: MemSlab = MemSlab::new();
+    /// # let buf: &'static mut [usize] = Box::leak(vec![0usize; 2].into_boxed_slice());
+    /// # let buf = unsafe { core::slice::from_raw_parts_mut(buf.as_mut_ptr().cast::<u8>(), 2 * core::mem::size_of::<usize>()) };
+    /// # SLAB.init(buf, core::mem::size_of::<usize>(), 2).unwrap();
+    /// use slab_core::MemStats;
+    ///
+    /// let word = core::mem::size_of::<usize>();
+    /// let block = SLAB.alloc_block(Timeout::NoWait)?;
+    /// let stats = SLAB.stats();
+    /// assert_eq!(stats, MemStats { allocated_bytes: word, free_bytes: word, max_allocated_bytes: word });
+    /// drop(block);
+    /// assert_eq!(SLAB.max_used(), 1);
+    /// SLAB.reset_max(); // to the current num_used
+    /// assert_eq!(SLAB.max_used(), 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn stats(&self) -> MemStats {
         let block_size = self.block_size();
         self.state.with(|_| MemStats {
             allocated_bytes: self.num_used.load(Ordering::Relaxed) * block_size,
-            free_bytes: self.num_free.load(Ordering::Relaxed) * block_size,
+            free_bytes: self.num_free() * block_size,
             max_allocated_bytes: self.max_used.load(Ordering::Relaxed) * block_size,
         })
     }
@@ -531,8 +657,33 @@ impl MemSlab {
         if self.phase.load(Ordering::Acquire) == UNINIT {
             return 0..0;
         }
-        let Config { buffer, geometry } = self.config();
+        let Config { buffer, geometry } = *self.config();
         buffer as usize..buffer as usize + geometry.span
+    }
+}
+
+/// Hooks for async allocation (`crate::async_alloc`), which polls a waiter
+/// node instead of parking on it: the wait queue, under the slab's lock.
+impl MemSlab {
+    /// Under the lock: takes a free block, or, with none free, runs
+    /// `enqueue` on the wait queue and returns `None` (the first poll of an
+    /// async allocation, as `alloc_slow`'s first try).
+    pub(crate) fn pop_or_enqueue(
+        &self,
+        enqueue: impl FnOnce(&mut WaitQueue),
+    ) -> Option<Result<NonNull<u8>, AllocError>> {
+        self.state.with(|s| match self.pop(s) {
+            Err(AllocError::NoMemory) => {
+                enqueue(&mut s.waiters);
+                None
+            }
+            done => Some(done),
+        })
+    }
+
+    /// Runs `f` on the wait queue, under the slab's lock.
+    pub(crate) fn with_waiters<R>(&self, f: impl FnOnce(&mut WaitQueue) -> R) -> R {
+        self.state.with(|s| f(&mut s.waiters))
     }
 }
 

@@ -41,6 +41,19 @@ impl<T> Slot<T> {
         return self.0.with(|p| unsafe { *p });
     }
 
+    /// Runs `f` on a shared borrow of the value.
+    ///
+    /// # Safety
+    /// No write may happen concurrently (see [`Slot::replace`]).
+    pub unsafe fn with<R>(&self, f: impl FnOnce(&T) -> R) -> R {
+        #[cfg(not(loom))]
+        // SAFETY: no concurrent write, by the caller's contract.
+        return f(unsafe { &*self.0.get() });
+        #[cfg(loom)]
+        // SAFETY: no concurrent write, by the caller's contract.
+        return self.0.with(|p| f(unsafe { &*p }));
+    }
+
     /// Replaces the value, returning the old one.
     ///
     /// # Safety

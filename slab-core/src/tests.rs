@@ -15,14 +15,14 @@ use core::ptr::NonNull;
 use crate::layout::WORD;
 use crate::{AllocError, FreeError, InitError, MemSlab, Timeout};
 
-fn leak_buffer(bytes: usize) -> &'static mut [u8] {
+pub(crate) fn leak_buffer(bytes: usize) -> &'static mut [u8] {
     let words: &'static mut [usize] =
         Box::leak(vec![0usize; bytes.div_ceil(WORD)].into_boxed_slice());
     // SAFETY: leaked words live forever; any bytes are valid u8.
     unsafe { core::slice::from_raw_parts_mut(words.as_mut_ptr().cast::<u8>(), bytes) }
 }
 
-fn slab(block_size: usize, num_blocks: usize) -> &'static MemSlab {
+pub(crate) fn slab(block_size: usize, num_blocks: usize) -> &'static MemSlab {
     let slab = Box::leak(Box::new(MemSlab::new()));
     slab.init(leak_buffer(block_size * num_blocks), block_size, num_blocks)
         .unwrap();

@@ -16,6 +16,7 @@ use core::time::Duration;
 /// assert_eq!(Timeout::from(Duration::from_micros(7)), Timeout::micros(7));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Timeout {
     /// Do not wait: fail at once if nothing is available.
     NoWait,

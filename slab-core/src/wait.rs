@@ -15,6 +15,12 @@
 //! Timeouts: a waiter whose deadline passed takes the lock and looks at its
 //! status. Still waiting: it unlinks itself and reports the timeout. Already
 //! granted: it keeps the grant (it was given to it, nothing is lost).
+//!
+//! Async waiters (`crate::async_alloc`) use the same nodes, embedded in a
+//! pinned future, with a `Waker` as the wake-up handle: they poll the
+//! status instead of parking, refresh the waker under the lock, and when
+//! dropped while queued withdraw the node exactly as a timeout does —
+//! passing on a grant that arrived first.
 
 use core::cell::Cell;
 use core::marker::PhantomPinned;
@@ -61,6 +67,13 @@ pub(crate) struct Waiter {
 impl Waiter {
     /// A waiter for the calling context, at its priority.
     pub fn new() -> Self {
+        Self::with_wake(port::current_wake())
+    }
+
+    /// A waiter at the calling context's priority that is woken through
+    /// `wake` (an async caller's `Waker`, set or refreshed later with
+    /// [`Self::replace_wake`]).
+    pub fn with_wake(wake: Wake) -> Self {
         Self {
             priority: port::current_priority(),
             ticket: Cell::new(0),
@@ -68,9 +81,37 @@ impl Waiter {
             next: Cell::new(ptr::null()),
             status: AtomicU8::new(WAITING),
             grant: Slot::new(ptr::null_mut()),
-            wake: Slot::new(port::current_wake()),
+            wake: Slot::new(wake),
             _pinned: PhantomPinned,
         }
+    }
+
+    /// The outcome if a giver has already decided it (an `Acquire` look,
+    /// for callers that poll instead of waiting in [`wait`]).
+    #[inline]
+    pub fn outcome(&self) -> Option<Outcome> {
+        self.decided(Ordering::Acquire)
+    }
+
+    /// Replaces the wake-up handle, returning the old one (drop it after
+    /// releasing the lock: dropping a `Waker` runs user code).
+    ///
+    /// # Safety
+    /// Either the waiter is not linked and not reachable by any other
+    /// context, or the caller holds the lock of the queue it is linked into.
+    pub unsafe fn replace_wake(&self, wake: Wake) -> Wake {
+        // SAFETY: exclusive access to the slot, by the caller's contract
+        // (givers only touch it under that same lock).
+        unsafe { self.wake.replace(wake) }
+    }
+
+    /// Whether the stored wake-up handle wakes the same task as `waker`.
+    ///
+    /// # Safety
+    /// As for [`Self::replace_wake`].
+    pub unsafe fn wakes(&self, waker: &core::task::Waker) -> bool {
+        // SAFETY: no concurrent write, by the caller's contract.
+        unsafe { self.wake.with(|wake| wake.will_wake(waker)) }
     }
 
     /// The outcome if a giver has already decided it.
@@ -181,11 +222,31 @@ impl WaitQueue {
         self.len -= 1;
     }
 
+    /// Takes `w` out of the race with the givers, under the lock: its
+    /// outcome if a giver decided it first, else unlinks it and returns
+    /// `None` (a timeout, or an async waiter dropped while queued).
+    ///
+    /// # Safety
+    /// `w` was linked into this queue: it still is unless it was decided.
+    pub unsafe fn withdraw(&mut self, w: &Waiter) -> Option<Outcome> {
+        let outcome = w.decided(Ordering::Acquire);
+        if outcome.is_none() {
+            // SAFETY: undecided means still linked (givers unlink before
+            // deciding).
+            unsafe { self.remove(w) };
+        }
+        outcome
+    }
+
     /// Unlinks the most urgent waiter, hands it `value` and returns how to
     /// wake it, which the caller must do after releasing the lock. `None`
     /// when nobody waits.
     #[inline]
     pub fn grant_first(&mut self, value: *mut u8) -> Option<Wake> {
+        // The common case, nobody waiting, stays inline in the caller.
+        if self.head.is_null() {
+            return None;
+        }
         self.decide_first(GRANTED, value)
     }
 
@@ -246,14 +307,9 @@ pub(crate) unsafe fn wait<T>(
         }
         if !port::park(&node.status, WAITING, &deadline) {
             // The deadline passed. Decide under the lock, racing any giver.
-            return locked.with(|state| match node.decided(Ordering::Acquire) {
-                Some(outcome) => outcome,
-                None => {
-                    // SAFETY: undecided means still linked (givers unlink
-                    // before deciding).
-                    unsafe { queue(state).remove(node) };
-                    Outcome::TimedOut
-                }
+            return locked.with(|state| {
+                // SAFETY: `node` was linked into this queue (our contract).
+                unsafe { queue(state).withdraw(node) }.unwrap_or(Outcome::TimedOut)
             });
         }
     }

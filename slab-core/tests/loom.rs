@@ -154,3 +154,81 @@ fn reset_races_waiters() {
         assert_eq!(sem.num_waiting(), 0);
     });
 }
+
+/// Polls `fut` once with a waker that does nothing.
+fn poll_once<F: std::future::Future>(fut: std::pin::Pin<&mut F>) -> std::task::Poll<F::Output> {
+    fut.poll(&mut std::task::Context::from_waker(std::task::Waker::noop()))
+}
+
+#[test]
+fn async_alloc_is_woken_by_free() {
+    loom::model(|| {
+        let slab = slab(1);
+        let held = Sent(slab.alloc(Timeout::NoWait).unwrap());
+        let freer = {
+            let slab = slab.clone();
+            // SAFETY: `held` is ours and not used again by this thread.
+            thread::spawn(move || unsafe { slab.free(held.0) })
+        };
+        // The free lands before the first poll (the future pops the block),
+        // or after it (the block is handed to the queued future, and its
+        // waker — loom's `block_on` — is woken).
+        let got = loom::future::block_on(slab.alloc_async());
+        assert_eq!(freer.join().unwrap(), Ok(()));
+        assert_eq!(got, Ok(held.0));
+        assert_eq!((slab.num_used(), slab.num_free()), (1, 0));
+        assert_eq!(slab.num_waiting(), 0);
+    });
+}
+
+#[test]
+fn dropping_a_queued_future_racing_a_grant_loses_nothing() {
+    loom::model(|| {
+        let slab = slab(1);
+        let held = Sent(slab.alloc(Timeout::NoWait).unwrap());
+        let mut fut = Box::pin(slab.alloc_async());
+        assert!(poll_once(fut.as_mut()).is_pending(), "queued");
+        let freer = {
+            let slab = slab.clone();
+            // SAFETY: `held` is ours and not used again by this thread.
+            thread::spawn(move || unsafe { slab.free(held.0) })
+        };
+        // Cancelled while the free runs: unlinked before the grant (the
+        // block goes to the free list), or granted first and passed on by
+        // the drop (to the free list too): never lost, never doubled.
+        drop(fut);
+        assert_eq!(freer.join().unwrap(), Ok(()));
+        assert_eq!((slab.num_used(), slab.num_free()), (0, 1));
+        assert_eq!(slab.num_waiting(), 0);
+    });
+}
+
+#[test]
+fn a_cancelled_grant_is_passed_to_the_blocking_waiter_behind() {
+    loom::model(|| {
+        let slab = slab(1);
+        let held = Sent(slab.alloc(Timeout::NoWait).unwrap());
+        // The future is queued first, a blocking waiter second.
+        let mut fut = Box::pin(slab.alloc_async());
+        assert!(poll_once(fut.as_mut()).is_pending());
+        let blocker = {
+            let slab = slab.clone();
+            thread::spawn(move || slab.alloc(Timeout::Forever).map(Sent))
+        };
+        while slab.num_waiting() < 2 {
+            thread::yield_now();
+        }
+        let freer = {
+            let slab = slab.clone();
+            // SAFETY: `held` is ours and not used again by this thread.
+            thread::spawn(move || unsafe { slab.free(held.0) })
+        };
+        // The free goes to the future (which passes it on when dropped) or,
+        // once the future is unlinked, straight to the blocking waiter.
+        drop(fut);
+        assert_eq!(freer.join().unwrap(), Ok(()));
+        assert_eq!(blocker.join().unwrap(), Ok(held));
+        assert_eq!((slab.num_used(), slab.num_free()), (1, 0));
+        assert_eq!(slab.num_waiting(), 0);
+    });
+}

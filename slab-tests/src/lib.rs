@@ -28,6 +28,19 @@ pub fn leak_buffer(bytes: usize) -> &'static mut [u8] {
 /// The pointer word.
 pub const WORD: usize = std::mem::size_of::<usize>();
 
+/// Boots every declared slab (idempotent) and returns `slab`, ready.
+pub fn ready(slab: &'static slab_core::MemSlab) -> &'static slab_core::MemSlab {
+    slab_core::boot();
+    assert!(slab.is_ready());
+    slab
+}
+
+/// A block pointer that may cross threads (tests own what they pass).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sent(pub std::ptr::NonNull<u8>);
+// SAFETY: a block is plain memory owned by whoever holds the pointer.
+unsafe impl Send for Sent {}
+
 /// Allocates blocks with `NoWait` until the slab is empty; returns them.
 pub fn drain(slab: &slab_core::MemSlab) -> Vec<std::ptr::NonNull<u8>> {
     let mut blocks = Vec::new();

@@ -2,11 +2,13 @@
 //! at once threads every slab exactly once. (Its own test binary: nothing
 //! else here may call `boot()` first.)
 
+use std::future::Future;
 use std::sync::Barrier;
+use std::task::{Context, Poll, Waker};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use slab_core::{AllocError, FreeError, MemSlab, Timeout, mem_slab, mem_slabs};
+use slab_core::{AllocError, BoxErrorKind, FreeError, MemSlab, Timeout, mem_slab, mem_slabs};
 
 #[mem_slab(blocks = 4, size = 16)]
 static EARLY: MemSlab;
@@ -33,6 +35,18 @@ fn unusable_before_boot_then_booted_once_from_four_threads() {
         let p = std::ptr::NonNull::new(slab.buffer_range().start as *mut u8).unwrap();
         // SAFETY: rejected without being touched.
         assert_eq!(unsafe { slab.free(p) }, Err(FreeError::NotReady));
+        // The async futures resolve at their first poll, queueing nothing;
+        // a SlabBox gives its value back.
+        let mut fut = std::pin::pin!(slab.alloc_async());
+        let mut cx = Context::from_waker(Waker::noop());
+        assert_eq!(
+            fut.as_mut().poll(&mut cx),
+            Poll::Ready(Err(AllocError::NotReady))
+        );
+        assert_eq!(slab.num_waiting(), 0);
+        let err = slab.alloc_box(7u8, Timeout::Forever).unwrap_err();
+        assert_eq!(err.kind(), BoxErrorKind::Alloc(AllocError::NotReady));
+        assert_eq!(err.into_value(), 7);
     }
 
     let barrier = Barrier::new(4);

@@ -6,7 +6,7 @@ use std::ptr::NonNull;
 use std::time::{Duration, Instant};
 
 use slab_core::{AllocError, FreeError, MemSlab, MemStats, Timeout, mem_slab, mem_slabs};
-use slab_tests::{WORD, counts, drain, free_all};
+use slab_tests::{WORD, counts, drain, free_all, ready};
 
 #[mem_slab(blocks = 4, size = 32)]
 static ACCOUNTING: MemSlab;
@@ -29,12 +29,6 @@ static BAD_FREES: MemSlab;
 mem_slabs! {
     static BLOCKS(blocks = 2, size = 40);
     static ZERO_WAIT(blocks = 1, size = 8);
-}
-
-fn ready(slab: &'static MemSlab) -> &'static MemSlab {
-    slab_core::boot();
-    assert!(slab.is_ready());
-    slab
 }
 
 #[test]

@@ -5,12 +5,11 @@
 //! Threads are sequenced by real signals: `num_waiting()` tells when a
 //! waiter is queued, channels tell when a thread got its block.
 
-use std::ptr::NonNull;
 use std::sync::mpsc;
 use std::thread;
 
 use slab_core::{AllocError, MemSlab, Timeout, mem_slab, set_thread_priority};
-use slab_tests::{counts, drain, free_all, wait_until};
+use slab_tests::{Sent, counts, drain, free_all, ready, wait_until};
 
 #[mem_slab(blocks = 1, size = 32)]
 static WAKE: MemSlab;
@@ -32,17 +31,6 @@ static RIGHT: MemSlab;
 
 #[mem_slab(blocks = 1, size = 8)]
 static RACE: MemSlab;
-
-/// A block pointer that may cross threads (tests own what they pass).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Sent(NonNull<u8>);
-// SAFETY: a block is plain memory owned by whoever holds the pointer.
-unsafe impl Send for Sent {}
-
-fn ready(slab: &'static MemSlab) -> &'static MemSlab {
-    slab_core::boot();
-    slab
-}
 
 #[test]
 fn pending_alloc_is_woken_by_free() {

@@ -32,12 +32,21 @@ pub fn ensure_bare_metal() -> Result<(), String> {
     ensure_qemu()
 }
 
-/// `cargo build -p slab-core` (no `std`) for every bare-metal target, and
-/// clippy with `-D warnings` for one.
+/// `cargo build -p slab-core` (no `std`) for every bare-metal target, with
+/// the `defmt` feature for one, and clippy with `-D warnings` for one.
 pub fn build_bare_metal() -> Result<(), String> {
     for target in BARE_METAL_TARGETS {
         run(cargo().args(["build", "-p", "slab-core", "--target", target]))?;
     }
+    run(cargo().args([
+        "build",
+        "-p",
+        "slab-core",
+        "--features",
+        "defmt",
+        "--target",
+        LINT_TARGET,
+    ]))?;
     run(cargo().args([
         "clippy",
         "-p",

@@ -1,10 +1,12 @@
-//! `cargo xtask test`: slab's whole test suite, installing what it needs.
+//! `cargo xtask test`: slab's whole test suite, installing what it needs;
+//! `cargo xtask bench`: the benchmarks (`bench.rs`).
 //!
 //! Every step prints what it runs; the run ends with one line
 //! `N passed, N failed` counting the test binaries' results.
 
 use std::process::{Command, ExitCode};
 
+mod bench;
 mod install;
 mod steps;
 
@@ -13,8 +15,12 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("test") => steps::test(&args[1..]),
         Some("demo") => steps::demo(),
+        Some("bench") => bench::bench(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask test [--quick]\n       cargo xtask demo");
+            eprintln!(
+                "usage: cargo xtask test [--quick]\n       cargo xtask demo\n       \
+                 cargo xtask bench [--rounds N] [--only SECTION]"
+            );
             return ExitCode::from(2);
         }
     };

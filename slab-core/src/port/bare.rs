@@ -169,15 +169,27 @@ pub(crate) fn current_priority() -> i32 {
     0
 }
 
-/// How to wake a waiter. A polling waiter needs no signal.
+/// How to wake a waiter. A polling thread-mode waiter needs no signal; an
+/// async waiter's task is woken through its waker, by whoever frees (an
+/// interrupt handler, say), outside the critical section.
 #[derive(Default)]
 pub(crate) enum Wake {
     #[default]
     Nobody,
+    Waker(core::task::Waker),
 }
 
 impl Wake {
-    pub fn wake(self) {}
+    pub fn wake(self) {
+        if let Wake::Waker(w) = self {
+            w.wake();
+        }
+    }
+
+    /// Whether this wakes the same task as `waker` (no user code runs).
+    pub fn will_wake(&self, waker: &core::task::Waker) -> bool {
+        matches!(self, Wake::Waker(w) if w.will_wake(waker))
+    }
 }
 
 pub(crate) fn current_wake() -> Wake {

@@ -1,4 +1,5 @@
-//! Host threads: a waiter parks its thread; a giver unparks it.
+//! Host threads: a waiter parks its thread; a giver unparks it (or wakes
+//! the task of an async waiter).
 
 extern crate std;
 
@@ -40,19 +41,27 @@ pub(crate) fn current_priority() -> i32 {
     PRIORITY.with(Cell::get)
 }
 
-/// How to wake a waiter.
+/// How to wake a waiter: a parked thread, or an async task's waker.
 #[derive(Default)]
 pub(crate) enum Wake {
     #[default]
     Nobody,
     Thread(Thread),
+    Waker(core::task::Waker),
 }
 
 impl Wake {
     pub fn wake(self) {
-        if let Wake::Thread(t) = self {
-            t.unpark();
+        match self {
+            Wake::Nobody => {}
+            Wake::Thread(t) => t.unpark(),
+            Wake::Waker(w) => w.wake(),
         }
+    }
+
+    /// Whether this wakes the same task as `waker` (no user code runs).
+    pub fn will_wake(&self, waker: &core::task::Waker) -> bool {
+        matches!(self, Wake::Waker(w) if w.will_wake(waker))
     }
 }
 
@@ -69,10 +78,26 @@ impl Deadline {
     }
 }
 
-/// Parks until woken (perhaps spuriously) or the deadline; `false` once the
-/// deadline has passed.
+/// Spin-loop hints a waiter spends watching its status before it parks
+/// (about a microsecond or two): a giver running on another core often
+/// hands over within that time, and a parked thread takes several
+/// microseconds to wake. The giver's `unpark` of a thread that has not
+/// parked is one atomic swap; the token it leaves makes a later `park`
+/// return at once, which `wait` takes as the spurious wake-up it allows.
 #[cfg(not(loom))]
-pub(crate) fn park(_status: &AtomicU8, _waiting: u8, deadline: &Deadline) -> bool {
+const SPINS_BEFORE_PARK: u32 = 200;
+
+/// Parks until woken (perhaps spuriously) or the deadline; `false` once the
+/// deadline has passed. Spins briefly first, returning as soon as `status`
+/// leaves `waiting`.
+#[cfg(not(loom))]
+pub(crate) fn park(status: &AtomicU8, waiting: u8, deadline: &Deadline) -> bool {
+    for _ in 0..SPINS_BEFORE_PARK {
+        if status.load(core::sync::atomic::Ordering::Relaxed) != waiting {
+            return true;
+        }
+        core::hint::spin_loop();
+    }
     match deadline.0 {
         None => {
             thread::park();

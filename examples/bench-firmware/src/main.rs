@@ -1,0 +1,380 @@
+//! The cost of one alloc + free pair on a Cortex-M3, under QEMU
+//! (`lm3s6965evb`, `-icount shift=0`): slab against `heapless::pool` (a box
+//! pool, LDREX/STREX) and `atomic-pool` (an atomic bitset), all built for
+//! the same target with the same 64-byte blocks, plus a reference: a bare
+//! intrusive free list under `critical_section::with`, with no checks and
+//! no counters.
+//!
+//! With `-icount shift=0` QEMU advances virtual time by a fixed step per
+//! guest instruction, so SysTick deltas are exact and repeatable: the
+//! program first calibrates SysTick ticks per instruction with a run of
+//! `nop`s (net of the same loop without them), then times `PAIRS` pairs of
+//! each allocator, net of the same loop calling two empty functions, and
+//! prints instructions per pair. Each allocator's alloc and free are
+//! `#[inline(never)]` functions with unmangled names (`slab_alloc`,
+//! `slab_free`, …), so that their code size can be read from the ELF
+//! (`cargo xtask bench` does).
+//!
+//! SysTick is a 24-bit down-counter: a delta is `(start - end) mod 2^24`,
+//! right as long as one measurement lasts less than 2^24 ticks (each here
+//! lasts about 10^5; the program checks).
+#![no_std]
+#![no_main]
+
+use core::arch::asm;
+use core::cell::Cell;
+use core::hint::black_box;
+use core::mem::MaybeUninit;
+use core::ptr::NonNull;
+
+use cortex_m::peripheral::SYST;
+use cortex_m::peripheral::syst::SystClkSource;
+use cortex_m_rt::entry;
+use cortex_m_semihosting::{debug, hprintln};
+use panic_semihosting as _;
+use slab_core::{MemSlab, Timeout, mem_slab};
+
+const BLOCK: usize = 64;
+const BLOCKS: usize = 16;
+/// Pairs per measurement. QEMU's SysTick reads advance in steps of 250
+/// ticks (20,000 instructions), so 10^6 pairs resolve 0.02 instructions
+/// per pair.
+const PAIRS: u32 = 1_000_000;
+/// Every measurement is taken this many times: the results must agree.
+const ROUNDS: usize = 2;
+/// Calibration: this many loops of 100 `nop`s.
+const NOP_LOOPS: u32 = 10_000;
+const SYSTICK_MASK: u32 = 0x00FF_FFFF;
+/// Threading cost: `init` of a fresh `MemSlab::new()` over this many 8-byte
+/// blocks, this many times (`boot()` runs once, too briefly to resolve).
+const INIT_BLOCKS: usize = 2048;
+const INIT_ROUNDS: u32 = 100;
+
+#[mem_slab(blocks = 16, size = 64)]
+static SLAB: MemSlab;
+
+heapless::box_pool!(HeaplessPool: MaybeUninit<[u8; BLOCK]>);
+
+// `pool!` expands to `(N + 31) / 32` here, which clippy would write with
+// `div_ceil`.
+#[allow(clippy::manual_div_ceil)]
+mod atomic_pools {
+    use super::{BLOCK, BLOCKS, MaybeUninit};
+
+    atomic_pool::pool!(pub AtomicPool: [MaybeUninit<[u8; BLOCK]>; BLOCKS]);
+}
+use atomic_pools::AtomicPool;
+
+/// The reference free list: the address of the first free block, 0 when
+/// empty; a free block's first word holds the next one's.
+static BARE_HEAD: critical_section::Mutex<Cell<usize>> = critical_section::Mutex::new(Cell::new(0));
+
+/// Blocks for the heapless pool and the reference list.
+struct Blocks<T>(core::cell::UnsafeCell<[T; BLOCKS]>);
+// SAFETY: handed out once, at start-up, before any measurement.
+unsafe impl<T> Sync for Blocks<T> {}
+
+static HEAPLESS_BLOCKS: Blocks<heapless::pool::boxed::BoxBlock<MaybeUninit<[u8; BLOCK]>>> = Blocks(
+    core::cell::UnsafeCell::new([const { heapless::pool::boxed::BoxBlock::new() }; BLOCKS]),
+);
+static BARE_BLOCKS: Blocks<[usize; BLOCK / 4]> =
+    Blocks(core::cell::UnsafeCell::new([[0; BLOCK / 4]; BLOCKS]));
+
+/// The buffer the `init` measurement threads, again and again.
+struct InitBuffer(core::cell::UnsafeCell<[u32; INIT_BLOCKS * 2]>);
+// SAFETY: only the `init` measurement touches it, from thread mode.
+unsafe impl Sync for InitBuffer {}
+static INIT_BUFFER: InitBuffer = InitBuffer(core::cell::UnsafeCell::new([0; INIT_BLOCKS * 2]));
+
+/// `INIT_ROUNDS` times: a fresh slab over `INIT_BUFFER`, initialised
+/// (which threads its free list exactly as `boot()` threads a declared one).
+fn init_rounds() {
+    for _ in 0..INIT_ROUNDS {
+        let slab = MemSlab::new();
+        // SAFETY: the slab of the previous round is gone; nothing else
+        // refers to the buffer.
+        let buffer: &'static mut [u8] = unsafe {
+            core::slice::from_raw_parts_mut(INIT_BUFFER.0.get().cast::<u8>(), INIT_BLOCKS * 8)
+        };
+        if slab.init(buffer, 8, INIT_BLOCKS).is_err() {
+            fail("init");
+        }
+        black_box(&slab);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The contenders: alloc and free of each, out of line, by name.
+
+/// slab: `alloc(Timeout::NoWait)`.
+#[unsafe(no_mangle)]
+#[inline(never)]
+pub fn slab_alloc() -> Option<NonNull<u8>> {
+    SLAB.alloc(Timeout::NoWait).ok()
+}
+
+/// slab: `free` (the result is dropped; the checks still run).
+///
+/// # Safety
+/// `block` came from [`slab_alloc`] and is not used afterwards.
+#[unsafe(no_mangle)]
+#[inline(never)]
+pub unsafe fn slab_free(block: NonNull<u8>) {
+    // SAFETY: the caller's contract.
+    let _ = unsafe { SLAB.free(block) };
+}
+
+/// heapless: a box of uninitialised bytes (nothing is written).
+#[unsafe(no_mangle)]
+#[inline(never)]
+pub fn heapless_alloc() -> Option<NonNull<u8>> {
+    let boxed = HeaplessPool.alloc(MaybeUninit::uninit()).ok()?;
+    let raw = heapless::pool::boxed::Box::into_raw(boxed);
+    // SAFETY: a box's pointer is never null.
+    Some(unsafe { NonNull::new_unchecked(raw.cast()) })
+}
+
+/// heapless: drop the box, which returns the block.
+///
+/// # Safety
+/// `block` came from [`heapless_alloc`] and is not used afterwards.
+#[unsafe(no_mangle)]
+#[inline(never)]
+pub unsafe fn heapless_free(block: NonNull<u8>) {
+    // SAFETY: the caller's contract: it is the pointer `into_raw` gave.
+    drop(unsafe { heapless::pool::boxed::Box::<HeaplessPool>::from_raw(block.as_ptr().cast()) });
+}
+
+/// atomic-pool: a box of uninitialised bytes (nothing is written).
+#[unsafe(no_mangle)]
+#[inline(never)]
+pub fn atomic_pool_alloc() -> Option<NonNull<u8>> {
+    let boxed = atomic_pool::Box::<AtomicPool>::new(MaybeUninit::uninit())?;
+    Some(atomic_pool::Box::into_raw(boxed).cast())
+}
+
+/// atomic-pool: drop the box, which returns the block.
+///
+/// # Safety
+/// `block` came from [`atomic_pool_alloc`] and is not used afterwards.
+#[unsafe(no_mangle)]
+#[inline(never)]
+pub unsafe fn atomic_pool_free(block: NonNull<u8>) {
+    // SAFETY: the caller's contract: it is the pointer `into_raw` gave.
+    drop(unsafe { atomic_pool::Box::<AtomicPool>::from_raw(block.cast()) });
+}
+
+/// The reference: pop under a critical section, no checks.
+#[unsafe(no_mangle)]
+#[inline(never)]
+pub fn bare_alloc() -> Option<NonNull<u8>> {
+    critical_section::with(|cs| {
+        let head = BARE_HEAD.borrow(cs);
+        let block = NonNull::new(head.get() as *mut u8)?;
+        // SAFETY: a free block of BARE_BLOCKS; its first word is the link.
+        head.set(unsafe { block.as_ptr().cast::<usize>().read() });
+        Some(block)
+    })
+}
+
+/// The reference: push under a critical section, no checks.
+///
+/// # Safety
+/// `block` came from [`bare_alloc`] and is not used afterwards.
+#[unsafe(no_mangle)]
+#[inline(never)]
+pub unsafe fn bare_free(block: NonNull<u8>) {
+    critical_section::with(|cs| {
+        let head = BARE_HEAD.borrow(cs);
+        // SAFETY: the caller gave the block up; its first word becomes the link.
+        unsafe { block.as_ptr().cast::<usize>().write(head.get()) };
+        head.set(block.as_ptr() as usize);
+    });
+}
+
+/// The baseline: the same calls, doing nothing (the `asm!` keeps them from
+/// being optimised away).
+#[unsafe(no_mangle)]
+#[inline(never)]
+pub fn empty_alloc() -> Option<NonNull<u8>> {
+    let mut p = 4usize;
+    // SAFETY: an empty instruction sequence that only "changes" `p`.
+    unsafe { asm!("/* {0} */", inout(reg) p, options(nomem, nostack, preserves_flags)) };
+    NonNull::new(p as *mut u8)
+}
+
+/// The baseline's free: nothing.
+///
+/// # Safety
+/// None really; `unsafe` like the others.
+#[unsafe(no_mangle)]
+#[inline(never)]
+pub unsafe fn empty_free(block: NonNull<u8>) {
+    // SAFETY: an empty instruction sequence.
+    unsafe {
+        asm!("/* {0} */", in(reg) block.as_ptr() as usize, options(nomem, nostack, preserves_flags))
+    };
+}
+
+// ---------------------------------------------------------------------------
+
+/// `n` pairs: alloc, then free what it gave. Generic, so that every
+/// contender's loop is the same code calling its two functions directly.
+#[inline(always)]
+fn pairs(n: u32, alloc: impl Fn() -> Option<NonNull<u8>>, free: impl Fn(NonNull<u8>)) {
+    for _ in 0..n {
+        let Some(block) = alloc() else {
+            fail("an allocator ran out of blocks")
+        };
+        free(black_box(block));
+    }
+}
+
+fn fail(what: &str) -> ! {
+    hprintln!("bench-firmware: FAILED: {}", what);
+    debug::exit(debug::EXIT_FAILURE);
+    loop {
+        cortex_m::asm::bkpt();
+    }
+}
+
+/// SysTick ticks taken by `f`.
+fn ticks(f: impl FnOnce()) -> u32 {
+    let start = SYST::get_current();
+    f();
+    let end = SYST::get_current();
+    let delta = start.wrapping_sub(end) & SYSTICK_MASK;
+    if delta > SYSTICK_MASK / 2 {
+        fail("a measurement came close to SysTick's 24-bit range");
+    }
+    delta
+}
+
+/// `NOP_LOOPS` loops of 100 `nop`s, and the same loop without them.
+fn calibrate() -> (u32, u32) {
+    let with_nops = ticks(|| {
+        let mut n = NOP_LOOPS;
+        // SAFETY: a counted loop of `nop`s; touches only `n` and the flags.
+        unsafe {
+            asm!(
+                "2:",
+                ".rept 100",
+                "nop",
+                ".endr",
+                "subs {n}, #1",
+                "bne 2b",
+                n = inout(reg) n,
+                options(nomem, nostack),
+            )
+        };
+        black_box(n);
+    });
+    let empty = ticks(|| {
+        let mut n = NOP_LOOPS;
+        // SAFETY: the same loop without the `nop`s.
+        unsafe {
+            asm!(
+                "2:",
+                "subs {n}, #1",
+                "bne 2b",
+                n = inout(reg) n,
+                options(nomem, nostack),
+            )
+        };
+        black_box(n);
+    });
+    (with_nops, empty)
+}
+
+struct Contender {
+    name: &'static str,
+    run: fn(),
+}
+
+// SAFETY (for the `free` closures below): each frees the block its own
+// `alloc` just gave, and the loop does not use it afterwards.
+const CONTENDERS: [Contender; 5] = [
+    Contender {
+        name: "empty",
+        run: || pairs(PAIRS, empty_alloc, |b| unsafe { empty_free(b) }),
+    },
+    Contender {
+        name: "slab",
+        run: || pairs(PAIRS, slab_alloc, |b| unsafe { slab_free(b) }),
+    },
+    Contender {
+        name: "heapless",
+        run: || pairs(PAIRS, heapless_alloc, |b| unsafe { heapless_free(b) }),
+    },
+    Contender {
+        name: "atomic-pool",
+        run: || pairs(PAIRS, atomic_pool_alloc, |b| unsafe { atomic_pool_free(b) }),
+    },
+    Contender {
+        name: "bare-cs-list",
+        run: || pairs(PAIRS, bare_alloc, |b| unsafe { bare_free(b) }),
+    },
+];
+
+fn set_up() {
+    slab_core::boot();
+    // SAFETY: start-up, before any measurement: nothing else refers to the
+    // blocks, and each is handed to one pool, once.
+    let (heapless_blocks, bare_blocks) =
+        unsafe { (&mut *HEAPLESS_BLOCKS.0.get(), &mut *BARE_BLOCKS.0.get()) };
+    for block in heapless_blocks {
+        HeaplessPool.manage(block);
+    }
+    for block in bare_blocks {
+        // SAFETY: a block of BARE_BLOCKS, given to the list once.
+        unsafe { bare_free(NonNull::from(block).cast()) };
+    }
+}
+
+#[entry]
+fn main() -> ! {
+    let mut core = cortex_m::Peripherals::take().expect("core peripherals");
+    let syst = &mut core.SYST;
+    syst.set_clock_source(SystClkSource::Core);
+    syst.set_reload(SYSTICK_MASK);
+    syst.clear_current();
+    syst.enable_counter();
+    set_up();
+
+    hprintln!(
+        "bench-firmware: {} on {}, {}-byte blocks, {} pairs per run, {} rounds",
+        "slab vs heapless::pool vs atomic-pool",
+        env!("FIRMWARE_TARGET"),
+        BLOCK,
+        PAIRS,
+        ROUNDS
+    );
+    for round in 1..=ROUNDS {
+        let (with_nops, empty) = calibrate();
+        hprintln!(
+            "calibration round {}: {} nops in {} ticks, the empty loop {} ticks",
+            round,
+            u64::from(NOP_LOOPS) * 100,
+            with_nops,
+            empty
+        );
+    }
+    hprintln!(
+        "init: {} x {} blocks of 8 bytes in {} ticks",
+        INIT_ROUNDS,
+        INIT_BLOCKS,
+        ticks(init_rounds)
+    );
+    for c in &CONTENDERS {
+        let mut line = [0u32; ROUNDS];
+        for t in &mut line {
+            *t = ticks(c.run);
+        }
+        hprintln!("pairs {}: {:?} ticks per {} pairs", c.name, line, PAIRS);
+    }
+    hprintln!("bench-firmware: done");
+    debug::exit(debug::EXIT_SUCCESS);
+    loop {
+        cortex_m::asm::bkpt();
+    }
+}

@@ -1,0 +1,565 @@
+//! `cargo xtask bench`: the host benchmarks against the peers, then the
+//! bare-metal benchmark firmware under QEMU with instruction counting, and
+//! `benchmarks.svg` (a bar chart of the ratios) at the repository root.
+//!
+//! Installs what it needs first: the bare-metal targets and QEMU (as
+//! `cargo xtask test` does) and rustup's `llvm-tools` (for `llvm-nm` and
+//! `llvm-objdump`, which read the firmware's code sizes).
+//!
+//! `cargo xtask bench [--rounds N] [--only SECTION]`: the options go to the
+//! host benchmark program (`slab-tests/benches/peers`).
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::{cargo, run, show, workspace_root};
+
+const FIRMWARE_DIR: &str = "examples/bench-firmware";
+const FIRMWARE_TARGET: &str = "thumbv7m-none-eabi";
+const FIRMWARE_BIN: &str = "slab-bench-firmware";
+/// The contenders of the firmware: the prefix of their `_alloc`/`_free`
+/// functions, the name the firmware prints, and how the table names them.
+const CONTENDERS: [(&str, &str, &str); 4] = [
+    ("slab", "slab", "slab (declared slab)"),
+    ("heapless", "heapless", "heapless 0.9 pool (box_pool)"),
+    ("atomic_pool", "atomic-pool", "atomic-pool 2"),
+    (
+        "bare",
+        "bare-cs-list",
+        "reference: bare list in a critical section",
+    ),
+];
+
+pub fn bench(args: &[String]) -> Result<(), String> {
+    crate::install::ensure_bare_metal()?;
+    let tools = ensure_llvm_tools()?;
+
+    let host = host_benchmarks(args)?;
+    let target = target_benchmark(&tools)?;
+    target.print();
+
+    let mut bars = host;
+    bars.extend(target.bars());
+    let svg = workspace_root().join("benchmarks.svg");
+    std::fs::write(&svg, chart(&bars, &machine()))
+        .map_err(|e| format!("{}: {e}", svg.display()))?;
+    println!("\nwrote {}", svg.display());
+    Ok(())
+}
+
+/// The host CPU, as BENCHMARKS.md quotes it.
+fn machine() -> String {
+    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    format!("{cpus} cpus, {model}")
+}
+
+// ---------------------------------------------------------------------------
+// Host
+
+/// Runs the host benchmark program (release), showing its output as it
+/// comes, and returns its ratios.
+fn host_benchmarks(args: &[String]) -> Result<Vec<Bar>, String> {
+    let mut cmd = cargo();
+    cmd.args(["bench", "-p", "slab-tests", "--bench", "peers", "--"])
+        .args(args);
+    eprintln!("\n$ {}", show(&cmd));
+    let out = cmd
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .map_err(|e| format!("{}: {e}", show(&cmd)))?;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    print!("{stdout}");
+    if !out.status.success() {
+        return Err(format!("`{}` failed ({})", show(&cmd), out.status));
+    }
+    Ok(stdout.lines().filter_map(Bar::parse).collect())
+}
+
+// ---------------------------------------------------------------------------
+// Target
+
+/// Where `llvm-nm` and `llvm-objdump` are: rustup's `llvm-tools`, installed
+/// if missing.
+struct LlvmTools {
+    nm: PathBuf,
+    objdump: PathBuf,
+}
+
+fn ensure_llvm_tools() -> Result<LlvmTools, String> {
+    let sysroot = Command::new(std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into()))
+        .args(["--print", "sysroot"])
+        .current_dir(workspace_root())
+        .output()
+        .map_err(|e| format!("rustc --print sysroot: {e}"))?;
+    let sysroot = PathBuf::from(String::from_utf8_lossy(&sysroot.stdout).trim());
+    let host = Command::new("rustc")
+        .args(["-vV"])
+        .output()
+        .ok()
+        .and_then(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .find_map(|l| l.strip_prefix("host: ").map(str::to_string))
+        })
+        .ok_or("cannot tell the host triple from `rustc -vV`")?;
+    let bin = sysroot.join("lib/rustlib").join(host).join("bin");
+    let tools = LlvmTools {
+        nm: bin.join("llvm-nm"),
+        objdump: bin.join("llvm-objdump"),
+    };
+    if !tools.nm.is_file() || !tools.objdump.is_file() {
+        run(Command::new("rustup")
+            .args(["component", "add", "llvm-tools"])
+            .current_dir(workspace_root()))
+        .map_err(|e| format!("{e}: rustup's llvm-tools are needed for the code sizes"))?;
+    }
+    if tools.nm.is_file() && tools.objdump.is_file() {
+        Ok(tools)
+    } else {
+        Err(format!("no llvm-nm/llvm-objdump in {}", bin.display()))
+    }
+}
+
+/// What the firmware measured, and the code sizes read from its ELF.
+struct TargetResults {
+    pairs: u64,
+    /// Net nops, their ticks net of the empty loop, per round.
+    calibration: Vec<(u64, u64)>,
+    /// Ticks per `pairs` pairs, per round, by contender (firmware names).
+    ticks: Vec<(String, Vec<u64>)>,
+    /// Blocks threaded by `init` in all, and the ticks that took.
+    init: Option<(u64, u64)>,
+    /// (alloc bytes, free bytes, bytes with every function they can call)
+    /// by contender prefix.
+    sizes: Vec<(String, u64, u64, u64)>,
+}
+
+fn target_benchmark(tools: &LlvmTools) -> Result<TargetResults, String> {
+    let elf = build_firmware()?;
+    let output = run_firmware(&elf)?;
+    let mut results = parse_firmware(&output)?;
+    results.sizes = code_sizes(tools, &elf)?;
+    Ok(results)
+}
+
+fn build_firmware() -> Result<PathBuf, String> {
+    let target_dir = workspace_root().join("target").join("bench-firmware");
+    let mut cmd = cargo();
+    cmd.args(["build", "--release", "--target", FIRMWARE_TARGET])
+        .current_dir(workspace_root().join(FIRMWARE_DIR))
+        .env("CARGO_TARGET_DIR", &target_dir);
+    // The firmware's own .cargo/config.toml supplies `-Tlink.x -Tslab.x`.
+    for var in [
+        "RUSTFLAGS",
+        "CARGO_ENCODED_RUSTFLAGS",
+        "CARGO_BUILD_RUSTFLAGS",
+        "CARGO_BUILD_TARGET",
+    ] {
+        cmd.env_remove(var);
+    }
+    run(&mut cmd)?;
+    let elf = target_dir
+        .join(FIRMWARE_TARGET)
+        .join("release")
+        .join(FIRMWARE_BIN);
+    if elf.is_file() {
+        Ok(elf)
+    } else {
+        Err(format!("no firmware at {}", elf.display()))
+    }
+}
+
+fn run_firmware(elf: &Path) -> Result<String, String> {
+    let mut cmd = Command::new("qemu-system-arm");
+    cmd.args(["-cpu", "cortex-m3", "-machine", "lm3s6965evb"])
+        .args(["-icount", "shift=0", "-nographic"])
+        .args(["-semihosting-config", "enable=on,target=native"])
+        .arg("-kernel")
+        .arg(elf);
+    eprintln!("\n$ {}", show(&cmd));
+    let out = cmd.output().map_err(|e| format!("{}: {e}", show(&cmd)))?;
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    print!("{stdout}");
+    if out.status.success() {
+        Ok(stdout)
+    } else {
+        Err(format!(
+            "the benchmark firmware failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}
+
+/// Reads the firmware's lines:
+/// `bench-firmware: … N pairs per run …`,
+/// `calibration round R: NOPS nops in T ticks, the empty loop E ticks`,
+/// `pairs NAME: [T1, T2] ticks per N pairs`.
+fn parse_firmware(output: &str) -> Result<TargetResults, String> {
+    let number = |s: &str| -> Result<u64, String> {
+        s.trim()
+            .parse::<u64>()
+            .map_err(|e| format!("bad number {s:?} in the firmware's output: {e}"))
+    };
+    let mut pairs = None;
+    let mut calibration = Vec::new();
+    let mut ticks = Vec::new();
+    let mut init = None;
+    for line in output.lines() {
+        if let Some(rest) = line.strip_prefix("bench-firmware: ") {
+            if let Some((before, _)) = rest.split_once(" pairs per run") {
+                pairs = Some(number(before.rsplit(' ').next().unwrap_or(""))?);
+            }
+        } else if let Some(rest) = line.strip_prefix("calibration round ") {
+            let words: Vec<&str> = rest.split_whitespace().collect();
+            // ["1:", NOPS, "nops", "in", T, "ticks,", "the", "empty", "loop", E, "ticks"]
+            if words.len() < 11 {
+                return Err(format!("bad calibration line: {line}"));
+            }
+            let (nops, with, empty) = (number(words[1])?, number(words[4])?, number(words[9])?);
+            calibration.push((nops, with.saturating_sub(empty)));
+        } else if let Some(rest) = line.strip_prefix("init: ") {
+            // R "x" B "blocks" "of" "8" "bytes" "in" T "ticks"
+            let words: Vec<&str> = rest.split_whitespace().collect();
+            if words.len() < 9 {
+                return Err(format!("bad init line: {line}"));
+            }
+            init = Some((number(words[0])? * number(words[2])?, number(words[8])?));
+        } else if let Some(rest) = line.strip_prefix("pairs ") {
+            let (name, rest) = rest
+                .split_once(": [")
+                .ok_or_else(|| format!("bad pairs line: {line}"))?;
+            let (list, _) = rest
+                .split_once(']')
+                .ok_or_else(|| format!("bad pairs line: {line}"))?;
+            let rounds = list.split(',').map(number).collect::<Result<Vec<_>, _>>()?;
+            ticks.push((name.to_string(), rounds));
+        }
+    }
+    let pairs = pairs.ok_or("the firmware did not say how many pairs it ran")?;
+    if calibration.is_empty() || !ticks.iter().any(|(n, _)| n == "empty") {
+        return Err("the firmware's output lacks calibration or the empty baseline".into());
+    }
+    Ok(TargetResults {
+        pairs,
+        calibration,
+        ticks,
+        init,
+        sizes: Vec::new(),
+    })
+}
+
+/// Symbol sizes from `llvm-nm`, and for each contender the bytes of its
+/// `_alloc` and `_free` plus every function they can reach through `bl`/`b.w`
+/// (from `llvm-objdump`): the whole code an application links for the pair.
+fn code_sizes(tools: &LlvmTools, elf: &Path) -> Result<Vec<(String, u64, u64, u64)>, String> {
+    let nm = Command::new(&tools.nm)
+        .args(["--print-size", "--defined-only"])
+        .arg(elf)
+        .output()
+        .map_err(|e| format!("{}: {e}", tools.nm.display()))?;
+    let mut sizes = std::collections::HashMap::new();
+    for line in String::from_utf8_lossy(&nm.stdout).lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        if let [_addr, size, "T" | "t", name] = words.as_slice() {
+            if let Ok(size) = u64::from_str_radix(size, 16) {
+                sizes.insert(name.to_string(), size);
+            }
+        }
+    }
+    let dump = Command::new(&tools.objdump)
+        .args(["-d", "--no-show-raw-insn"])
+        .arg(elf)
+        .output()
+        .map_err(|e| format!("{}: {e}", tools.objdump.display()))?;
+    let calls = call_graph(&String::from_utf8_lossy(&dump.stdout));
+
+    let mut out = Vec::new();
+    for (prefix, _, _) in CONTENDERS {
+        let (alloc, free) = (format!("{prefix}_alloc"), format!("{prefix}_free"));
+        let size = |name: &str| {
+            sizes
+                .get(name)
+                .copied()
+                .ok_or_else(|| format!("no function {name} in {}", elf.display()))
+        };
+        let (alloc_size, free_size) = (size(&alloc)?, size(&free)?);
+        let mut seen = BTreeSet::new();
+        let mut todo = vec![alloc, free];
+        while let Some(f) = todo.pop() {
+            if seen.insert(f.clone()) {
+                todo.extend(calls.get(&f).into_iter().flatten().cloned());
+            }
+        }
+        let reachable = seen.iter().filter_map(|f| sizes.get(f)).sum();
+        out.push((prefix.to_string(), alloc_size, free_size, reachable));
+    }
+    Ok(out)
+}
+
+/// Function → the functions it branches to (`bl`, `b`/`b.w` to another
+/// function's start), from `llvm-objdump -d` output.
+fn call_graph(dump: &str) -> std::collections::HashMap<String, Vec<String>> {
+    let mut calls: std::collections::HashMap<String, Vec<String>> = Default::default();
+    let mut current: Option<String> = None;
+    for line in dump.lines() {
+        if let Some(name) = line
+            .trim_end()
+            .strip_suffix(">:")
+            .and_then(|l| l.split_once(" <"))
+            .map(|(_, n)| n.to_string())
+        {
+            current = Some(name);
+            continue;
+        }
+        let Some(f) = &current else { continue };
+        let mut words = line.split_whitespace();
+        let _addr = words.next();
+        let Some(op) = words.next() else { continue };
+        if !matches!(op, "bl" | "b" | "b.w") {
+            continue;
+        }
+        // `bl 0x1a10 <symbol> @ imm = …`, or `<symbol+0x12>` for a branch
+        // inside a function: only the former is a call.
+        if let Some(target) = line
+            .split_once(" <")
+            .and_then(|(_, t)| t.split_once('>'))
+            .map(|(t, _)| t)
+            .filter(|t| !t.contains('+') && t != f)
+        {
+            calls.entry(f.clone()).or_default().push(target.to_string());
+        }
+    }
+    calls
+}
+
+impl TargetResults {
+    /// SysTick ticks per instruction, from the first calibration round.
+    fn ticks_per_instruction(&self) -> f64 {
+        let (nops, ticks) = self.calibration[0];
+        ticks as f64 / nops as f64
+    }
+
+    fn deterministic(&self) -> bool {
+        self.calibration.windows(2).all(|w| w[0] == w[1])
+            && self
+                .ticks
+                .iter()
+                .all(|(_, r)| r.windows(2).all(|w| w[0].abs_diff(w[1]) <= 1))
+    }
+
+    fn median_ticks(&self, name: &str) -> Option<f64> {
+        let (_, rounds) = self.ticks.iter().find(|(n, _)| n == name)?;
+        let mut r = rounds.clone();
+        r.sort_unstable();
+        Some(r[r.len() / 2] as f64)
+    }
+
+    /// Instructions per pair, net of the loop and the calls.
+    fn instructions(&self, name: &str) -> Option<f64> {
+        let net = self.median_ticks(name)? - self.median_ticks("empty")?;
+        Some(net / self.pairs as f64 / self.ticks_per_instruction())
+    }
+
+    fn print(&self) {
+        let per_instruction = self.ticks_per_instruction();
+        println!(
+            "\n## {FIRMWARE_TARGET} under qemu-system-arm -machine lm3s6965evb -icount shift=0"
+        );
+        println!(
+            "  calibration: {} nops = {} SysTick ticks net of the empty loop: {:.2} instructions per tick",
+            self.calibration[0].0,
+            self.calibration[0].1,
+            1.0 / per_instruction
+        );
+        println!(
+            "  rounds identical (deterministic): {}",
+            if self.deterministic() { "yes" } else { "NO" }
+        );
+        println!(
+            "  {:<44}  {:>16}  {:>12}  {:>22}",
+            "alloc + free pair", "ticks/10k pairs", "instr/pair", "code bytes a+f (+calls)"
+        );
+        let empty = self.median_ticks("empty").unwrap_or(0.0);
+        for (prefix, name, label) in CONTENDERS {
+            let (Some(ticks), Some(instr)) = (self.median_ticks(name), self.instructions(name))
+            else {
+                continue;
+            };
+            let size = self
+                .sizes
+                .iter()
+                .find(|s| s.0 == prefix)
+                .map(|s| format!("{}+{} ({})", s.1, s.2, s.3))
+                .unwrap_or_default();
+            println!(
+                "  {label:<44}  {:>16.0}  {instr:>12.2}  {size:>22}",
+                (ticks - empty) * 10_000.0 / self.pairs as f64
+            );
+        }
+        if let Some((blocks, ticks)) = self.init {
+            println!(
+                "  threading (init of a fresh slab, as boot): {:.2} instructions per block",
+                ticks as f64 / per_instruction / blocks as f64
+            );
+        }
+        for bar in self.bars() {
+            println!("  {:<44}  {:>16.3}", bar.label, bar.value);
+        }
+    }
+
+    fn bars(&self) -> Vec<Bar> {
+        let slab = self.instructions("slab");
+        let mut bars = Vec::new();
+        for (peer, label) in [
+            ("heapless", "target instr: slab / heapless pool"),
+            ("atomic-pool", "target instr: slab / atomic-pool"),
+        ] {
+            if let (Some(s), Some(p)) = (slab, self.instructions(peer)) {
+                bars.push(Bar {
+                    label: label.into(),
+                    value: s / p,
+                    target: Some(1.0),
+                    higher: false,
+                });
+            }
+        }
+        bars
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The chart
+
+/// One ratio: from the host program's `ratio;LABEL;VALUE;TARGET;BETTER`
+/// lines, or from the target figures.
+struct Bar {
+    label: String,
+    value: f64,
+    target: Option<f64>,
+    /// Whether higher is better (else lower is).
+    higher: bool,
+}
+
+impl Bar {
+    fn parse(line: &str) -> Option<Bar> {
+        let mut parts = line.strip_prefix("ratio;")?.split(';');
+        let label = parts.next()?.to_string();
+        let value = parts.next()?.parse().ok()?;
+        let target = parts.next()?.parse().ok();
+        let higher = parts.next()? == "higher";
+        Some(Bar {
+            label,
+            value,
+            target,
+            higher,
+        })
+    }
+
+    fn met(&self) -> Option<bool> {
+        self.target.map(|t| {
+            if self.higher {
+                self.value >= t
+            } else {
+                self.value <= t
+            }
+        })
+    }
+}
+
+/// A horizontal bar chart of the ratios, each target a black tick.
+fn chart(bars: &[Bar], machine: &str) -> String {
+    const WIDTH: f64 = 900.0;
+    const LABEL: f64 = 360.0;
+    const ROW: f64 = 26.0;
+    const TOP: f64 = 70.0;
+    let plot = WIDTH - LABEL - 70.0;
+    let max = bars
+        .iter()
+        .map(|b| b.value.max(b.target.unwrap_or(0.0)))
+        .fold(1.0f64, f64::max)
+        .min(8.0)
+        * 1.05;
+    let x = |v: f64| LABEL + v.min(max) / max * plot;
+    let bottom = TOP + ROW * bars.len() as f64;
+    let height = bottom + 60.0;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}" font-family="DejaVu Sans, Arial, sans-serif" font-size="12">
+<rect width="100%" height="100%" fill="white"/>
+<text x="16" y="26" font-size="16" font-weight="bold">slab benchmarks: median ratios, 64-byte blocks</text>
+<text x="16" y="46" fill="#444">{} · green: target met · red: missed · grey: no target · black tick: the target</text>"##,
+        escape(machine)
+    );
+    let step = if max > 4.0 { 1.0 } else { 0.5 };
+    let mut g = 0.0;
+    while g <= max {
+        let gx = x(g);
+        let _ = writeln!(
+            s,
+            r##"<line x1="{gx:.1}" y1="{TOP}" x2="{gx:.1}" y2="{bottom:.1}" stroke="#ddd"/><text x="{gx:.1}" y="{:.1}" text-anchor="middle" fill="#444">{g}</text>"##,
+            bottom + 16.0
+        );
+        g += step;
+    }
+    for (i, bar) in bars.iter().enumerate() {
+        let y = TOP + ROW * i as f64;
+        let color = match bar.met() {
+            Some(true) => "#3a9d5d",
+            Some(false) => "#d0473f",
+            None => "#9aa0a6",
+        };
+        let _ = writeln!(
+            s,
+            r#"<text x="{:.1}" y="{:.1}" text-anchor="end">{}</text>
+<rect x="{LABEL}" y="{:.1}" width="{:.1}" height="{:.1}" fill="{color}"/>
+<text x="{:.1}" y="{:.1}">{:.2}</text>"#,
+            LABEL - 8.0,
+            y + 17.0,
+            escape(&bar.label),
+            y + 5.0,
+            (x(bar.value) - LABEL).max(1.0),
+            ROW - 8.0,
+            // After the bar, and after the target's tick if that is further.
+            x(bar.value.max(bar.target.unwrap_or(0.0))) + 5.0,
+            y + 17.0,
+            bar.value
+        );
+        if let Some(t) = bar.target {
+            let tx = x(t);
+            let _ = writeln!(
+                s,
+                r##"<line x1="{tx:.1}" y1="{:.1}" x2="{tx:.1}" y2="{:.1}" stroke="#000" stroke-width="3"/>"##,
+                y + 1.0,
+                y + ROW - 1.0
+            );
+        }
+    }
+    let _ = writeln!(
+        s,
+        r##"<text x="16" y="{:.1}" fill="#444">slab / peer: lower is better; throughput and scaling: higher is better; boot: ns per block.</text>
+<text x="16" y="{:.1}" fill="#444">Reproduce: cargo xtask bench (BENCHMARKS.md).</text>
+</svg>"##,
+        height - 26.0,
+        height - 9.0
+    );
+    s
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
