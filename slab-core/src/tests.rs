@@ -211,3 +211,24 @@ fn semaphore_hand_off_and_reset() {
     sem.reset();
     assert_eq!(waiter.join().unwrap(), Err(SemError::TimedOut));
 }
+
+#[test]
+fn a_cycle_in_the_list_is_stopped_by_the_count() {
+    let s = slab(WORD, 3);
+    let a = s.alloc(Timeout::NoWait).unwrap();
+    // SAFETY: ours; freed, then (deliberately) its link is pointed at itself.
+    unsafe {
+        s.free(a).unwrap();
+        a.as_ptr().cast::<*mut u8>().write(a.as_ptr());
+    }
+    // Without a bitmap the cycle hands `a` out again, but never more blocks
+    // than exist.
+    let mut out = 0;
+    while let Ok(b) = s.alloc(Timeout::NoWait) {
+        assert_eq!(b, a);
+        out += 1;
+        assert!(out <= 3);
+    }
+    assert_eq!(s.alloc(Timeout::NoWait), Err(AllocError::Corrupted));
+    assert_eq!(s.num_used(), 3);
+}
