@@ -111,24 +111,24 @@ impl fmt::Debug for Registry {
     }
 }
 
-/// The table: one row per slab.
+/// The table: a header, then one row per slab, sorted by name.
 ///
 /// ```text
-/// slab       block  blocks  used  free   max  ready
-/// RX_BUFS       64       8     3     5     4  yes
+/// name     block size  blocks    used    free  max used  ready
+/// RX_BUFS          64       8       3       5         4  yes
 /// ```
 impl fmt::Display for Registry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let width = self.iter().map(|s| s.name().len()).fold(4, usize::max);
         writeln!(
             f,
-            "{:<width$}  {:>6}  {:>6}  {:>6}  {:>6}  {:>6}  ready",
-            "slab", "block", "blocks", "used", "free", "max"
+            "{:<width$}  {:>10}  {:>6}  {:>6}  {:>6}  {:>8}  ready",
+            "name", "block size", "blocks", "used", "free", "max used"
         )?;
-        for slab in self.iter() {
+        for slab in self.sorted() {
             writeln!(
                 f,
-                "{:<width$}  {:>6}  {:>6}  {:>6}  {:>6}  {:>6}  {}",
+                "{:<width$}  {:>10}  {:>6}  {:>6}  {:>6}  {:>8}  {}",
                 slab.name(),
                 slab.block_size(),
                 slab.num_blocks(),
@@ -139,5 +139,22 @@ impl fmt::Display for Registry {
             )?;
         }
         Ok(())
+    }
+}
+
+impl Registry {
+    /// The slabs by name (then address), without allocating: a selection
+    /// over the slice, quadratic in the number of slabs, which is small.
+    fn sorted(&self) -> impl Iterator<Item = &'static MemSlab> + '_ {
+        let key = |s: &'static MemSlab| (s.name(), s as *const MemSlab as usize);
+        let mut last: Option<(&'static str, usize)> = None;
+        core::iter::from_fn(move || {
+            let next = self
+                .iter()
+                .filter(|&s| last.is_none_or(|l| key(s) > l))
+                .min_by_key(|&s| key(s))?;
+            last = Some(key(next));
+            Some(next)
+        })
     }
 }

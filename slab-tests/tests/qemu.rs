@@ -91,7 +91,7 @@ fn run_firmware(target: &str) {
         assert!(
             table
                 .lines()
-                .any(|l| l.split_whitespace().next() == Some("slab")),
+                .any(|l| l.split_whitespace().next() == Some("name")),
             "no table header\n{shown}"
         );
         for row in rows {
