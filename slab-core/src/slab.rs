@@ -539,7 +539,11 @@ impl MemSlab {
                     }
                     Some((word, bits & !bit))
                 }
-                None if self.on_free_list(s, config, block.as_ptr()) => {
+                // With nothing allocated every free is a double free, even
+                // if a corrupted link hides the block from the walk.
+                None if self.num_used.load(Ordering::Relaxed) == 0
+                    || self.on_free_list(s, config, block.as_ptr()) =>
+                {
                     return Err(self.rejected(FreeError::DoubleFree));
                 }
                 None => None,

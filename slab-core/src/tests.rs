@@ -232,3 +232,20 @@ fn a_cycle_in_the_list_is_stopped_by_the_count() {
     assert_eq!(s.alloc(Timeout::NoWait), Err(AllocError::Corrupted));
     assert_eq!(s.num_used(), 3);
 }
+
+#[test]
+fn double_free_hidden_by_a_cut_list_is_still_refused() {
+    let s = slab(WORD, 3);
+    let blocks = drain(s);
+    for &b in blocks.iter().rev() {
+        // SAFETY: ours, freed once.
+        unsafe { s.free(b) }.unwrap();
+    }
+    // SAFETY: a deliberate write after free: cut the list after the head.
+    unsafe { blocks[0].as_ptr().cast::<*mut u8>().write(core::ptr::null_mut()) };
+    // blocks[1] is free but no longer reachable by the walk: with nothing
+    // allocated, freeing it is still a double free, and nothing changes.
+    // SAFETY: refused without being touched.
+    assert_eq!(unsafe { s.free(blocks[1]) }, Err(FreeError::DoubleFree));
+    assert_eq!((s.num_used(), s.num_free()), (0, 3));
+}
