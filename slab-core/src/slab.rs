@@ -53,7 +53,8 @@
 //! - runtime-initialised slabs: a link overwritten with the address of an
 //!   allocated block (there is no bitmap to consult) hands that block out
 //!   twice; the count check still stops a cycle once every block is
-//!   counted used;
+//!   counted used; and a double free of a block that a corrupted link has
+//!   cut off from the walk (unless nothing is allocated);
 //! - reads and writes through a pointer kept after `free` once the block
 //!   has a new owner (that is `free`'s safety contract), and wild writes to
 //!   the slab's own state or bitmap.
