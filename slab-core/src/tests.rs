@@ -242,7 +242,12 @@ fn double_free_hidden_by_a_cut_list_is_still_refused() {
         unsafe { s.free(b) }.unwrap();
     }
     // SAFETY: a deliberate write after free: cut the list after the head.
-    unsafe { blocks[0].as_ptr().cast::<*mut u8>().write(core::ptr::null_mut()) };
+    unsafe {
+        blocks[0]
+            .as_ptr()
+            .cast::<*mut u8>()
+            .write(core::ptr::null_mut())
+    };
     // blocks[1] is free but no longer reachable by the walk: with nothing
     // allocated, freeing it is still a double free, and nothing changes.
     // SAFETY: refused without being touched.
