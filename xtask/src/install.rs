@@ -56,7 +56,37 @@ pub fn build_bare_metal() -> Result<(), String> {
         "--",
         "-D",
         "warnings",
-    ]))
+    ]))?;
+    lint_firmware()
+}
+
+/// The firmware packages live outside the workspace (their own targets and
+/// linker scripts): rustfmt and clippy (`-D warnings`) each, from its own
+/// directory so that its `.cargo/config.toml` applies.
+fn lint_firmware() -> Result<(), String> {
+    for (dir, target_dir) in [
+        ("examples/firmware", "target/firmware"),
+        ("examples/bench-firmware", "target/bench-firmware"),
+    ] {
+        let in_dir = || {
+            let mut c = cargo();
+            c.current_dir(workspace_root().join(dir))
+                .env("CARGO_TARGET_DIR", workspace_root().join(target_dir))
+                .env_remove("RUSTFLAGS");
+            c
+        };
+        run(in_dir().args(["fmt", "--", "--check"]))?;
+        run(in_dir().args([
+            "clippy",
+            "--release",
+            "--target",
+            "thumbv7m-none-eabi",
+            "--",
+            "-D",
+            "warnings",
+        ]))?;
+    }
+    Ok(())
 }
 
 /// rustfmt and clippy for the stable toolchain.
