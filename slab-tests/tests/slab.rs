@@ -83,13 +83,11 @@ fn blocks_are_distinct_aligned_and_inside_the_buffer() {
 fn zero_duration_is_no_wait() {
     let slab = ready(&ZERO_WAIT);
     let held = slab.alloc(Timeout::After(Duration::ZERO)).unwrap();
-    let start = Instant::now();
+    // `NoMemory`, not `TimedOut`: a zero duration takes the no-wait path
+    // (a wait that timed out would say `TimedOut`), and queues nobody.
     assert_eq!(slab.alloc(Timeout::micros(0)), Err(AllocError::NoMemory));
     assert_eq!(slab.alloc(Timeout::millis(0)), Err(AllocError::NoMemory));
     assert_eq!(slab.num_waiting(), 0);
-    // It did not wait for anything (generous bound: this only catches a
-    // zero timeout being treated as a real wait, e.g. Forever).
-    assert!(start.elapsed() < Duration::from_secs(5));
     free_all(slab, [held]);
 }
 
