@@ -1,6 +1,8 @@
 //! Shared helpers for slab's integration tests.
 #![deny(missing_docs)]
 
+pub mod qemu;
+
 use std::time::{Duration, Instant};
 
 /// Polls `cond` until it holds; panics after 10 s. Tests use it to wait
