@@ -3,12 +3,15 @@
 //! embassy-time-queue-utils' timer queue, serviced from the SysTick
 //! handler.
 //!
-//! No published embassy-time driver covers the LM3S6965 (the embassy HALs
-//! bring drivers for their own chips' timers), so this is the minimal
-//! one: [`Driver::now`] reads the tick count; [`Driver::schedule_wake`]
-//! puts the waker in the queue and lowers the alarm; each SysTick
-//! advances the count and, once the alarm is due, wakes every expired
-//! timer and sets the next alarm. Timers resolve to one tick (100 µs).
+//! The embassy HALs bring drivers for their own chips' timers, none for
+//! the LM3S6965. The one generic SysTick driver published (`systick-timer`)
+//! keeps a fixed number of wake-up slots and panics when they run out, so
+//! this is the minimal driver embassy-time-driver's docs describe, on
+//! embassy's own timer queue: [`Driver::now`] reads the tick count;
+//! [`Driver::schedule_wake`] puts the waker in the queue and lowers the
+//! alarm; each SysTick advances the count and, once the alarm is due, wakes
+//! every expired timer and sets the next alarm. Timers resolve to one tick
+//! (100 µs).
 
 use core::cell::{Cell, RefCell};
 use core::task::Waker;
