@@ -11,11 +11,11 @@
 //!   order (bare metal: every waiter has priority 0, so API.md's
 //!   "priority, then arrival" is arrival);
 //! - cancellation while queued: a task in the middle of the queue gives up
-//!   when its embassy-time timer fires (`select`), and the next two frees
-//!   go to the tasks before and after it;
+//!   when its embassy-time timeout fires (`with_timeout`), and the next two
+//!   frees go to the tasks before and after it;
 //! - cancellation after a grant: the handler hands a block to a task whose
-//!   timer has already expired; `select` drops the allocation holding the
-//!   block, which passes it on to the next task;
+//!   timer has already expired; `select` (embassy-futures) drops the
+//!   allocation holding the block, which passes it on to the next task;
 //! - a steady flow: four tasks on a three-block slab, 100 rounds each;
 //! - the counters, the registry table before and after, and no block lost.
 //!
@@ -171,6 +171,17 @@ async fn timed_waiter(deadline: Instant) {
         Either::First(()) => TIMED.signal(Timed::GaveUp),
         // Never expected; the block (if any) is freed on drop.
         Either::Second(_block) => TIMED.signal(Timed::Allocated),
+    }
+}
+
+/// Waits for a block of `POOL` for at most `limit`, with
+/// `embassy_time::with_timeout`.
+#[embassy_executor::task]
+async fn timeout_waiter(limit: Duration) {
+    match with_timeout(limit, POOL.alloc_block_async()).await {
+        Err(_elapsed) => TIMED.signal(Timed::GaveUp),
+        // Never expected; the block (if any) is freed on drop.
+        Ok(_block) => TIMED.signal(Timed::Allocated),
     }
 }
 
@@ -330,17 +341,15 @@ async fn arrival_order(spawner: Spawner) {
     check_eq!(counts(&POOL), (0, 2, 0));
 }
 
-/// A task in the middle of the queue gives up when its timer fires; the
-/// next frees go to the tasks before and after it, nothing is lost.
+/// A task in the middle of the queue gives up when its timer fires
+/// (`with_timeout`); the next frees go to the tasks before and after it,
+/// nothing is lost.
 async fn cancelled_while_queued(spawner: Spawner) {
     let held = [take(&POOL).await, take(&POOL).await];
     spawn(spawner, waiter(&POOL, 10, Kind::Block));
     waiting_for(&POOL, 1).await;
     // Long enough for the third task to queue behind it first.
-    spawn(
-        spawner,
-        timed_waiter(Instant::now() + Duration::from_millis(300)),
-    );
+    spawn(spawner, timeout_waiter(Duration::from_millis(300)));
     waiting_for(&POOL, 2).await;
     spawn(spawner, waiter(&POOL, 12, Kind::Raw));
     waiting_for(&POOL, 3).await;
