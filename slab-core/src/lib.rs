@@ -176,6 +176,104 @@
 //! Only thread mode may wait: interrupt handlers use `Timeout::NoWait`, and
 //! nothing may wait inside a critical section. All bare-metal waiters have
 //! the same priority (first come, first served).
+//!
+//! ## embassy
+//!
+//! The async allocations work inside an [embassy](https://embassy.dev)
+//! application as they are; `examples/embassy-firmware` is a complete one
+//! (embassy-executor's thread-mode executor on a Cortex-M, tasks awaiting
+//! blocks that an interrupt handler frees, blocks passed between tasks
+//! through an embassy-sync `Channel`, cancellation by embassy-time timers),
+//! run under QEMU for thumbv7m-none-eabi and thumbv6m-none-eabi by the test
+//! suite (`slab-tests/tests/qemu_embassy.rs`).
+//!
+//! 1. **Features.** `slab-core` with none (no `std`), linked with
+//!    `-Tlink.x -Tslab.x` as above. embassy-executor with its Cortex-M
+//!    platform and the thread-mode executor: `features =
+//!    ["platform-cortex-m", "executor-thread"]` (0.10; releases before it
+//!    call the first `arch-cortex-m`). embassy-sync and embassy-futures need
+//!    no features. embassy-time only if you want timers (timeouts are
+//!    timers here), with a time driver: your HAL's (embassy-stm32, -nrf,
+//!    -rp bring one), or a small `embassy-time-driver` implementation —
+//!    the example's `src/time_driver.rs` is one for SysTick (under 100 lines),
+//!    with `embassy-time-queue-utils`' queue serviced from the SysTick
+//!    handler.
+//! 2. **`critical-section`: one implementation for the whole program.**
+//!    slab's locks, embassy-sync's `CriticalSectionRawMutex`, and
+//!    embassy-executor itself on targets without compare-and-swap
+//!    (thumbv6m) all take the same `critical_section::with`. On a
+//!    single-core Cortex-M without an embassy HAL, enable `cortex-m`'s
+//!    `critical-section-single-core`; an embassy HAL that provides an
+//!    implementation replaces it (enable only one: two fail to link with a
+//!    duplicate `_critical_section_1_0_acquire`). It must mask the
+//!    interrupts whose handlers free or allocate.
+//! 3. **Call [`boot`] first in `main`**: the first statement of the
+//!    `#[embassy_executor::main]` function (or before `Executor::run` with
+//!    your own `#[entry]`), before spawning tasks that allocate and before
+//!    unmasking interrupts whose handlers allocate or free. An allocation
+//!    polled before `boot()` resolves at once to `Err(NotReady)`; it does
+//!    not wait for `boot()`.
+//! 4. **Nothing else to register.** `set_wait_hook` and `set_clock` are for
+//!    blocking `alloc`/`take`; a future never spins — it returns `Pending`
+//!    and the executor sleeps (`WFE`) until a waker runs. Do not call a
+//!    blocking `alloc(Timeout::Forever)` (or a finite timeout) in a task: it
+//!    spins the executor's only thread, and no other task runs until an
+//!    interrupt handler frees. `alloc(Timeout::NoWait)` and `free` are fine
+//!    anywhere.
+//!
+//! **How the allocation meets the executor's wakers.** A future that finds
+//! no free block stores its task's `Waker` in its wait-queue node (refreshed
+//! on every later poll if the task's waker changed) and links the node into
+//! the slab's queue on its **first poll** — not when it is created. A
+//! `free` (from a task or an interrupt handler) hands the block to the
+//! first node directly, then calls the waker after the slab's lock is
+//! released; embassy's waker queues the task and signals the executor
+//! (`SEV`), so the thread wakes from `WFE` and polls the task, whose future
+//! returns the block. The free count is never raised on the way: a task or
+//! handler that calls `alloc(NoWait)` in between gets `NoMemory`.
+//! embassy's wakers may be called from interrupt handlers, which is what
+//! this needs. All bare-metal waiters have priority 0, so tasks are served
+//! in the order their allocations were first polled (the example checks
+//! that six tasks are served in queueing order).
+//!
+//! **Cancel safety.** Dropping [`AllocFuture`] or [`BlockFuture`] while it
+//! waits takes its node out of the queue; if a block had already been
+//! handed to it, the drop frees it again, to the next waiter or the free
+//! list. So `embassy_time::with_timeout(d, SLAB.alloc_block_async())` and
+//! `select(Timer::after(d), SLAB.alloc_block_async())` lose no block,
+//! whichever fires first: the example checks both a waiter that times out
+//! in the middle of the queue and one whose timer had expired when the
+//! handler handed it a block (the next waiter gets that very block).
+//!
+//! ```ignore
+//! use embassy_executor::Spawner;
+//! use embassy_time::{Duration, with_timeout};
+//! use slab_core::{mem_slab, MemSlab};
+//!
+//! #[mem_slab(blocks = 8, size = 64)]
+//! static FRAMES: MemSlab;
+//!
+//! #[embassy_executor::task]
+//! async fn receiver() {
+//!     loop {
+//!         match with_timeout(Duration::from_millis(5), FRAMES.alloc_block_async()).await {
+//!             Ok(Ok(mut frame)) => {
+//!                 frame.as_uninit_mut()[0].write(0x7E);
+//!                 // ... fill it and send it on (an embassy-sync Channel)
+//!             }
+//!             Ok(Err(e)) => panic!("{e}"), // NotReady: boot() was not called
+//!             Err(_elapsed) => continue,   // timed out; nothing was lost
+//!         }
+//!     }
+//! }
+//!
+//! #[embassy_executor::main]
+//! async fn main(spawner: Spawner) {
+//!     slab_core::boot(); // first: before tasks and interrupts use a slab
+//!     // ... start the time driver, unmask the interrupts that free
+//!     spawner.spawn(receiver().unwrap());
+//! }
+//! ```
 #![cfg_attr(not(feature = "std"), no_std)]
 #![deny(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
