@@ -21,10 +21,15 @@ pub fn check() {
     );
     check_eq!(range.len(), 2 * 64);
     let first = NOINIT_FRAMES.alloc(Timeout::NoWait).expect("a block");
-    let second = NOINIT_FRAMES.alloc(Timeout::NoWait).expect("a second block");
+    let second = NOINIT_FRAMES
+        .alloc(Timeout::NoWait)
+        .expect("a second block");
     check!(first != second, "two blocks");
     for (block, fill) in [(first, 0xa5u8), (second, 0x5a)] {
-        check!(range.contains(&(block.as_ptr() as usize)), "block in the buffer");
+        check!(
+            range.contains(&(block.as_ptr() as usize)),
+            "block in the buffer"
+        );
         // SAFETY: an allocated block of 64 bytes, owned here.
         unsafe { block.as_ptr().write_bytes(fill, 64) };
     }
