@@ -92,18 +92,19 @@ pub fn validate(decl: Declaration) -> Validated {
     }
 
     let keys = Keys::collect(args, &mut errors);
-    let no_crate = match keys.krate {
-        None if slab_core_in_extern_prelude() == Some(false) => Some(
-            syn::Error::new(
-                Span::call_site(),
-                "`slab_core` is not a dependency of this crate: to declare a slab \
-                 through a crate that re-exports it, add `crate = path::to::slab_core` \
-                 (e.g. `crate = facade::slab_core`), or depend on `slab-core`",
-            )
-            .to_compile_error(),
+    let no_crate = match (&keys.krate, slab_core_reach()) {
+        (None, Some(Reach::Absent)) => Some(
+            "`slab_core` is not a dependency of this crate: to declare a slab \
+             through a crate that re-exports it, add `crate = path::to::slab_core` \
+             (e.g. `crate = facade::slab_core`), or depend on `slab-core`"
+                .to_owned(),
         ),
+        (None, Some(Reach::Renamed(name))) => Some(format!(
+            "this crate depends on `slab-core` as `{name}`: add `crate = ::{name}`"
+        )),
         _ => None,
-    };
+    }
+    .map(|message| syn::Error::new(Span::call_site(), message).to_compile_error());
     let krate = keys.krate.clone().unwrap_or_else(default_crate);
     let ty_written = ty.as_ref().is_some_and(may_be_mem_slab);
     let ty = match ty {
@@ -153,18 +154,29 @@ pub fn unparsed_static(header: StaticHeader, ty: Option<Type>) -> Static {
     }
 }
 
-/// Whether `::slab_core` resolves in the crate being compiled, as far as
-/// rustc's command line says (a proc macro runs inside rustc): `Some(false)`
-/// when the crate is not `slab_core` and has no `--extern slab_core`;
-/// `None` when the command line is not rustc's (rust-analyzer's macro
-/// server) or is in an `@file`, so that nothing is reported.
-fn slab_core_in_extern_prelude() -> Option<bool> {
-    let args: Vec<String> = std::env::args().collect();
-    extern_prelude_has(&args, "slab_core")
+/// How the crate being compiled reaches `slab_core`, as far as rustc's
+/// command line says (a proc macro runs inside rustc).
+#[derive(Debug, PartialEq, Eq)]
+enum Reach {
+    /// `::slab_core` resolves (or this is slab_core itself).
+    Direct,
+    /// A dependency on slab-core under another name: `::<name>`.
+    Renamed(String),
+    /// No `--extern` for slab-core at all.
+    Absent,
 }
 
-/// [`slab_core_in_extern_prelude`] for the command line `args`.
-fn extern_prelude_has(args: &[String], name: &str) -> Option<bool> {
+/// [`Reach`] from this process's command line; `None` when it is not
+/// rustc's (rust-analyzer's macro server) or is in an `@file`, so that
+/// nothing is reported.
+fn slab_core_reach() -> Option<Reach> {
+    let args: Vec<String> = std::env::args().collect();
+    reach_from(&args)
+}
+
+/// [`slab_core_reach`] for the command line `args`.
+fn reach_from(args: &[String]) -> Option<Reach> {
+    const NAME: &str = "slab_core";
     if args.iter().any(|a| a.starts_with('@')) {
         return None;
     }
@@ -180,14 +192,23 @@ fn extern_prelude_has(args: &[String], name: &str) -> Option<bool> {
         separate.chain(joined).collect::<Vec<&str>>()
     };
     let crate_name = *value_of("--crate-name").first()?;
-    if crate_name == name {
-        return Some(true);
+    if crate_name == NAME {
+        return Some(Reach::Direct);
     }
+    let mut renamed = None;
     // `--extern [modifiers:]NAME[=PATH]`.
-    Some(value_of("--extern").iter().any(|spec| {
-        let before_path = spec.split('=').next().unwrap_or_default();
-        before_path.rsplit(':').next() == Some(name)
-    }))
+    for spec in value_of("--extern") {
+        let (name, path) = spec.split_once('=').unwrap_or((spec, ""));
+        let name = name.rsplit(':').next().unwrap_or(name);
+        if name == NAME {
+            return Some(Reach::Direct);
+        }
+        let file = path.rsplit(['/', '\\']).next().unwrap_or_default();
+        if file.starts_with("libslab_core-") || file.starts_with("slab_core-") {
+            renamed = Some(name.to_owned());
+        }
+    }
+    Some(renamed.map_or(Reach::Absent, Reach::Renamed))
 }
 
 /// `::slab_core`.
@@ -668,36 +689,37 @@ fn may_be_mem_slab(ty: &Type) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::extern_prelude_has;
+    use super::{Reach, reach_from};
 
-    fn args(line: &str) -> Vec<String> {
-        line.split(' ').map(str::to_owned).collect()
+    fn reach(line: &str) -> Option<Reach> {
+        reach_from(&line.split(' ').map(str::to_owned).collect::<Vec<_>>())
     }
 
     #[test]
-    fn extern_prelude_from_rustc_arguments() {
-        let with = args(
-            "rustc --crate-name app --edition=2021 src/main.rs --extern slab_core=/t/libslab_core.rlib",
+    fn slab_core_reach_from_rustc_arguments() {
+        let direct = Some(Reach::Direct);
+        assert_eq!(
+            reach("rustc --crate-name app src/main.rs --extern slab_core=/t/libslab_core-1.rlib"),
+            direct
         );
-        assert_eq!(extern_prelude_has(&with, "slab_core"), Some(true));
-        let modified = args("rustc --crate-name app --extern noprelude,priv:slab_core=/t/x.rlib");
-        assert_eq!(extern_prelude_has(&modified, "slab_core"), Some(true));
-        let joined = args("rustc --crate-name=app --extern=slab_core");
-        assert_eq!(extern_prelude_has(&joined, "slab_core"), Some(true));
-        let without = args(
-            "rustc --crate-name app --extern facade=/t/libfacade.rlib --extern slab_core_x=/t/y",
+        assert_eq!(
+            reach("rustc --crate-name app --extern noprelude,priv:slab_core=/t/x.rlib"),
+            direct
         );
-        assert_eq!(extern_prelude_has(&without, "slab_core"), Some(false));
-        let itself = args("rustc --crate-name slab_core src/lib.rs");
-        assert_eq!(extern_prelude_has(&itself, "slab_core"), Some(true));
+        assert_eq!(reach("rustc --crate-name=app --extern=slab_core"), direct);
+        assert_eq!(reach("rustc --crate-name slab_core src/lib.rs"), direct);
+        assert_eq!(
+            reach(
+                "rustc --crate-name app --extern facade=/t/libfacade-2.rlib --extern slab_core_x=/t/y"
+            ),
+            Some(Reach::Absent)
+        );
+        assert_eq!(
+            reach("rustc --crate-name app --extern sc=/t/deps/libslab_core-3.rlib"),
+            Some(Reach::Renamed("sc".into()))
+        );
         // Not rustc's command line, or not all of it: no verdict.
-        assert_eq!(
-            extern_prelude_has(&args("proc-macro-srv"), "slab_core"),
-            None
-        );
-        assert_eq!(
-            extern_prelude_has(&args("rustc @/tmp/args"), "slab_core"),
-            None
-        );
+        assert_eq!(reach("proc-macro-srv"), None);
+        assert_eq!(reach("rustc @/tmp/args"), None);
     }
 }
