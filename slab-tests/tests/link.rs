@@ -6,8 +6,9 @@
 //!   definitions (one crate: a compile error, `tests/ui/fail/duplicate_name.rs`);
 //! - the same program with distinct names links and lists both;
 //! - a crate that reaches slab-core only through a facade and forgets
-//!   `crate = …`: exactly one error, saying to add it (`tests/ui` cannot
-//!   show this: its crates depend on slab-core).
+//!   `crate = …`: exactly one error, saying to add it, and one that depends
+//!   on slab-core under another name: one error naming it (`tests/ui`
+//!   cannot show these: its crates depend on slab-core as `slab_core`).
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -85,20 +86,37 @@ fn distinct_names_in_two_crates_link_and_register() {
     assert_eq!(names, ["RX", "TX"], "{stdout}");
 }
 
-#[test]
-fn a_facade_without_crate_path_is_one_error() {
-    let out = cargo(&["build", "-p", "facade-user"]);
+/// Builds `package`, which must fail with exactly one error, at `at`,
+/// whose message contains each of `says`.
+fn one_error(package: &str, at: &str, says: &[&str]) {
+    let out = cargo(&["build", "-p", package]);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        !out.status.success(),
-        "built without `crate = …`:\n{stderr}"
-    );
+    assert!(!out.status.success(), "{package} built:\n{stderr}");
     let errors = errors(&stderr);
     assert_eq!(errors.len(), 1, "one error, not {errors:#?}:\n{stderr}");
-    assert!(
-        errors[0].contains("`slab_core` is not a dependency of this crate")
-            && errors[0].contains("add `crate = path::to::slab_core`"),
-        "{stderr}"
+    for text in says {
+        assert!(errors[0].contains(text), "no {text:?} in:\n{stderr}");
+    }
+    assert!(stderr.contains(at), "not at {at}:\n{stderr}");
+}
+
+#[test]
+fn a_facade_without_crate_path_is_one_error() {
+    one_error(
+        "facade-user",
+        "facade-user/src/main.rs:5:1",
+        &[
+            "`slab_core` is not a dependency of this crate",
+            "add `crate = path::to::slab_core`",
+        ],
     );
-    assert!(stderr.contains("facade-user/src/main.rs:5:1"), "{stderr}");
+}
+
+#[test]
+fn a_renamed_dependency_without_crate_path_is_one_error() {
+    one_error(
+        "renamed-user",
+        "renamed-user/src/main.rs:5:1",
+        &["depends on `slab-core` as `sc`: add `crate = ::sc`"],
+    );
 }
