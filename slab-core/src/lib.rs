@@ -143,10 +143,12 @@
 //!    rustflags = ["-C", "link-arg=-Tlink.x", "-C", "link-arg=-Tslab.x"]
 //!    ```
 //!
-//!    `slab.x` expects a `.rodata` output section and a `FLASH` memory
-//!    region, as cortex-m-rt's `link.x` and `memory.x` have; for another
-//!    runtime (e.g. riscv-rt, whose read-only region is `REGION_RODATA`),
-//!    copy `slab.x` and change the region.
+//!    `slab.x` also places `.noinit` (for `section = ".noinit"`) in RAM
+//!    after `.uninit`, NOLOAD: no bytes in the image, not zeroed at reset.
+//!    It expects `.rodata` and `.uninit` output sections and `FLASH` and
+//!    `RAM` memory regions, as cortex-m-rt's `link.x` and `memory.x` have;
+//!    for another runtime (e.g. riscv-rt, whose read-only region is
+//!    `REGION_RODATA`), copy `slab.x` and change the regions.
 //! 2. **Choose a `critical-section` implementation**, as usual in embedded
 //!    Rust: on a single-core Cortex-M, `cortex-m = { version = "0.7",
 //!    features = ["critical-section-single-core"] }`. The slabs' locks are

@@ -76,16 +76,70 @@ crate::sync::loom_const_fn! {
 }
 
 /// Words of a declared slab's used-block bitmap: [`map_words`], or 0 when the
-/// shape is invalid (no block size, or `num_blocks × block_size` overflows).
-/// The declaration's own assertion reports that; a bitmap sized for an
-/// absurd block count would only add an out-of-memory error in the compiler.
+/// shape is invalid (no block size, or `num_blocks × block_size` above
+/// [`MAX_DECLARED_BYTES`]). The declaration's own assertion reports that; a
+/// bitmap sized for an absurd block count would only add an out-of-memory
+/// error in the compiler.
 pub const fn used_map_words(num_blocks: usize, block_size: usize) -> usize {
-    if block_size != 0 && rules::no_overflow(num_blocks, block_size) {
+    if block_size != 0 && rules::fits(num_blocks, block_size) {
         map_words(num_blocks)
     } else {
         0
     }
 }
+
+/// The largest block buffer of a declared slab: 4 GiB, and `isize::MAX` on
+/// targets with a smaller address space. The compiler builds a static's
+/// bytes in its own memory, so a larger one would fail the build with an
+/// out-of-memory error instead of the declaration's own message.
+pub const MAX_DECLARED_BYTES: usize = {
+    let four_gib = (u32::MAX as usize).saturating_add(1);
+    if four_gib < isize::MAX as usize {
+        four_gib
+    } else {
+        isize::MAX as usize
+    }
+};
+
+/// Bytes of a declared slab's block buffer: [`buffer_len`], or 0 when the
+/// shape breaks [`rules::fits`] (the declaration's assertion says so).
+pub const fn storage_len(num_blocks: usize, block_size: usize) -> usize {
+    if rules::fits(num_blocks, block_size) {
+        buffer_len(num_blocks, block_size)
+    } else {
+        0
+    }
+}
+
+/// `(size_of::<T>(), align_of::<T>())`: the one place a declaration's
+/// `type = T` is used, so that a mistake in `T` is reported once.
+pub const fn type_shape<T>() -> (usize, usize) {
+    (core::mem::size_of::<T>(), core::mem::align_of::<T>())
+}
+
+/// The registry entry of a declared slab, and a zero-sized static named
+/// `$symbol` (derived from the slab's registry name) so that two slabs of
+/// one name in a program are a duplicate symbol: a compile error within a
+/// crate, a link error across crates. The entry keeps its own (mangled)
+/// name: it is what makes the linker load the object of every declared
+/// slab, and so meet both definitions of a duplicate. A macro so that a
+/// wrong `crate = …` is one error (the path to it), not one more for each
+/// attribute below.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __slab_core_register {
+    ($symbol:literal, $slab:ident) => {
+        #[$crate::__private::linkme::distributed_slice($crate::__private::SLAB_CORE_REGISTRY)]
+        #[linkme(crate = $crate::__private::linkme)]
+        #[allow(deprecated)]
+        static __SLAB_ENTRY: &'static $crate::MemSlab = &$slab;
+
+        #[used]
+        #[unsafe(export_name = $symbol)]
+        static __SLAB_NAME: () = ();
+    };
+}
+pub use crate::__slab_core_register as register;
 
 /// The rules a declaration's const-expression values must satisfy; each
 /// is checked by a `const _: () = assert!(…)` naming the slab and the rule.
@@ -119,6 +173,14 @@ pub mod rules {
             None => false,
         }
     }
+
+    /// `blocks × block_size` is at most [`MAX_DECLARED_BYTES`](super::MAX_DECLARED_BYTES).
+    pub const fn fits(blocks: usize, block_size: usize) -> bool {
+        match blocks.checked_mul(block_size) {
+            Some(n) => n <= super::MAX_DECLARED_BYTES,
+            None => false,
+        }
+    }
 }
 
 /// Zero-sized types of each power-of-two alignment, for `align = N`
@@ -130,9 +192,24 @@ pub mod align {
                 #[doc = concat!("Aligned to ", stringify!($n), " bytes.")]
                 #[repr(align($n))]
                 pub struct $name;
+
+                impl Marker for Align<$n> {
+                    type Type = $name;
+                }
             )*
         };
     }
+
+    /// An alignment as a value, for [`Marker`].
+    pub struct Align<const N: usize>;
+
+    /// The zero-sized type of an alignment computed by a constant (e.g.
+    /// `max(align_of::<T>(), align)`): `<Align<N> as Marker>::Type`.
+    pub trait Marker {
+        /// Aligned to `N` bytes.
+        type Type;
+    }
+
     aligns! {
         A1 = 1, A2 = 2, A4 = 4, A8 = 8, A16 = 16, A32 = 32, A64 = 64, A128 = 128,
         A256 = 256, A512 = 512, A1024 = 1024, A2048 = 2048, A4096 = 4096,

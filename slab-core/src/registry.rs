@@ -4,6 +4,15 @@
 //! slice. On bare metal its input sections (`linkme_SLAB_CORE_REGISTRY`,
 //! `linkm2_SLAB_CORE_REGISTRY`) must be kept in flash by linking with
 //! `-Tslab.x` (see the crate docs).
+//!
+//! A library crate's slabs are registered only if the binary links that
+//! crate: one that uses nothing else of it says `use driver as _;`.
+//!
+//! Registry names are unique in a program: the `name` key, or the static's
+//! identifier as written (so `uart::RX` and `spi::RX` need `name`s). Each
+//! name is also a symbol (`slab_core_registry_name_<name>`, see
+//! [`mem_slab`](crate::mem_slab)), so a second slab of one name is a build
+//! error, not a silent shadow in [`Registry::find`].
 
 use core::fmt;
 use core::sync::atomic::{AtomicBool, Ordering};
@@ -73,7 +82,8 @@ impl Registry {
         self.slabs.is_empty()
     }
 
-    /// The slab registered under `name`.
+    /// The slab registered under `name` (names are unique: a second slab
+    /// of one name does not build).
     ///
     /// ```
     /// use slab_core::{mem_slab, MemSlab};

@@ -3,11 +3,11 @@
 //! `MemSlab` over them, and the registry entry. Everything is reached
 //! through `<crate>::__private`.
 
-use proc_macro2::{Literal, Span, TokenStream};
-use quote::{ToTokens, format_ident, quote, quote_spanned};
+use proc_macro2::{Delimiter, Group, Ident, Literal, Span, TokenStream};
+use quote::{ToTokens, quote, quote_spanned};
 use syn::ext::IdentExt;
 use syn::spanned::Spanned;
-use syn::{Expr, LitStr, Type};
+use syn::{Expr, LitStr, Path, Type};
 
 use crate::parse::{self, AnnotatedStatic, Args, ListItem, StaticHeader};
 use crate::validate::{self, Declaration, Layout, Shape, Static, Validated};
@@ -67,6 +67,9 @@ pub fn list(input: TokenStream) -> TokenStream {
 /// A parsed declaration: its slab, or a placeholder and the errors.
 fn declaration(decl: Declaration) -> TokenStream {
     let Validated { item, layout } = validate::validate(decl);
+    if item.no_crate.is_some() {
+        return placeholder(&item);
+    }
     match layout {
         Ok(layout) => slab_tokens(&item, &layout),
         Err(error) => {
@@ -89,7 +92,9 @@ fn broken(header: Option<StaticHeader>, ty: Option<Type>, error: syn::Error) -> 
 }
 
 /// A well-typed stand-in for a rejected declaration, so that uses of the
-/// static elsewhere do not fail as well.
+/// static elsewhere do not fail as well. Without a reachable `slab_core`,
+/// its initializer is the error that says so (and so is its type, if the
+/// user wrote none): nothing else is reported.
 fn placeholder(item: &Static) -> TokenStream {
     let Static {
         attrs,
@@ -97,11 +102,51 @@ fn placeholder(item: &Static) -> TokenStream {
         ident,
         krate,
         ty,
+        ty_written,
+        no_crate,
     } = item;
+    if let Some(error) = no_crate {
+        let ty = if *ty_written {
+            quote!(#ty)
+        } else {
+            error.clone()
+        };
+        return quote! {
+            #(#attrs)*
+            #vis static #ident: #ty = #error;
+        };
+    }
+    let check = type_check(krate, ty, *ty_written);
     quote! {
         #(#attrs)*
-        #vis static #ident: #ty = #krate::MemSlab::new();
+        #vis static #ident: #krate::MemSlab = {
+            #check
+            #krate::MemSlab::new()
+        };
     }
+}
+
+/// The static is a `<crate>::MemSlab`; the type the user wrote must be the
+/// same (an alias of it is): checked here, so that another type is one
+/// error on it (and the user's `use …::MemSlab` counts as used).
+fn type_check(krate: &Path, ty: &Type, ty_written: bool) -> TokenStream {
+    if !ty_written {
+        return TokenStream::new();
+    }
+    let value = type_checked_value(ty);
+    quote! {
+        const _: fn(#krate::MemSlab) -> #ty = |#value| #value;
+    }
+}
+
+/// The name of the static's value in its initializer, spanned at the
+/// static's type, so that a type other than `MemSlab` is one error there.
+fn type_checked_value(ty: &Type) -> Ident {
+    let span = match ty {
+        Type::Path(path) => path.path.segments.last().map(|s| s.ident.span()),
+        _ => None,
+    };
+    Ident::new("__slab", span.unwrap_or_else(|| ty.span()))
 }
 
 /// The expansion of a valid declaration.
@@ -112,9 +157,13 @@ fn slab_tokens(item: &Static, slab: &Layout) -> TokenStream {
         ident,
         krate,
         ty: static_ty,
+        ty_written,
+        ..
     } = item;
     let private = quote!(#krate::__private);
+    let usize = quote!(::core::primitive::usize);
     let name = LitStr::new(&slab.name, Span::call_site());
+    let symbol = LitStr::new(&registry_symbol(&slab.name), Span::call_site());
     let assertion = Assertion {
         private: &private,
         slab: ident.unraw().to_string(),
@@ -124,119 +173,118 @@ fn slab_tokens(item: &Static, slab: &Layout) -> TokenStream {
     let mut checks = TokenStream::new();
     if validate::int_literal(blocks).is_none() {
         checks.extend(assertion.emit(
-            blocks.span(),
+            blocks,
             quote!(blocks_nonzero(__SLAB_BLOCKS)),
             "`blocks` must be at least 1",
         ));
     }
     let align_literal = slab.align.map(Literal::u64_unsuffixed);
-    let (size, block_align, storage_align) = match &slab.shape {
+    let shape = match &slab.shape {
         Shape::Size(size) => {
             if validate::int_literal(size).is_none() {
                 checks.extend(size_checks(&assertion, size, &align_literal));
             }
-            let block_align = align_literal
+            let align = align_literal
                 .as_ref()
                 .map_or_else(|| quote!(1), ToTokens::to_token_stream);
-            let storage_align = match slab.align {
-                Some(align) => align_type(&private, align),
-                None => quote!(()),
-            };
-            (size.to_token_stream(), block_align, storage_align)
+            quote! {
+                #[allow(unused_braces)]
+                const __SLAB_SIZE: #usize = #size;
+                const __SLAB_ALIGN: #usize = #align;
+            }
         }
         Shape::Type(ty) => {
             checks.extend(assertion.emit(
-                ty.span(),
+                ty,
                 quote!(size_nonzero(__SLAB_SIZE)),
                 &format!(
                     "`type = {}` is zero-sized, and a block needs at least one byte",
-                    ty.to_token_stream()
+                    validate::pretty(ty)
                 ),
             ));
-            type_shape(&private, ty, slab.align)
+            let align = match &align_literal {
+                None => quote!(__SLAB_TYPE.1),
+                Some(literal) => quote! {
+                    if __SLAB_TYPE.1 > #literal { __SLAB_TYPE.1 } else { #literal }
+                },
+            };
+            quote! {
+                // The one use of `ty`, so that a mistake in it is one error.
+                const __SLAB_TYPE: (#usize, #usize) = #private::type_shape::<#ty>();
+                const __SLAB_SIZE: #usize = __SLAB_TYPE.0;
+                const __SLAB_ALIGN: #usize = #align;
+            }
         }
     };
     checks.extend(assertion.emit(
-        blocks.span(),
-        quote!(no_overflow(__SLAB_BLOCKS, __SLAB_BLOCK_SIZE)),
-        "`blocks` × block size overflows `usize`; use fewer or smaller blocks",
+        blocks,
+        quote!(fits(__SLAB_BLOCKS, __SLAB_BLOCK_SIZE)),
+        "`blocks` × block size is too large: a declared slab's buffer is at most \
+         4 GiB (and `isize::MAX` bytes on the target); use fewer or smaller blocks",
     ));
 
     let section = slab
         .section
         .as_ref()
         .map(|section| quote!(#[unsafe(link_section = #section)]));
-    let cfgs = attrs.iter().filter(|a| a.path().is_ident("cfg"));
+    let type_check = type_check(krate, static_ty, *ty_written);
 
     quote! {
         #(#attrs)*
-        #vis static #ident: #static_ty = {
-            const __SLAB_BLOCKS: usize = #blocks;
-            const __SLAB_SIZE: usize = #size;
-            const __SLAB_BLOCK_SIZE: usize = #private::round_block_size(__SLAB_SIZE, #block_align);
+        #vis static #ident: #krate::MemSlab = {
+            #type_check
+            #[allow(unused_braces)]
+            const __SLAB_BLOCKS: #usize = #blocks;
+            #shape
+            const __SLAB_BLOCK_SIZE: #usize =
+                #private::round_block_size(__SLAB_SIZE, __SLAB_ALIGN);
             #checks
             #section
             static __SLAB_STORAGE: #private::Storage<
-                #storage_align,
-                { #private::buffer_len(__SLAB_BLOCKS, __SLAB_BLOCK_SIZE) },
+                <#private::align::Align<{ __SLAB_ALIGN }> as #private::align::Marker>::Type,
+                { #private::storage_len(__SLAB_BLOCKS, __SLAB_BLOCK_SIZE) },
             > = #private::Storage::new();
             static __SLAB_USED: #private::UsedMap<
                 { #private::used_map_words(__SLAB_BLOCKS, __SLAB_BLOCK_SIZE) },
             > = #private::UsedMap::new();
+            #private::register!(#symbol, #ident);
             #private::declare(#name, &__SLAB_STORAGE, &__SLAB_USED, __SLAB_BLOCK_SIZE, __SLAB_BLOCKS)
         };
-        #(#cfgs)*
-        #[allow(deprecated)]
-        const _: () = {
-            #[#private::linkme::distributed_slice(#private::SLAB_CORE_REGISTRY)]
-            #[linkme(crate = #private::linkme)]
-            static __SLAB_ENTRY: &'static #krate::MemSlab = &#ident;
-        };
     }
+}
+
+/// The symbol of a slab's registry entry: `slab_core_registry_name_` and the name
+/// with ASCII letters and digits kept, `_` doubled and any other byte as
+/// `_` and two hex digits (`uart-rx` → `slab_core_registry_name_uart_2drx`). One
+/// name, one symbol: two slabs of one name in a program are a duplicate
+/// symbol (a compile error within a crate, a link error across crates).
+pub fn registry_symbol(name: &str) -> String {
+    let mut symbol = String::from("slab_core_registry_name_");
+    for byte in name.bytes() {
+        match byte {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' => symbol.push(char::from(byte)),
+            b'_' => symbol.push_str("__"),
+            _ => symbol.push_str(&format!("_{byte:02x}")),
+        }
+    }
+    symbol
 }
 
 /// The checks of a `size` given as a const expression.
 fn size_checks(assertion: &Assertion, size: &Expr, align: &Option<Literal>) -> TokenStream {
     let mut checks = assertion.emit(
-        size.span(),
+        size,
         quote!(size_nonzero(__SLAB_SIZE)),
         "`size` must be at least 1",
     );
     if let Some(align) = align {
         checks.extend(assertion.emit(
-            size.span(),
+            size,
             quote!(size_fits_align(__SLAB_SIZE, #align)),
             &format!("`size` must be a multiple of `align = {align}`"),
         ));
     }
     checks
-}
-
-/// Size, block alignment and storage alignment type for `type = T`.
-fn type_shape(
-    private: &TokenStream,
-    ty: &Type,
-    align: Option<u64>,
-) -> (TokenStream, TokenStream, TokenStream) {
-    let size = quote!(::core::mem::size_of::<#ty>());
-    match align {
-        None => (size, quote!(::core::mem::align_of::<#ty>()), quote!(#ty)),
-        Some(align) => {
-            let literal = Literal::u64_unsuffixed(align);
-            let block_align = quote! {{
-                let align = ::core::mem::align_of::<#ty>();
-                if align > #literal { align } else { #literal }
-            }};
-            let marker = align_type(private, align);
-            (size, block_align, quote!((#ty, #marker)))
-        }
-    }
-}
-
-/// `__private::align::A<align>`, the zero-sized type aligned to `align`.
-fn align_type(private: &TokenStream, align: u64) -> TokenStream {
-    let marker = format_ident!("A{}", align);
-    quote!(#private::align::#marker)
 }
 
 /// Emits a declaration's const assertions.
@@ -248,16 +296,26 @@ struct Assertion<'a> {
 
 impl Assertion<'_> {
     /// `const _: () = assert!(rules::<rule>, "slab `NAME`: <message>");`
-    /// pointing at `span`.
-    fn emit(&self, span: Span, rule: TokenStream, message: &str) -> TokenStream {
+    /// pointing at all of `value`: the macro's path is spanned at its first
+    /// token and its arguments at its last, and the compiler joins them.
+    fn emit(&self, value: &dyn ToTokens, rule: TokenStream, message: &str) -> TokenStream {
         let private = self.private;
+        let mut tokens = value.to_token_stream().into_iter();
+        let first = tokens.next().map_or_else(Span::call_site, |t| t.span());
+        let last = tokens.last().map_or(first, |t| t.span());
         // The message is a format string: escape braces from the user's type.
         let text = format!("slab `{}`: {}", self.slab, message)
             .replace('{', "{{")
             .replace('}', "}}");
-        let text = LitStr::new(&text, span);
-        quote_spanned! {span=>
-            const _: () = ::core::assert!(#private::rules::#rule, #text);
+        let text = LitStr::new(&text, last);
+        let mut args = Group::new(
+            Delimiter::Parenthesis,
+            quote!(#private::rules::#rule, #text),
+        );
+        args.set_span(last);
+        let assert = quote_spanned!(first=> ::core::assert!);
+        quote! {
+            const _: () = #assert #args;
         }
     }
 }

@@ -4,7 +4,11 @@
 //!
 //! Each macro parses its input into typed structs (`parse`), checks every
 //! rule it can see in the syntax, reporting all mistakes at once on the
-//! offending tokens (`validate`), and expands last (`expand`). A
+//! offending tokens (`validate`), and expands last (`expand`). `Args`
+//! parsing (`parse::Args`) and the checks of one declaration
+//! (`validate::validate`) are functions other declaration macros reuse; a
+//! new key is a `Value` variant, an entry in `parse::KEYS` and its parser
+//! in `Arg::parse`, and its check in `validate::Keys`. A
 //! rejected declaration still defines its static (as `MemSlab::new()`) so
 //! that one mistake gives one error.
 #![deny(missing_docs)]
@@ -34,28 +38,40 @@ mod validate;
 /// | `size` | const expression, `usize`, ≥ 1 | block size in bytes, rounded up to a multiple of the word |
 /// | `type` | a type `T` | block size and alignment from `T` (each raised to a word); exclusive with `size` |
 /// | `align` | integer literal, a power of two ≤ 2^29 | block alignment, at least the word; `size` must be a multiple of it |
-/// | `name` | non-empty string literal | name in the registry (default: the static's identifier) |
-/// | `section` | string literal | link section of the block buffer (default: `.bss`) |
+/// | `name` | non-empty string literal | name in the registry (default: the static's identifier as written), unique in the program |
+/// | `section` | string literal | link section of the block buffer (default: `.bss`); `".noinit"` is placed by `slab.x` on Cortex-M |
 /// | `crate` | path | where `slab_core` is, for crates that re-export it (default `::slab_core`) |
 ///
-/// Exactly one of `size` and `type` is required. The static's doc comments,
-/// `#[cfg]`, `#[cfg_attr]`, lint attributes and `#[deprecated]` carry over
-/// (a `#[cfg]`'d-out slab has no registry entry); its visibility too.
+/// Exactly one of `size` and `type` is required. A slab's buffer is at most
+/// 4 GiB (`isize::MAX` bytes on 32-bit targets). The static's type is
+/// `MemSlab`, or an alias of it. Its doc comments, `#[cfg]`, `#[cfg_attr]`,
+/// lint and tool attributes (`#[rustfmt::skip]`), `#[used]` and
+/// `#[deprecated]` carry over (a `#[cfg]`'d-out slab has no registry entry);
+/// its visibility too.
+///
+/// Registry names are unique: each is also the symbol
+/// `slab_core_registry_name_<name>` (letters and digits kept, `_` doubled,
+/// any other byte as `_` and two hex digits), so two slabs of one name in a
+/// program are a build error in every profile (a duplicate symbol: within
+/// one crate at compile time, across crates at link time).
 ///
 /// The expansion is a word-aligned block buffer and a used-block bitmap
 /// (two hidden statics), the const-initialised `MemSlab` over them, and its
 /// entry in the registry. Nothing runs before `boot()`.
 ///
-/// Every mistake is a compile error on the offending key, value or token:
-/// a missing `blocks`; neither or both of `size` and `type`; an unknown or
-/// repeated key; `blocks = 0`; `size = 0`; an `align` that is not a power
-/// of two or above 2^29; a `size` that is not a multiple of `align`;
-/// `blocks × size` overflowing `usize`; a zero-sized `type`; an empty
-/// `name`; the attribute on anything but a static, on a `static mut`, on a
-/// static with an initializer or of a type other than `MemSlab`. Const
+/// Every mistake is one compile error on the offending key, value or
+/// token: a missing `blocks`; neither or both of `size` and `type`; an
+/// unknown, repeated or valueless key; `blocks = 0`; `size = 0`; an `align`
+/// that is not an integer literal, not a power of two or above 2^29; a
+/// `size` that is not a multiple of `align`; `blocks × size` above the
+/// limit; a zero-sized or unsized `type`; an empty `name`; a `crate` that is
+/// not a path; the attribute on anything but a static, twice on one, on a
+/// `static mut`, on a static with an initializer or of a type other than
+/// `MemSlab`; `slab_core` unreachable without `crate = …`. Const
 /// expressions are checked by const assertions that name the slab and the
-/// rule. A rejected declaration still defines `NAME` (unusable, as
-/// `MemSlab::new()`), so its uses elsewhere report nothing more.
+/// rule, with the error on the whole expression. A rejected declaration
+/// still defines `NAME` (unusable, as `MemSlab::new()`), so its uses
+/// elsewhere report nothing more.
 #[proc_macro_attribute]
 pub fn mem_slab(args: TokenStream, input: TokenStream) -> TokenStream {
     expand::attribute(args.into(), input.into()).into()

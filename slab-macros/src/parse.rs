@@ -30,8 +30,10 @@ pub enum Value {
     Name(LitStr),
     Section(LitStr),
     Crate(Path),
-    /// A key that does not exist; its value is skipped.
+    /// A key that does not exist; its value, if any, is skipped.
     Unknown,
+    /// A known key written without `= value`.
+    Missing,
 }
 
 /// The keys, for the unknown-key message and its suggestion.
@@ -58,6 +60,25 @@ impl Parse for Arg {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         // `type` and `crate` are keywords.
         let key = Ident::parse_any(input)?;
+        let known = KEYS.contains(&key.unraw().to_string().as_str());
+        if input.is_empty() || input.peek(Token![,]) {
+            // A bare key: validation says that it needs a value, or that
+            // it does not exist.
+            let value = if known {
+                Value::Missing
+            } else {
+                Value::Unknown
+            };
+            return Ok(Arg { key, value });
+        }
+        if !known {
+            // The error is about the key, whatever follows it.
+            skip_value(input)?;
+            return Ok(Arg {
+                key,
+                value: Value::Unknown,
+            });
+        }
         input.parse::<Token![=]>()?;
         let value = match key.unraw().to_string().as_str() {
             "blocks" => Value::Blocks(input.parse()?),
@@ -75,33 +96,49 @@ impl Parse for Arg {
                 input,
                 "`section` takes a string literal: e.g. `section = \".noinit\"`",
             )?),
-            "crate" => Value::Crate(Path::parse_mod_style(input)?),
-            _ => {
-                skip_value(input)?;
-                Value::Unknown
+            "crate" => {
+                if input.peek(syn::Lit) {
+                    let lit = input.parse::<syn::Lit>()?;
+                    return Err(syn::Error::new_spanned(
+                        lit,
+                        "`crate` takes a path, not a string: e.g. \
+                         `crate = facade::slab_core`",
+                    ));
+                }
+                Value::Crate(Path::parse_mod_style(input)?)
             }
+            other => unreachable!("`{other}` is in KEYS but has no parser"),
         };
         Ok(Arg { key, value })
     }
 }
 
-/// A literal of type `L`, or `message` on whatever was written instead.
+/// A literal of type `L` that is the whole value, or `message` on whatever
+/// was written instead (all of it: `1 << 4`, not just `1`).
 fn literal<L: Parse>(input: ParseStream, message: &str) -> syn::Result<L> {
-    if input.fork().parse::<L>().is_ok() {
+    let ahead = input.fork();
+    if ahead.parse::<L>().is_ok() && (ahead.is_empty() || ahead.peek(Token![,])) {
         return input.parse();
     }
-    match input.parse::<Expr>() {
-        Ok(expr) => Err(syn::Error::new_spanned(expr, message)),
-        Err(_) => Err(input.error(message)),
+    let tokens = value_tokens(input)?;
+    if tokens.is_empty() {
+        return Err(input.error(message));
     }
+    Err(syn::Error::new_spanned(tokens, message))
 }
 
 /// Skips the tokens of one value: up to the next top-level `,`.
 fn skip_value(input: ParseStream) -> syn::Result<()> {
+    value_tokens(input).map(drop)
+}
+
+/// The tokens of one value: up to the next top-level `,`.
+fn value_tokens(input: ParseStream) -> syn::Result<TokenStream> {
+    let mut tokens = TokenStream::new();
     while !input.is_empty() && !input.peek(Token![,]) {
-        input.parse::<TokenTree>()?;
+        tokens.extend([input.parse::<TokenTree>()?]);
     }
-    Ok(())
+    Ok(tokens)
 }
 
 /// `#[attrs] vis static [mut] NAME`: the part both forms share.
@@ -217,23 +254,42 @@ impl Parse for ListItem {
     }
 }
 
-/// The input of `mem_slabs!`, split at each top-level `;` so that one bad
-/// item spoils only itself.
+/// The input of `mem_slabs!`, split into items so that one bad item spoils
+/// only itself: at each top-level `;`, and after `static NAME(…)` when
+/// something other than `;` follows (the item then has no `;`).
 pub fn split_items(input: TokenStream) -> Vec<(TokenStream, Option<TokenTree>)> {
     let mut items = Vec::new();
-    let mut current = Vec::new();
+    let mut current: Vec<TokenTree> = Vec::new();
+    // Whether `current` ends with `static [mut] NAME(…)`.
+    let mut complete = false;
     for token in input {
-        match &token {
-            TokenTree::Punct(p) if p.as_char() == ';' => {
-                items.push((current.drain(..).collect(), Some(token)));
-            }
-            _ => current.push(token),
+        if matches!(&token, TokenTree::Punct(p) if p.as_char() == ';') {
+            items.push((current.drain(..).collect(), Some(token)));
+            complete = false;
+            continue;
         }
+        if complete {
+            items.push((current.drain(..).collect(), None));
+        }
+        let keys = matches!(&token, TokenTree::Group(g) if g.delimiter() == Delimiter::Parenthesis)
+            && ends_with_static_name(&current);
+        current.push(token);
+        complete = keys;
     }
     if !current.is_empty() {
         items.push((current.into_iter().collect(), None));
     }
     items
+}
+
+/// Whether `tokens` end with `static NAME` or `static mut NAME`.
+fn ends_with_static_name(tokens: &[TokenTree]) -> bool {
+    let is = |t: &TokenTree, word: &str| matches!(t, TokenTree::Ident(i) if i == word);
+    match tokens {
+        [.., s, m, TokenTree::Ident(_)] if is(s, "static") && is(m, "mut") => true,
+        [.., s, TokenTree::Ident(_)] => is(s, "static"),
+        _ => false,
+    }
 }
 
 /// The error for an item of `mem_slabs!` that does not end in `;`.

@@ -32,6 +32,12 @@ pub struct Static {
     /// The static's type as written (so that the user's `use …::MemSlab`
     /// counts as used), or `<crate>::MemSlab`.
     pub ty: Type,
+    /// Whether `ty` is the user's (not `<crate>::MemSlab`).
+    pub ty_written: bool,
+    /// With no `crate = …`, when `::slab_core` is not a dependency of this
+    /// crate: the error saying so, which replaces the whole expansion (any
+    /// path through `::slab_core` would only add errors).
+    pub no_crate: Option<TokenStream>,
 }
 
 /// The slab of a declaration that follows every rule the macro can check.
@@ -86,9 +92,23 @@ pub fn validate(decl: Declaration) -> Validated {
     }
 
     let keys = Keys::collect(args, &mut errors);
+    let no_crate = match (&keys.krate, slab_core_reach()) {
+        (None, Some(Reach::Absent)) => Some(
+            "`slab_core` is not a dependency of this crate: to declare a slab \
+             through a crate that re-exports it, add `crate = path::to::slab_core` \
+             (e.g. `crate = facade::slab_core`), or depend on `slab-core`"
+                .to_owned(),
+        ),
+        (None, Some(Reach::Renamed(name))) => Some(format!(
+            "this crate depends on `slab-core` as `{name}`: add `crate = ::{name}`"
+        )),
+        _ => None,
+    }
+    .map(|message| syn::Error::new(Span::call_site(), message).to_compile_error());
     let krate = keys.krate.clone().unwrap_or_else(default_crate);
+    let ty_written = ty.as_ref().is_some_and(may_be_mem_slab);
     let ty = match ty {
-        Some(ty) if is_mem_slab(&ty) => ty,
+        Some(ty) if may_be_mem_slab(&ty) => ty,
         Some(ty) => {
             errors.push(syn::Error::new_spanned(
                 ty,
@@ -105,6 +125,8 @@ pub fn validate(decl: Declaration) -> Validated {
         ident: header.ident,
         krate,
         ty,
+        ty_written,
+        no_crate,
     };
     let layout = keys.into_layout(&item.ident, &mut errors);
     let layout = match (errors.combined(), layout) {
@@ -118,15 +140,75 @@ pub fn validate(decl: Declaration) -> Validated {
 /// The static of a declaration that did not parse, as far as it is known.
 pub fn unparsed_static(header: StaticHeader, ty: Option<Type>) -> Static {
     let krate = default_crate();
+    let ty_written = ty.as_ref().is_some_and(may_be_mem_slab);
     Static {
+        ty_written,
         attrs: carried_attrs(header.attrs),
         vis: header.vis,
         ident: header.ident,
         ty: ty
-            .filter(is_mem_slab)
+            .filter(may_be_mem_slab)
             .unwrap_or_else(|| mem_slab_type(&krate)),
         krate,
+        no_crate: None,
     }
+}
+
+/// How the crate being compiled reaches `slab_core`, as far as rustc's
+/// command line says (a proc macro runs inside rustc).
+#[derive(Debug, PartialEq, Eq)]
+enum Reach {
+    /// `::slab_core` resolves (or this is slab_core itself).
+    Direct,
+    /// A dependency on slab-core under another name: `::<name>`.
+    Renamed(String),
+    /// No `--extern` for slab-core at all.
+    Absent,
+}
+
+/// [`Reach`] from this process's command line; `None` when it is not
+/// rustc's (rust-analyzer's macro server) or is in an `@file`, so that
+/// nothing is reported.
+fn slab_core_reach() -> Option<Reach> {
+    let args: Vec<String> = std::env::args().collect();
+    reach_from(&args)
+}
+
+/// [`slab_core_reach`] for the command line `args`.
+fn reach_from(args: &[String]) -> Option<Reach> {
+    const NAME: &str = "slab_core";
+    if args.iter().any(|a| a.starts_with('@')) {
+        return None;
+    }
+    let value_of = |flag: &str| {
+        let with_eq = format!("{flag}=");
+        let separate = args
+            .windows(2)
+            .filter(move |w| w[0] == flag)
+            .map(|w| w[1].as_str());
+        let joined = args
+            .iter()
+            .filter_map(move |a| a.strip_prefix(with_eq.as_str()));
+        separate.chain(joined).collect::<Vec<&str>>()
+    };
+    let crate_name = *value_of("--crate-name").first()?;
+    if crate_name == NAME {
+        return Some(Reach::Direct);
+    }
+    let mut renamed = None;
+    // `--extern [modifiers:]NAME[=PATH]`.
+    for spec in value_of("--extern") {
+        let (name, path) = spec.split_once('=').unwrap_or((spec, ""));
+        let name = name.rsplit(':').next().unwrap_or(name);
+        if name == NAME {
+            return Some(Reach::Direct);
+        }
+        let file = path.rsplit(['/', '\\']).next().unwrap_or_default();
+        if file.starts_with("libslab_core-") || file.starts_with("slab_core-") {
+            renamed = Some(name.to_owned());
+        }
+    }
+    Some(renamed.map_or(Reach::Absent, Reach::Renamed))
 }
 
 /// `::slab_core`.
@@ -167,22 +249,39 @@ const CARRIED_ATTRS: &[&str] = &[
     "forbid",
     "expect",
     "deprecated",
+    "used",
 ];
+
+/// Tools whose attributes (`#[rustfmt::skip]`, `#[clippy::…]`) carry over.
+const CARRIED_TOOLS: &[&str] = &["rustfmt", "clippy"];
 
 /// The attributes that carry over, with an error for each other one.
 fn check_attrs(attrs: Vec<Attribute>, errors: &mut Errors) -> Vec<Attribute> {
     for attr in attrs.iter().filter(|a| !is_carried(a)) {
-        errors.push(syn::Error::new_spanned(
-            attr,
+        let message = if is_mem_slab_attr(attr) {
+            "duplicate `#[mem_slab]`: a static takes one; \
+             give all the keys to the first and remove this one"
+                .to_owned()
+        } else {
             format!(
                 "`{}` is not supported on a declared slab: only doc comments, \
-                 `#[cfg]`, `#[cfg_attr]`, lint attributes and `#[deprecated]` \
-                 carry over (use `section = \"…\"` to place its buffer)",
+                 `#[cfg]`, `#[cfg_attr]`, lint and tool attributes, `#[used]` \
+                 and `#[deprecated]` carry over (use `section = \"…\"` to place \
+                 its buffer)",
                 attr_name(attr),
-            ),
-        ));
+            )
+        };
+        errors.push(syn::Error::new_spanned(attr, message));
     }
     carried_attrs(attrs)
+}
+
+/// `#[mem_slab(…)]` by any path (`slab_core::mem_slab`, a re-export's).
+fn is_mem_slab_attr(attr: &Attribute) -> bool {
+    attr.path()
+        .segments
+        .last()
+        .is_some_and(|s| s.ident == "mem_slab")
 }
 
 /// `#[path]`, or `#[unsafe(path)]`, for messages.
@@ -212,7 +311,13 @@ fn carried_attrs(attrs: Vec<Attribute>) -> Vec<Attribute> {
 }
 
 fn is_carried(attr: &Attribute) -> bool {
-    CARRIED_ATTRS.iter().any(|name| attr.path().is_ident(name))
+    let path = attr.path();
+    CARRIED_ATTRS.iter().any(|name| path.is_ident(name))
+        || (path.segments.len() > 1
+            && path.leading_colon.is_none()
+            && CARRIED_TOOLS
+                .iter()
+                .any(|tool| path.segments[0].ident == tool))
 }
 
 /// The keys of a declaration, each at most once.
@@ -229,6 +334,10 @@ struct Keys {
     krate: Option<Path>,
     /// Whether `type` came before `size` (the error goes on the later one).
     type_given_first: bool,
+    /// Keys the user meant to give: written without a value, or the
+    /// suggestion for an unknown key. A missing-key error for one of them
+    /// would repeat an error already reported.
+    attempted: Vec<&'static str>,
 }
 
 impl Keys {
@@ -241,7 +350,14 @@ impl Keys {
         for arg in args.list {
             let key = arg.key.unraw().to_string();
             if matches!(arg.value, Value::Unknown) {
-                errors.push(unknown_key(&arg.key, &key));
+                let (error, close) = unknown_key(&arg.key, &key);
+                errors.push(error);
+                keys.attempted.extend(close);
+                continue;
+            }
+            if matches!(arg.value, Value::Missing) {
+                errors.push(no_value(&arg.key, &key));
+                keys.attempted.extend(KEYS.iter().find(|k| **k == key));
                 continue;
             }
             if seen.contains(&key) {
@@ -263,7 +379,7 @@ impl Keys {
                 Value::Name(l) => keys.name = Some(l),
                 Value::Section(l) => keys.section = Some(l),
                 Value::Crate(p) => keys.krate = Some(p),
-                Value::Unknown => unreachable!("reported above"),
+                Value::Unknown | Value::Missing => unreachable!("reported above"),
             }
         }
         keys
@@ -276,7 +392,7 @@ impl Keys {
             (e, check_nonzero(e, message, errors))
         });
         let align = self.align.as_ref().and_then(|l| check_align(l, errors));
-        if blocks.is_none() {
+        if blocks.is_none() && !self.attempted.contains(&"blocks") {
             errors.push(missing(
                 &self.whole,
                 "missing `blocks`: add `blocks = N`, the number of blocks",
@@ -308,12 +424,17 @@ impl Keys {
                 }
                 Some(Shape::Size(size))
             }
-            (None, Some((_, ty))) => Some(Shape::Type(ty)),
+            (None, Some((_, ty))) => {
+                check_sized(&ty, errors);
+                Some(Shape::Type(ty))
+            }
             (None, None) => {
-                errors.push(missing(
-                    &self.whole,
-                    "missing the block size: add `size = BYTES` or `type = T`",
-                ));
+                if !self.attempted.iter().any(|k| ["size", "type"].contains(k)) {
+                    errors.push(missing(
+                        &self.whole,
+                        "missing the block size: add `size = BYTES` or `type = T`",
+                    ));
+                }
                 None
             }
         };
@@ -441,25 +562,87 @@ fn check_multiple(size: &Expr, value: u64, align: u64, errors: &mut Errors) {
     }
 }
 
-/// `blocks × size` of two literals fits a 64-bit allocation. The
-/// expansion's `rules::no_overflow` assertion checks the target's own width.
+/// `__private::MAX_DECLARED_BYTES` on 64-bit targets: 4 GiB.
+const MAX_DECLARED_BYTES: u128 = 1 << 32;
+
+/// `blocks × size` of two literals is at most 4 GiB. The expansion's
+/// `rules::fits` assertion checks the target's own limit.
 fn check_overflow(blocks: &Expr, count: u64, size: u64, align: Option<u64>, errors: &mut Errors) {
     let block_size = u128::from(size).next_multiple_of(u128::from(align.unwrap_or(1)));
     let bytes = u128::from(count) * block_size;
-    if bytes > i64::MAX as u128 {
+    if bytes > MAX_DECLARED_BYTES {
         errors.push(syn::Error::new_spanned(
             blocks,
             format!(
-                "`blocks` × `size` = {bytes} bytes overflows `usize`: \
-                 use fewer or smaller blocks"
+                "`blocks` × `size` = {bytes} bytes is too large: a declared slab's \
+                 buffer is at most 4 GiB (2^32 bytes); use fewer or smaller blocks"
             ),
         ));
     }
 }
 
+/// `type = T` names a type with a size: not a slice, `str` or `dyn Trait`
+/// (what the compiler cannot see, e.g. an alias of `[u8]`, it reports).
+fn check_sized(ty: &Type, errors: &mut Errors) {
+    let unsized_kind = match ty {
+        Type::Slice(_) => Some("a slice"),
+        Type::TraitObject(_) => Some("a trait object"),
+        Type::Path(p) if p.qself.is_none() && p.path.is_ident("str") => Some("`str`"),
+        Type::Paren(p) => return check_sized(&p.elem, errors),
+        Type::Group(g) => return check_sized(&g.elem, errors),
+        _ => None,
+    };
+    if let Some(kind) = unsized_kind {
+        errors.push(syn::Error::new_spanned(
+            ty,
+            format!(
+                "`type` must be `Sized`: `{}` is {kind}, with no size known at \
+                 compile time; use an array (`[u8; 64]`), a sized type, or `size = BYTES`",
+                pretty(ty)
+            ),
+        ));
+    }
+}
+
+/// `tokens` as the user would write them: `core::fmt::Debug`, not
+/// `core :: fmt :: Debug`.
+pub fn pretty(tokens: &dyn ToTokens) -> String {
+    let mut text = tokens.to_token_stream().to_string();
+    for (spaced, tight) in [
+        (" :: ", "::"),
+        (":: ", "::"),
+        (" ::", "::"),
+        (" < ", "<"),
+        ("< ", "<"),
+        (" <", "<"),
+        (" >", ">"),
+        (" ,", ","),
+        (" ;", ";"),
+        ("& ", "&"),
+    ] {
+        text = text.replace(spaced, tight);
+    }
+    text
+}
+
+/// The error for a known key written without a value.
+fn no_value(key: &Ident, name: &str) -> syn::Error {
+    let example = match name {
+        "blocks" => "blocks = 8",
+        "size" => "size = 64",
+        "type" => "type = Frame",
+        "align" => "align = 16",
+        "name" => "name = \"rx_bufs\"",
+        "section" => "section = \".noinit\"",
+        "crate" => "crate = facade::slab_core",
+        _ => "key = value",
+    };
+    syn::Error::new_spanned(key, format!("`{name}` needs a value: e.g. `{example}`"))
+}
+
 /// The error for a key that does not exist, with a suggestion when one
-/// is close.
-fn unknown_key(key: &Ident, name: &str) -> syn::Error {
+/// is close (also returned: the key the user probably meant).
+fn unknown_key(key: &Ident, name: &str) -> (syn::Error, Option<&'static str>) {
     let all = KEYS
         .iter()
         .map(|k| format!("`{k}`"))
@@ -473,7 +656,7 @@ fn unknown_key(key: &Ident, name: &str) -> syn::Error {
         Some(k) => format!("unknown key `{name}`: did you mean `{k}`? The keys are {all}"),
         None => format!("unknown key `{name}`: remove it; the keys are {all}"),
     };
-    syn::Error::new_spanned(key, message)
+    (syn::Error::new_spanned(key, message), close.copied())
 }
 
 /// Levenshtein distance, for the unknown-key suggestion.
@@ -492,18 +675,51 @@ fn edit_distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
-/// Whether `ty` names `MemSlab`: a path ending in `MemSlab` (`MemSlab`,
-/// `slab_core::MemSlab`, `<crate>::MemSlab`, a re-export's path). Which
-/// `MemSlab` it is, the compiler checks against the initializer's type.
-fn is_mem_slab(ty: &Type) -> bool {
-    let Type::Path(path) = ty else {
-        return false;
-    };
-    path.qself.is_none()
-        && path
-            .path
-            .segments
-            .last()
-            .is_some_and(|s| s.ident == "MemSlab")
-        && path.path.segments.iter().all(|s| s.arguments.is_none())
+/// Whether `ty` can be `MemSlab`: a path (`MemSlab`, `slab_core::MemSlab`,
+/// a re-export's path, an alias). Which type it is, the compiler checks
+/// against the initializer's type, with the error on `ty`.
+fn may_be_mem_slab(ty: &Type) -> bool {
+    match ty {
+        Type::Path(_) => true,
+        Type::Paren(p) => may_be_mem_slab(&p.elem),
+        Type::Group(g) => may_be_mem_slab(&g.elem),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Reach, reach_from};
+
+    fn reach(line: &str) -> Option<Reach> {
+        reach_from(&line.split(' ').map(str::to_owned).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn slab_core_reach_from_rustc_arguments() {
+        let direct = Some(Reach::Direct);
+        assert_eq!(
+            reach("rustc --crate-name app src/main.rs --extern slab_core=/t/libslab_core-1.rlib"),
+            direct
+        );
+        assert_eq!(
+            reach("rustc --crate-name app --extern noprelude,priv:slab_core=/t/x.rlib"),
+            direct
+        );
+        assert_eq!(reach("rustc --crate-name=app --extern=slab_core"), direct);
+        assert_eq!(reach("rustc --crate-name slab_core src/lib.rs"), direct);
+        assert_eq!(
+            reach(
+                "rustc --crate-name app --extern facade=/t/libfacade-2.rlib --extern slab_core_x=/t/y"
+            ),
+            Some(Reach::Absent)
+        );
+        assert_eq!(
+            reach("rustc --crate-name app --extern sc=/t/deps/libslab_core-3.rlib"),
+            Some(Reach::Renamed("sc".into()))
+        );
+        // Not rustc's command line, or not all of it: no verdict.
+        assert_eq!(reach("proc-macro-srv"), None);
+        assert_eq!(reach("rustc @/tmp/args"), None);
+    }
 }

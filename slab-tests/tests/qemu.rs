@@ -1,7 +1,8 @@
 //! The bare-metal firmware (`examples/firmware`) built for thumbv7m-none-eabi
 //! and thumbv6m-none-eabi and run under `qemu-system-arm -machine
 //! lm3s6965evb`: it must exit successfully and print its registry table and
-//! result line. Its ELF must keep the registry in flash (what `slab.x` is for).
+//! result line. Its ELF must keep the registry in flash and place `.noinit`
+//! in RAM as NOLOAD (what `slab.x` is for), with an image that fits flash.
 //!
 //! Needs `qemu-system-arm` and the two Rust targets (`cargo xtask test`
 //! installs them). When either is missing these tests fail, saying how to
@@ -11,8 +12,16 @@ use std::path::PathBuf;
 
 use slab_tests::qemu::{Elf32, FLASH_END, RAM_START, run_qemu, skipped};
 
-/// The firmware declares three slabs.
-const DECLARED: u32 = 3;
+/// LM3S6965: 64 KiB of RAM.
+const RAM_END: u32 = RAM_START + 0x1_0000;
+/// `sh_type` of a section that has no bytes in the file.
+const SHT_NOBITS: u32 = 8;
+/// `sh_flags`: writable, and in memory at run time.
+const SHF_WRITE: u32 = 1;
+const SHF_ALLOC: u32 = 2;
+
+/// The firmware declares four slabs.
+const DECLARED: u32 = 4;
 
 /// Builds `examples/firmware` for `target` and returns its ELF.
 fn build(target: &str) -> PathBuf {
@@ -37,6 +46,16 @@ fn registry_is_in_flash_thumbv7m() {
 #[test]
 fn registry_is_in_flash_thumbv6m() {
     registry_in_flash("thumbv6m-none-eabi");
+}
+
+#[test]
+fn noinit_is_noload_in_ram_thumbv7m() {
+    noinit_noload("thumbv7m-none-eabi");
+}
+
+#[test]
+fn noinit_is_noload_in_ram_thumbv6m() {
+    noinit_noload("thumbv6m-none-eabi");
 }
 
 fn run_firmware(target: &str) {
@@ -154,5 +173,80 @@ fn registry_in_flash(target: &str) {
             .iter()
             .any(|s| s.name.contains("SLAB_CORE_REGISTRY") && s.addr >= RAM_START),
         "{target}: a registry section landed in RAM"
+    );
+}
+
+/// `section = ".noinit"` (the firmware's `NOINIT_FRAMES`): `slab.x` puts
+/// `.noinit` in RAM as NOLOAD, after `.bss` (so not zeroed at reset), and
+/// the image `objcopy -O binary` writes (every allocated section with
+/// bytes, at its load address) stays within flash. Without the fragment's
+/// `.noinit` the section is a loadable orphan in RAM and that image spans
+/// 512 MiB.
+fn noinit_noload(target: &str) {
+    if skipped() {
+        return;
+    }
+    let path = build(target);
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let elf = Elf32::parse(&bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+
+    let noinit = elf
+        .section(".noinit")
+        .unwrap_or_else(|| panic!("{target}: no .noinit section"));
+    assert_eq!(noinit.kind, SHT_NOBITS, "{target}: .noinit is NOLOAD");
+    assert_eq!(
+        noinit.flags & (SHF_ALLOC | SHF_WRITE),
+        SHF_ALLOC | SHF_WRITE,
+        "{target}: .noinit is allocated, writable memory"
+    );
+    assert!(
+        noinit.addr >= RAM_START && noinit.addr + noinit.size <= RAM_END,
+        "{target}: .noinit at {:#x}..{:#x} is in RAM",
+        noinit.addr,
+        noinit.addr + noinit.size
+    );
+    let bss = elf.section(".bss").expect(".bss");
+    assert!(
+        noinit.addr >= bss.addr + bss.size,
+        "{target}: .noinit is after .bss, outside what reset zeroes"
+    );
+    // The slab's buffer (two blocks of 64 bytes) is what is in it.
+    let (storage, at) = elf
+        .symbols
+        .iter()
+        .find(|(name, _)| name.contains("NOINIT_FRAMES") && name.contains("__SLAB_STORAGE"))
+        .unwrap_or_else(|| panic!("{target}: no symbol for NOINIT_FRAMES's buffer"));
+    assert!(
+        noinit.addr <= *at && at + 128 <= noinit.addr + noinit.size,
+        "{target}: {storage} at {at:#x} is in .noinit"
+    );
+
+    // The binary image: from the lowest to the highest load address of a
+    // section with bytes in the file.
+    let mut image: Option<(u32, u32)> = None;
+    for section in elf
+        .sections
+        .iter()
+        .filter(|s| s.flags & SHF_ALLOC != 0 && s.kind != SHT_NOBITS && s.size > 0)
+    {
+        let load = elf
+            .load_address(section.addr)
+            .unwrap_or_else(|| panic!("{target}: {} has bytes but no load address", section.name));
+        assert!(
+            load + section.size <= FLASH_END,
+            "{target}: {} ({} bytes at {:#x}, loaded from {load:#x}) is not loaded from flash",
+            section.name,
+            section.size,
+            section.addr
+        );
+        image = Some(image.map_or((load, load + section.size), |(lo, hi)| {
+            (lo.min(load), hi.max(load + section.size))
+        }));
+    }
+    let (lo, hi) = image.unwrap_or_else(|| panic!("{target}: an empty image"));
+    assert!(
+        hi - lo <= FLASH_END,
+        "{target}: the binary image spans {} bytes, more than the flash",
+        hi - lo
     );
 }

@@ -15,6 +15,7 @@
 #[macro_use]
 mod report;
 mod board;
+mod noinit;
 
 use core::ptr::NonNull;
 use core::time::Duration;
@@ -61,6 +62,7 @@ fn main() -> ! {
     hprintln!("firmware: slab on {}", target());
     hprint!("{}", slab_core::registry());
     registry();
+    noinit::check();
     exhaust_and_refill();
     handoff_rounds();
     timeouts_expire();
@@ -93,7 +95,7 @@ fn before_boot() {
 /// The registry lists the three declared slabs, each once, booted.
 fn registry() {
     let registry = slab_core::registry();
-    check_eq!(registry.len(), 3);
+    check_eq!(registry.len(), 3 + noinit::DECLARED);
     for (name, slab, block_size, blocks) in [
         ("POOL", &POOL, 24, 4),
         ("HANDOFF", &HANDOFF, 32, 2),

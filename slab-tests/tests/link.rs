@@ -1,0 +1,122 @@
+//! Mistakes that only a whole build shows, on the fixture workspace
+//! `slab-tests/fixtures/link` (built here with cargo, into
+//! `target/link-fixture`):
+//! - two crates registering a slab under one name (`uart::RX`, `spi::RX`)
+//!   in one program: a link error naming the name's symbol and both
+//!   definitions (one crate: a compile error, `tests/ui/fail/duplicate_name.rs`);
+//! - the same program with distinct names links and lists both;
+//! - a crate that reaches slab-core only through a facade and forgets
+//!   `crate = …`: exactly one error, saying to add it, and one that depends
+//!   on slab-core under another name: one error naming it (`tests/ui`
+//!   cannot show these: its crates depend on slab-core as `slab_core`).
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::sync::Mutex;
+
+use slab_tests::qemu::workspace_root;
+
+/// `cargo <args>` in the fixture workspace. One at a time: they share a
+/// target directory.
+fn cargo(args: &[&str]) -> Output {
+    static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+    let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let root = workspace_root();
+    let target_dir: PathBuf = root
+        .join(std::env::var_os("CARGO_TARGET_DIR").unwrap_or_else(|| "target".into()))
+        .join("link-fixture");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.args(args)
+        .current_dir(root.join("slab-tests/fixtures/link"))
+        .env("CARGO_TARGET_DIR", target_dir)
+        .env("CARGO_TERM_COLOR", "never");
+    for var in ["RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS", "CARGO_BUILD_TARGET"] {
+        cmd.env_remove(var);
+    }
+    cmd.output()
+        .unwrap_or_else(|e| panic!("cannot run cargo: {e}"))
+}
+
+/// The compiler's and linker's errors in `stderr` (not cargo's summary).
+fn errors(stderr: &str) -> Vec<&str> {
+    stderr
+        .lines()
+        .filter(|l| l.starts_with("error") && !l.starts_with("error: could not compile"))
+        .collect()
+}
+
+#[test]
+fn one_name_in_two_crates_does_not_link() {
+    let out = cargo(&["build", "-p", "duplicate"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success(),
+        "linked with two slabs named RX:\n{stderr}"
+    );
+    let symbol = "slab_core_registry_name_RX";
+    // lld: "duplicate symbol: X"; GNU ld: "multiple definition of `X'".
+    assert!(
+        stderr.contains(&format!("duplicate symbol: {symbol}"))
+            || stderr.contains(&format!("multiple definition of `{symbol}'")),
+        "not the duplicate-name link error:\n{stderr}"
+    );
+    // Both definitions are named.
+    for definition in ["uart/src/lib.rs", "spi/src/lib.rs"] {
+        assert!(
+            stderr.contains(definition) || stderr.contains(&definition.replace("/src/", "-")),
+            "the error does not name {definition}:\n{stderr}"
+        );
+    }
+}
+
+#[test]
+fn distinct_names_in_two_crates_link_and_register() {
+    let out = cargo(&["run", "-p", "distinct"]);
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stderr}");
+    let names: Vec<&str> = stdout
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert_eq!(names, ["RX", "TX"], "{stdout}");
+}
+
+/// Builds `package`, which must fail with exactly one error, at `at`,
+/// whose message contains each of `says`.
+fn one_error(package: &str, at: &str, says: &[&str]) {
+    let out = cargo(&["build", "-p", package]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{package} built:\n{stderr}");
+    let errors = errors(&stderr);
+    assert_eq!(errors.len(), 1, "one error, not {errors:#?}:\n{stderr}");
+    for text in says {
+        assert!(errors[0].contains(text), "no {text:?} in:\n{stderr}");
+    }
+    assert!(stderr.contains(at), "not at {at}:\n{stderr}");
+}
+
+#[test]
+fn a_facade_without_crate_path_is_one_error() {
+    one_error(
+        "facade-user",
+        "facade-user/src/main.rs:5:1",
+        &[
+            "`slab_core` is not a dependency of this crate",
+            "add `crate = path::to::slab_core`",
+        ],
+    );
+}
+
+#[test]
+fn a_renamed_dependency_without_crate_path_is_one_error() {
+    one_error(
+        "renamed-user",
+        "renamed-user/src/main.rs:5:1",
+        &["depends on `slab-core` as `sc`: add `crate = ::sc`"],
+    );
+}

@@ -1,0 +1,11 @@
+// A const-expression value that breaks a rule: the error spans all of it.
+use slab_core::{MemSlab, mem_slab};
+
+const N: usize = 4;
+
+#[mem_slab(blocks = N - 4, size = 8)]
+static RX_BUFS: MemSlab;
+
+fn main() {
+    let _ = RX_BUFS.num_blocks();
+}
