@@ -183,6 +183,8 @@
 
 mod async_alloc;
 mod block;
+#[cfg(feature = "capi")]
+pub mod capi;
 #[cfg(feature = "defmt")]
 mod defmt_format;
 mod error;
