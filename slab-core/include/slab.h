@@ -292,39 +292,51 @@ extern const uint8_t SLAB_CORE_CAPI_CONFIG;
 /* The linker section of slab-core's registry of C-defined slabs (ELF). */
 #define K_MEM_SLAB_SECTION "linkme_SLAB_CORE_C_SLABS"
 
-#define Z_MEM_SLAB_DEFINE(storage, name, slab_block_size, slab_num_blocks, slab_align)            \
-    _Static_assert((slab_block_size) > 0, "K_MEM_SLAB_DEFINE(" #name "): block_size is 0");      \
-    _Static_assert((slab_num_blocks) > 0, "K_MEM_SLAB_DEFINE(" #name "): num_blocks is 0");      \
-    _Static_assert((slab_align) > 0 && ((slab_align) & ((slab_align) - 1)) == 0,                  \
-                   "K_MEM_SLAB_DEFINE(" #name "): align is not a power of two");                  \
-    _Static_assert(K_MEM_SLAB_WB_UP(slab_block_size) % (slab_align) == 0,                         \
-                   "K_MEM_SLAB_DEFINE(" #name "): block_size is not a multiple of align");        \
-    _Static_assert((uint32_t)(slab_num_blocks) == (slab_num_blocks),                              \
-                   "K_MEM_SLAB_DEFINE(" #name "): num_blocks does not fit uint32_t");             \
-    static _Alignas(void *) _Alignas(slab_align) unsigned char                                    \
-        _k_mem_slab_buf_##name[K_MEM_SLAB_WB_UP(slab_block_size) * (slab_num_blocks)];           \
-    storage struct k_mem_slab name;                                                               \
-    static const k_mem_slab_definition _k_mem_slab_def_##name                                     \
-        __attribute__((used, section(K_MEM_SLAB_SECTION), aligned(sizeof(void *)))) = {           \
-            .slab = &name,                                                                        \
-            .buffer = _k_mem_slab_buf_##name,                                                     \
-            .block_size = K_MEM_SLAB_WB_UP(slab_block_size),                                      \
-            .num_blocks = (uint32_t)(slab_num_blocks),                                            \
-            .name = #name,                                                                        \
-            .config = &SLAB_CORE_CAPI_CONFIG,                                                     \
+/* Keeps a definition through the linker's garbage collection: lld (Rust's
+ * default linker on Linux) does not let the __start_/__stop_ symbols that
+ * slab-core reads the section by keep it alive. GCC 11+, clang 13+. */
+#if defined(__has_attribute)
+#if __has_attribute(retain)
+#define Z_MEM_SLAB_RETAIN __attribute__((retain))
+#endif
+#endif
+#ifndef Z_MEM_SLAB_RETAIN
+#define Z_MEM_SLAB_RETAIN
+#endif
+
+#define Z_MEM_SLAB_DEFINE(storage, slab_name, slab_block_size, slab_num_blocks, slab_align)             \
+    _Static_assert((slab_block_size) > 0, "K_MEM_SLAB_DEFINE(" #slab_name "): block_size is 0");        \
+    _Static_assert((slab_num_blocks) > 0, "K_MEM_SLAB_DEFINE(" #slab_name "): num_blocks is 0");        \
+    _Static_assert((slab_align) > 0 && ((slab_align) & ((slab_align) - 1)) == 0,                        \
+                   "K_MEM_SLAB_DEFINE(" #slab_name "): align is not a power of two");                   \
+    _Static_assert(K_MEM_SLAB_WB_UP(slab_block_size) % (slab_align) == 0,                               \
+                   "K_MEM_SLAB_DEFINE(" #slab_name "): block_size is not a multiple of align");         \
+    _Static_assert((uint32_t)(slab_num_blocks) == (slab_num_blocks),                                    \
+                   "K_MEM_SLAB_DEFINE(" #slab_name "): num_blocks does not fit uint32_t");              \
+    static _Alignas(void *) _Alignas(slab_align) unsigned char                                          \
+        _k_mem_slab_buf_##slab_name[K_MEM_SLAB_WB_UP(slab_block_size) * (slab_num_blocks)];             \
+    storage struct k_mem_slab slab_name;                                                                \
+    static const k_mem_slab_definition _k_mem_slab_def_##slab_name                                      \
+        __attribute__((used, section(K_MEM_SLAB_SECTION), aligned(sizeof(void *)))) Z_MEM_SLAB_RETAIN = { \
+            .slab = &slab_name,                                                                         \
+            .buffer = _k_mem_slab_buf_##slab_name,                                                      \
+            .block_size = K_MEM_SLAB_WB_UP(slab_block_size),                                            \
+            .num_blocks = (uint32_t)(slab_num_blocks),                                                  \
+            .name = #slab_name,                                                                         \
+            .config = &SLAB_CORE_CAPI_CONFIG,                                                           \
         }
 
-/* Defines `struct k_mem_slab name` with a static buffer of num_blocks blocks
- * of block_size bytes (rounded up to a multiple of the word), aligned to
+/* Defines `struct k_mem_slab slab_name` with a static buffer of
+ * num_blocks blocks of block_size bytes (rounded up to a multiple of the word), aligned to
  * align (a power of two; block_size must be a multiple of it). The slab is
  * threaded by slab_core::boot() (or slab_core_boot()); before that it
- * answers -ENODEV. k_mem_slab_find(#name) finds it. Bad parameters fail to
- * compile. */
-#define K_MEM_SLAB_DEFINE(name, slab_block_size, slab_num_blocks, slab_align) \
-    Z_MEM_SLAB_DEFINE(, name, slab_block_size, slab_num_blocks, slab_align)
+ * answers -ENODEV. k_mem_slab_find("slab_name") finds it. Bad parameters
+ * fail to compile. */
+#define K_MEM_SLAB_DEFINE(slab_name, slab_block_size, slab_num_blocks, slab_align) \
+    Z_MEM_SLAB_DEFINE(, slab_name, slab_block_size, slab_num_blocks, slab_align)
 
 /* K_MEM_SLAB_DEFINE with internal linkage. */
-#define K_MEM_SLAB_DEFINE_STATIC(name, slab_block_size, slab_num_blocks, slab_align) \
-    Z_MEM_SLAB_DEFINE(static, name, slab_block_size, slab_num_blocks, slab_align)
+#define K_MEM_SLAB_DEFINE_STATIC(slab_name, slab_block_size, slab_num_blocks, slab_align) \
+    Z_MEM_SLAB_DEFINE(static, slab_name, slab_block_size, slab_num_blocks, slab_align)
 
 #endif /* SLAB_CORE_SLAB_H */
