@@ -11,7 +11,8 @@
  *   }
  *
  * Return codes are Zephyr's: 0, -ENOMEM (-12), -EAGAIN (-11), -EINVAL (-22),
- * -ENODEV (-19), and -EFAULT (-14) for a corrupted free list. */
+ * -ENODEV (-19), and -EFAULT (-14) for a corrupted free list; SLAB_ENOMEM
+ * etc. below name them for programs without <errno.h>. */
 
 #ifndef SLAB_CORE_SLAB_H
 #define SLAB_CORE_SLAB_H
@@ -76,6 +77,32 @@ struct k_mem_slab;
  Alignment in bytes of `struct k_mem_slab`, slab-core with `std`.
  */
 #define K_MEM_SLAB_ALIGN_STD 128
+
+/*
+ Zephyr's `EAGAIN` (the functions return it negated): no block within the
+ timeout. The same value as Linux's and newlib's `<errno.h>`.
+ */
+#define SLAB_EAGAIN 11
+
+/*
+ Zephyr's `ENOMEM`: no free block and no wait.
+ */
+#define SLAB_ENOMEM 12
+
+/*
+ Zephyr's `EFAULT`: the free list is corrupted.
+ */
+#define SLAB_EFAULT 14
+
+/*
+ Zephyr's `ENODEV`: the slab is not initialised (or not booted).
+ */
+#define SLAB_ENODEV 19
+
+/*
+ Zephyr's `EINVAL`: a bad parameter or pointer.
+ */
+#define SLAB_EINVAL 22
 
 /*
  Ticks of a `k_timeout_t`: microseconds.
@@ -292,10 +319,11 @@ extern const uint8_t SLAB_CORE_CAPI_CONFIG;
 /* The linker section of slab-core's registry of C-defined slabs (ELF). */
 #define K_MEM_SLAB_SECTION "linkme_SLAB_CORE_C_SLABS"
 
-/* Keeps a definition through the linker's garbage collection: lld (Rust's
- * default linker on Linux) does not let the __start_/__stop_ symbols that
- * slab-core reads the section by keep it alive. GCC 11+, clang 13+. */
-#if defined(__has_attribute)
+/* Keeps a definition through the linker's garbage collection on Linux: lld
+ * (Rust's default linker there) does not let the __start_/__stop_ symbols
+ * that slab-core reads the section by keep it alive (GCC 11+, clang 13+).
+ * On bare metal slab.x KEEPs the section instead. */
+#if defined(__linux__) && defined(__has_attribute)
 #if __has_attribute(retain)
 #define Z_MEM_SLAB_RETAIN __attribute__((retain))
 #endif

@@ -175,6 +175,27 @@ pub static slab_core_capi_std: u8 = 1;
 #[unsafe(no_mangle)]
 pub static slab_core_capi_bare: u8 = 0;
 
+/// Zephyr's `EAGAIN` (the functions return it negated): no block within the
+/// timeout. The same value as Linux's and newlib's `<errno.h>`.
+pub const SLAB_EAGAIN: c_int = 11;
+/// Zephyr's `ENOMEM`: no free block and no wait.
+pub const SLAB_ENOMEM: c_int = 12;
+/// Zephyr's `EFAULT`: the free list is corrupted.
+pub const SLAB_EFAULT: c_int = 14;
+/// Zephyr's `ENODEV`: the slab is not initialised (or not booted).
+pub const SLAB_ENODEV: c_int = 19;
+/// Zephyr's `EINVAL`: a bad parameter or pointer.
+pub const SLAB_EINVAL: c_int = 22;
+
+const _: () = assert!(
+    -SLAB_EAGAIN == errno::EAGAIN
+        && -SLAB_ENOMEM == errno::ENOMEM
+        && -SLAB_EFAULT == errno::EFAULT
+        && -SLAB_ENODEV == errno::ENODEV
+        && -SLAB_EINVAL == errno::EINVAL,
+    "capi: the exported error numbers are the crate's"
+);
+
 /// Ticks of a `k_timeout_t`: microseconds.
 pub type k_ticks_t = i64;
 

@@ -48,6 +48,11 @@ static _Thread_local int failures;
         CHECK_EQ(k_mem_slab_max_used_get(slab), (max));       \
     } while (0)
 
+/* slab.h's error numbers are this libc's. */
+_Static_assert(SLAB_EAGAIN == EAGAIN && SLAB_ENOMEM == ENOMEM && SLAB_EFAULT == EFAULT &&
+                   SLAB_ENODEV == ENODEV && SLAB_EINVAL == EINVAL,
+               "slab.h's error numbers differ from <errno.h>");
+
 static int finish(void) {
     int n = failures;
     failures = 0;

@@ -15,6 +15,7 @@
 #[macro_use]
 mod report;
 mod board;
+mod c_abi;
 
 use core::ptr::NonNull;
 use core::time::Duration;
@@ -66,6 +67,7 @@ fn main() -> ! {
     timeouts_expire();
     alloc_in_handler();
     semaphore_from_handler();
+    c_abi::run();
     final_counts();
 
     hprintln!("firmware: registry at the end");
