@@ -6,6 +6,33 @@
 //! slab-tests fails when it is stale. The crate docs' "C ABI" section is
 //! the guide; this module holds the mechanism.
 //!
+//! From Rust the functions are callable too (they are plain `extern "C"`
+//! functions), e.g. on a Rust-declared slab found by name:
+//!
+//! ```
+//! use slab_core::capi::{K_NO_WAIT, k_mem_slab_alloc, k_mem_slab_find, k_mem_slab_free_checked};
+//! use slab_core::{MemSlab, mem_slab};
+//!
+//! #[mem_slab(blocks = 2, size = 32, name = "shared")]
+//! static SHARED: MemSlab;
+//!
+//! fn main() {
+//!     slab_core::boot();
+//!     // SAFETY: a NUL-terminated name; `block` is written by alloc and
+//!     // given back once.
+//!     unsafe {
+//!         let slab = k_mem_slab_find(c"shared".as_ptr());
+//!         assert!(!slab.is_null());
+//!         let mut block = core::ptr::null_mut();
+//!         assert_eq!(k_mem_slab_alloc(slab, &mut block, K_NO_WAIT), 0);
+//!         assert_eq!(SHARED.num_used(), 1);
+//!         assert_eq!(k_mem_slab_free_checked(slab, block), 0);
+//!         assert_eq!(k_mem_slab_free_checked(slab, block), -22); // -EINVAL: already free
+//!     }
+//!     assert_eq!(SHARED.num_used(), 0);
+//! }
+//! ```
+//!
 //! # A handle is a pointer to a word that points at the `MemSlab`
 //!
 //! `struct k_mem_slab *` is what every function takes. Its first word is
