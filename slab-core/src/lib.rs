@@ -217,7 +217,10 @@
 //! 4. **Or initialise one at run time**: `static struct k_mem_slab s;` (zeroed:
 //!    `-ENODEV` until initialised), then `k_mem_slab_init(&s, buffer,
 //!    block_size, num_blocks)`, with `MemSlab::init`'s rules (`-EINVAL` for
-//!    a bad shape or buffer, or a second init).
+//!    a bad shape or buffer, or a second init). Unlike Zephyr's, the
+//!    storage must start zeroed (statics are; elsewhere `struct k_mem_slab
+//!    s = {0};`), and it must stay put for the rest of the program, as must
+//!    the buffer.
 //! 5. **Use it**: `k_mem_slab_alloc(slab, &mem, K_MSEC(5))` returns 0,
 //!    `-ENOMEM` (none free, `K_NO_WAIT`), `-EAGAIN` (timed out), `-ENODEV`
 //!    (not ready) or `-EINVAL` (null argument, or a negative timeout other
