@@ -182,7 +182,7 @@
 //!
 //! ## C ABI (feature `capi`)
 //!
-//! For mixed C and Rust programs, the [`capi`] module exports Zephyr's seed
+//! For mixed C and Rust programs, the `slab_core::capi` module exports Zephyr's seed
 //! API with Zephyr's names and return codes over the same [`MemSlab`]:
 //! `k_mem_slab_init`, `k_mem_slab_alloc`, `k_mem_slab_free`,
 //! `k_mem_slab_free_checked`, `k_mem_slab_num_used_get`,
