@@ -30,5 +30,12 @@ fn c_abi() {
         .warnings(true)
         .extra_warnings(true)
         .warnings_into_errors(true)
-        .compile("c_abi");
+        .try_compile("c_abi")
+        .unwrap_or_else(|e| {
+            panic!(
+                "compiling c/c_abi.c failed: {e}\n(it needs the target's C compiler, \
+                 arm-none-eabi-gcc: `apt-get install -y --no-install-recommends \
+                 gcc-arm-none-eabi`, or run `cargo xtask test`, which installs it)"
+            )
+        });
 }
