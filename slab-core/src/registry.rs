@@ -44,6 +44,8 @@ pub fn boot() {
     for slab in SLAB_CORE_REGISTRY {
         slab.boot();
     }
+    #[cfg(feature = "capi")]
+    crate::capi::boot_defined();
     BOOTED.store(true, Ordering::Release);
 }
 

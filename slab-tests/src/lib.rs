@@ -84,3 +84,33 @@ pub fn record_evidence(name: &str, line: &str) {
         let _ = std::fs::write(dir.join(format!("{name}.txt")), format!("{line}\n"));
     }
 }
+
+/// The C test program `c/capi_test.c` (compiled by build.rs): one function
+/// per case of the C ABI's test plan, each returning its number of failed
+/// checks (printed to stderr). `tests/capi.rs` runs them.
+pub mod capi {
+    use std::ffi::c_char;
+
+    unsafe extern "C" {
+        /// Init and accounting.
+        pub fn capi_test_init_and_accounting() -> i32;
+        /// `-EINVAL` on bad parameters; nothing changes.
+        pub fn capi_test_einval() -> i32;
+        /// Blocks distinct, in bounds, non-overlapping.
+        pub fn capi_test_alloc_distinct() -> i32;
+        /// `-ENOMEM` and the `max_used` high-water mark.
+        pub fn capi_test_exhaustion() -> i32;
+        /// A blocking alloc timing out with `-EAGAIN`.
+        pub fn capi_test_timeout() -> i32;
+        /// Contents not zeroed on re-alloc.
+        pub fn capi_test_not_zeroed() -> i32;
+        /// A blocking alloc woken by a free from another thread.
+        pub fn capi_test_woken_by_free() -> i32;
+        /// More waiters than blocks, all served.
+        pub fn capi_test_more_waiters() -> i32;
+        /// `K_MEM_SLAB_DEFINE`d and Rust-declared slabs before and after
+        /// `boot()`; `rust_name` names a Rust-declared slab of
+        /// `rust_blocks` blocks that nothing else uses.
+        pub fn capi_test_boot(rust_name: *const c_char, rust_blocks: u32) -> i32;
+    }
+}

@@ -81,6 +81,14 @@ fn run_firmware(target: &str) {
         stdout.contains("firmware: 2000 interrupt-to-thread hand-offs"),
         "no hand-off summary\n{shown}"
     );
+    // The mixed C part (`c/c_abi.c`): every block of POOL allocated in C
+    // and freed by an interrupt handler written in C.
+    assert!(
+        stdout.contains(
+            "firmware: C ABI: 4 blocks of POOL allocated in C, freed by a C interrupt handler\n"
+        ),
+        "no C ABI summary\n{shown}"
+    );
 
     // The registry table, printed after boot and at the end: one row per
     // slab, `name block blocks used free max ready`.
@@ -136,6 +144,9 @@ fn registry_in_flash(target: &str) {
         ("linkme_SLAB_CORE_REGISTRY", DECLARED * word),
         // linkme's duplicate check: one word per distributed slice.
         ("linkm2_SLAB_CORE_REGISTRY", word),
+        // The C part's one K_MEM_SLAB_DEFINE: a six-word definition.
+        ("linkme_SLAB_CORE_C_SLABS", 6 * word),
+        ("linkm2_SLAB_CORE_C_SLABS", word),
     ] {
         let section = elf
             .section(name)

@@ -1,5 +1,6 @@
-//! The bare-metal part of `cargo xtask test`: install the Rust targets and
-//! QEMU that a fresh machine lacks, then build `slab-core` for every
+//! The bare-metal part of `cargo xtask test`: install the Rust targets,
+//! QEMU and the Arm C compiler (for the firmware's C part) that a fresh
+//! machine lacks, then build `slab-core` for every
 //! bare-metal target and lint it for one (the QEMU run itself is
 //! `slab-tests/tests/qemu.rs`, part of the workspace tests).
 
@@ -25,6 +26,9 @@ const QEMU: &str = "qemu-system-arm";
 /// `sudo -n`). `SLAB_SKIP_QEMU=1` (which skips the QEMU tests) skips QEMU.
 pub fn ensure_bare_metal() -> Result<(), String> {
     ensure_targets()?;
+    // The firmware's C part (feature `capi`) is compiled, and linted, even
+    // when the QEMU runs are skipped.
+    ensure_arm_gcc()?;
     if std::env::var("SLAB_SKIP_QEMU").is_ok_and(|v| v == "1") {
         eprintln!("\nSLAB_SKIP_QEMU=1: not checking for {QEMU}");
         return Ok(());
@@ -33,10 +37,21 @@ pub fn ensure_bare_metal() -> Result<(), String> {
 }
 
 /// `cargo build -p slab-core` (no `std`) for every bare-metal target, with
-/// the `defmt` feature for one, and clippy with `-D warnings` for one.
+/// and without the `capi` feature, with the `defmt` feature for one, and
+/// clippy (with `capi`) with `-D warnings` for one.
 pub fn build_bare_metal() -> Result<(), String> {
     for target in BARE_METAL_TARGETS {
         run(cargo().args(["build", "-p", "slab-core", "--target", target]))?;
+        // The C ABI's layout assertions hold for every target.
+        run(cargo().args([
+            "build",
+            "-p",
+            "slab-core",
+            "--features",
+            "capi",
+            "--target",
+            target,
+        ]))?;
     }
     run(cargo().args([
         "build",
@@ -51,6 +66,8 @@ pub fn build_bare_metal() -> Result<(), String> {
         "clippy",
         "-p",
         "slab-core",
+        "--features",
+        "capi",
         "--target",
         LINT_TARGET,
         "--",
@@ -172,8 +189,26 @@ fn ensure_targets() -> Result<(), String> {
     .map_err(|e| format!("{e}: the bare-metal targets {missing:?} are needed"))
 }
 
-fn qemu_present() -> bool {
-    Command::new(QEMU)
+/// The C compiler for the firmware's C part (`examples/firmware/c`).
+const ARM_GCC: &str = "arm-none-eabi-gcc";
+
+/// Installs Debian's `gcc-arm-none-eabi` (without newlib: the firmware's C
+/// is freestanding) if `arm-none-eabi-gcc` is not on PATH.
+fn ensure_arm_gcc() -> Result<(), String> {
+    if tool_present(ARM_GCC) {
+        return Ok(());
+    }
+    let how = "install it (Debian/Ubuntu: `sudo apt-get install -y --no-install-recommends \
+               gcc-arm-none-eabi`)";
+    apt_install(
+        ARM_GCC,
+        &["--no-install-recommends", "gcc-arm-none-eabi"],
+        how,
+    )
+}
+
+fn tool_present(tool: &str) -> bool {
+    Command::new(tool)
         .arg("--version")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -182,11 +217,17 @@ fn qemu_present() -> bool {
 }
 
 fn ensure_qemu() -> Result<(), String> {
-    if qemu_present() {
+    if tool_present(QEMU) {
         return Ok(());
     }
     let how = "install it (Debian/Ubuntu: `sudo apt-get install -y qemu-system-arm`) \
                or set SLAB_SKIP_QEMU=1 to skip the QEMU tests";
+    apt_install(QEMU, &[QEMU], how)
+}
+
+/// `apt-get install -y PACKAGES` for the missing `tool` (as root, or
+/// through `sudo -n`); fails with `how` to install it by hand.
+fn apt_install(tool: &str, packages: &[&str], how: &str) -> Result<(), String> {
     // apt-get as root, else through non-interactive sudo (`env`, because
     // sudo resets the environment).
     let root = is_root();
@@ -203,20 +244,24 @@ fn ensure_qemu() -> Result<(), String> {
     };
     if !root && !as_root(&["true"]).status().is_ok_and(|s| s.success()) {
         return Err(format!(
-            "{QEMU} is not on PATH, and installing it needs root (not root, and \
+            "{tool} is not on PATH, and installing it needs root (not root, and \
              `sudo -n` is not allowed): {how}"
         ));
     }
+    let install: Vec<&str> = ["apt-get", "install", "-y"]
+        .into_iter()
+        .chain(packages.iter().copied())
+        .collect();
     run(&mut as_root(&["apt-get", "update"]))
-        .and_then(|()| run(&mut as_root(&["apt-get", "install", "-y", QEMU])))
+        .and_then(|()| run(&mut as_root(&install)))
         .map_err(|e| {
-            format!("{QEMU} is not on PATH and apt-get could not install it ({e}): {how}")
+            format!("{tool} is not on PATH and apt-get could not install it ({e}): {how}")
         })?;
-    if qemu_present() {
+    if tool_present(tool) {
         Ok(())
     } else {
         Err(format!(
-            "{QEMU} is still not on PATH after apt-get install: {how}"
+            "{tool} is still not on PATH after apt-get install: {how}"
         ))
     }
 }

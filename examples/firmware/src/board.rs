@@ -310,6 +310,8 @@ fn SysTick() {
 unsafe fn DefaultHandler(irqn: i16) {
     if irqn == Doorbell.number() as i16 {
         DOORBELL_JOB.run();
+    } else if irqn == crate::c_abi::C_IRQ {
+        crate::c_abi::on_interrupt();
     } else {
         crate::report::fail(
             file!(),

@@ -15,6 +15,7 @@
 #[macro_use]
 mod report;
 mod board;
+mod c_abi;
 mod noinit;
 
 use core::ptr::NonNull;
@@ -68,6 +69,7 @@ fn main() -> ! {
     timeouts_expire();
     alloc_in_handler();
     semaphore_from_handler();
+    c_abi::run();
     final_counts();
 
     hprintln!("firmware: registry at the end");

@@ -1,0 +1,569 @@
+//! The C ABI (feature `capi`): Zephyr's `k_mem_slab_*` seed API with
+//! Zephyr's names and return codes, over the same [`MemSlab`].
+//!
+//! The header is `slab-core/include/slab.h`, generated from this module by
+//! cbindgen (`slab-core/cbindgen.toml`) and checked in; a test in
+//! slab-tests fails when it is stale. The crate docs' "C ABI" section is
+//! the guide; this module holds the mechanism.
+//!
+//! From Rust the functions are callable too (they are plain `extern "C"`
+//! functions), e.g. on a Rust-declared slab found by name:
+//!
+//! ```
+//! use slab_core::capi::{K_NO_WAIT, k_mem_slab_alloc, k_mem_slab_find, k_mem_slab_free_checked};
+//! use slab_core::{MemSlab, mem_slab};
+//!
+//! #[mem_slab(blocks = 2, size = 32, name = "shared")]
+//! static SHARED: MemSlab;
+//!
+//! fn main() {
+//!     slab_core::boot();
+//!     // SAFETY: a NUL-terminated name; `block` is written by alloc and
+//!     // given back once.
+//!     unsafe {
+//!         let slab = k_mem_slab_find(c"shared".as_ptr());
+//!         assert!(!slab.is_null());
+//!         let mut block = core::ptr::null_mut();
+//!         assert_eq!(k_mem_slab_alloc(slab, &mut block, K_NO_WAIT), 0);
+//!         assert_eq!(SHARED.num_used(), 1);
+//!         assert_eq!(k_mem_slab_free_checked(slab, block), 0);
+//!         assert_eq!(k_mem_slab_free_checked(slab, block), -22); // -EINVAL: already free
+//!     }
+//!     assert_eq!(SHARED.num_used(), 0);
+//! }
+//! ```
+//!
+//! # A handle is a pointer to a word that points at the `MemSlab`
+//!
+//! `struct k_mem_slab *` is what every function takes. Its first word is
+//! the address of the [`MemSlab`] behind it, or null while there is none:
+//!
+//! - C storage (`struct k_mem_slab`, defined by C code with
+//!   `K_MEM_SLAB_DEFINE` or as a plain variable for `k_mem_slab_init`):
+//!   the first word, then the `MemSlab` itself at offset
+//!   `align_of::<MemSlab>()`. Zeroed storage (`.bss`) has a null first word
+//!   and means "not initialised": `-ENODEV`. `k_mem_slab_init` (or
+//!   [`boot`](crate::boot) for a `K_MEM_SLAB_DEFINE`d slab) writes a fresh
+//!   `MemSlab` there, initialises it, and only then publishes its address.
+//! - A Rust-declared slab: [`k_mem_slab_find`] returns the address of its
+//!   entry in the registry, which is a `&'static MemSlab`, i.e. a word that
+//!   points at the slab. Such a handle is never written: `k_mem_slab_init`
+//!   on it sees a non-null first word and returns `-EINVAL`.
+//!
+//! So every call costs one extra load (the first word) over the Rust API.
+//!
+//! # `K_MEM_SLAB_DEFINE`
+//!
+//! The macro (in the header) defines the block buffer, the `struct
+//! k_mem_slab` storage (zeroed) and a [`k_mem_slab_definition`] that it
+//! puts in the linker section `linkme_SLAB_CORE_C_SLABS`, the section of
+//! the `linkme` distributed slice [`SLAB_CORE_C_SLABS`] (as Zephyr's
+//! `K_MEM_SLAB_DEFINE` puts its slabs in an iterable section that its
+//! kernel initialises at boot). [`boot`](crate::boot) walks that slice and
+//! initialises each slab exactly as `k_mem_slab_init` would; before it the
+//! slab answers `-ENODEV`, as a Rust-declared slab does. On bare metal the
+//! section is kept in flash by `slab.x`.
+//!
+//! # The layout, checked at build time
+//!
+//! `struct k_mem_slab` must have the same size and alignment in C and
+//! Rust, and these depend on the pointer width and on whether slab-core is
+//! built with `std` (which aligns a `MemSlab` to 128 bytes). The header
+//! exports the four sizes and two alignments below and picks one with
+//! `UINTPTR_MAX` and `SLAB_CORE_STD` (defined by the C program, or by
+//! default 1 on Linux, macOS, Windows and the BSDs and 0 elsewhere):
+//! - here, a const assertion fails the build if a `MemSlab` does not fit
+//!   the layout chosen for this build;
+//! - in C, `_Static_assert`s check the struct against those constants, and
+//!   every `K_MEM_SLAB_DEFINE` refers to the symbol `slab_core_capi_std`
+//!   or `slab_core_capi_bare`, of which this crate defines only the one
+//!   that matches its build: a C program compiled with the wrong
+//!   `SLAB_CORE_STD` fails to link.
+#![allow(non_camel_case_types)]
+
+use core::cell::UnsafeCell;
+use core::ffi::{CStr, c_char, c_int, c_void};
+use core::mem::{MaybeUninit, align_of, size_of};
+use core::ptr::{self, NonNull};
+use core::sync::atomic::{AtomicPtr, Ordering};
+use core::time::Duration;
+
+use crate::error::errno;
+use crate::registry::SLAB_CORE_REGISTRY;
+use crate::{MemSlab, Timeout};
+
+/// Size in bytes of `struct k_mem_slab` on 32-bit targets, slab-core
+/// without `std`.
+pub const K_MEM_SLAB_SIZE_BARE_32: usize = 128;
+/// Size in bytes of `struct k_mem_slab` on 64-bit targets, slab-core
+/// without `std`.
+pub const K_MEM_SLAB_SIZE_BARE_64: usize = 256;
+/// Size in bytes of `struct k_mem_slab` on 32-bit targets, slab-core with
+/// `std`.
+pub const K_MEM_SLAB_SIZE_STD_32: usize = 384;
+/// Size in bytes of `struct k_mem_slab` on 64-bit targets, slab-core with
+/// `std`.
+pub const K_MEM_SLAB_SIZE_STD_64: usize = 512;
+/// Alignment in bytes of `struct k_mem_slab`, slab-core without `std`.
+pub const K_MEM_SLAB_ALIGN_BARE: usize = 8;
+/// Alignment in bytes of `struct k_mem_slab`, slab-core with `std`.
+pub const K_MEM_SLAB_ALIGN_STD: usize = 128;
+
+/// This build's size of `struct k_mem_slab` (0: no layout for this
+/// pointer width, which the assertion below reports).
+const SIZE: usize = match (cfg!(feature = "std"), usize::BITS) {
+    (false, 32) => K_MEM_SLAB_SIZE_BARE_32,
+    (false, 64) => K_MEM_SLAB_SIZE_BARE_64,
+    (true, 32) => K_MEM_SLAB_SIZE_STD_32,
+    (true, 64) => K_MEM_SLAB_SIZE_STD_64,
+    _ => 0,
+};
+/// This build's alignment of `struct k_mem_slab`.
+const ALIGN: usize = if cfg!(feature = "std") {
+    K_MEM_SLAB_ALIGN_STD
+} else {
+    K_MEM_SLAB_ALIGN_BARE
+};
+/// Where the `MemSlab` lives inside C storage: after the first word, at
+/// its own alignment.
+const SLAB_OFFSET: usize = align_of::<MemSlab>();
+
+const _: () = {
+    assert!(
+        SIZE != 0,
+        "capi: struct k_mem_slab has no layout for this pointer width"
+    );
+    assert!(
+        size_of::<k_mem_slab>() == SIZE && align_of::<k_mem_slab>() == ALIGN,
+        "capi: the Rust struct k_mem_slab differs from the layout slab.h gives C"
+    );
+    assert!(
+        size_of::<AtomicPtr<MemSlab>>() <= SLAB_OFFSET,
+        "capi: the handle word overlaps the MemSlab"
+    );
+    assert!(
+        SLAB_OFFSET + size_of::<MemSlab>() <= SIZE && align_of::<MemSlab>() <= ALIGN,
+        "capi: a MemSlab no longer fits struct k_mem_slab: raise K_MEM_SLAB_SIZE_* \
+         (or K_MEM_SLAB_ALIGN_*) and regenerate slab.h"
+    );
+};
+
+/// A slab as C sees it (`struct k_mem_slab`): storage of the size and
+/// alignment the header gives C, opaque to it. Its first word points at
+/// the [`MemSlab`] once initialised (see the module docs); C code only
+/// ever passes its address.
+#[repr(C)]
+#[cfg_attr(feature = "std", repr(align(128)))]
+#[cfg_attr(not(feature = "std"), repr(align(8)))]
+pub struct k_mem_slab {
+    opaque: UnsafeCell<[MaybeUninit<u8>; SIZE]>,
+}
+
+/// What `K_MEM_SLAB_DEFINE` records for `boot()`: the slab's
+/// storage, its buffer and shape, its name, and the build check (see the
+/// module docs). C code writes these in the header's macro; nothing else
+/// should.
+#[repr(C)]
+pub struct k_mem_slab_definition {
+    /// The zeroed storage the slab is initialised in.
+    pub slab: *mut k_mem_slab,
+    /// `block_size × num_blocks` bytes, aligned as declared.
+    pub buffer: *mut c_void,
+    /// Bytes per block, already rounded up to a multiple of the word.
+    pub block_size: usize,
+    /// Number of blocks.
+    pub num_blocks: u32,
+    /// The C identifier, for `k_mem_slab_find`.
+    pub name: *const c_char,
+    /// `&slab_core_capi_std` or `&slab_core_capi_bare`: resolved by the
+    /// linker only when C and Rust agree on `std`.
+    pub config: *const u8,
+}
+
+// SAFETY: a definition is written once by the C compiler and only read;
+// the storage and buffer it points at are reached through `MemSlab`, which
+// is `Sync`.
+unsafe impl Sync for k_mem_slab_definition {}
+
+/// Every `K_MEM_SLAB_DEFINE` linked into the program (C code puts its
+/// entries in the section directly).
+#[linkme::distributed_slice]
+pub static SLAB_CORE_C_SLABS: [k_mem_slab_definition];
+
+/// Defined when slab-core is built with `std`: `K_MEM_SLAB_DEFINE` refers to
+/// it when the C side was compiled with `SLAB_CORE_STD` 1.
+#[cfg(feature = "std")]
+#[unsafe(no_mangle)]
+pub static slab_core_capi_std: u8 = 1;
+
+/// Defined when slab-core is built without `std`: `K_MEM_SLAB_DEFINE`
+/// refers to it when the C side was compiled with `SLAB_CORE_STD` 0.
+#[cfg(not(feature = "std"))]
+#[unsafe(no_mangle)]
+pub static slab_core_capi_bare: u8 = 0;
+
+/// Zephyr's `EAGAIN` (the functions return it negated): no block within the
+/// timeout. The same value as Linux's and newlib's `<errno.h>`.
+pub const SLAB_EAGAIN: c_int = 11;
+/// Zephyr's `ENOMEM`: no free block and no wait.
+pub const SLAB_ENOMEM: c_int = 12;
+/// Zephyr's `EFAULT`: the free list is corrupted.
+pub const SLAB_EFAULT: c_int = 14;
+/// Zephyr's `ENODEV`: the slab is not initialised (or not booted).
+pub const SLAB_ENODEV: c_int = 19;
+/// Zephyr's `EINVAL`: a bad parameter or pointer.
+pub const SLAB_EINVAL: c_int = 22;
+
+const _: () = assert!(
+    -SLAB_EAGAIN == errno::EAGAIN
+        && -SLAB_ENOMEM == errno::ENOMEM
+        && -SLAB_EFAULT == errno::EFAULT
+        && -SLAB_ENODEV == errno::ENODEV
+        && -SLAB_EINVAL == errno::EINVAL,
+    "capi: the exported error numbers are the crate's"
+);
+
+/// Ticks of a `k_timeout_t`: microseconds.
+pub type k_ticks_t = i64;
+
+/// Ticks per second of `k_timeout_t` (a tick is a microsecond).
+pub const K_TICKS_PER_SEC: k_ticks_t = 1_000_000;
+
+/// How long `k_mem_slab_alloc` may wait (Zephyr's `k_timeout_t`): build it
+/// with `K_NO_WAIT`, `K_FOREVER`, `K_MSEC(ms)` or `K_USEC(us)`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct k_timeout_t {
+    /// Microseconds to wait; 0 is no wait, -1 forever, any other negative
+    /// value is invalid (`-EINVAL`).
+    pub ticks: k_ticks_t,
+}
+
+/// Do not wait.
+pub const K_NO_WAIT: k_timeout_t = k_timeout_t { ticks: 0 };
+/// Wait as long as it takes.
+pub const K_FOREVER: k_timeout_t = k_timeout_t { ticks: -1 };
+
+impl k_timeout_t {
+    /// The Rust timeout, or `None` for an invalid (negative, not forever)
+    /// value.
+    fn to_timeout(self) -> Option<Timeout> {
+        match self.ticks {
+            -1 => Some(Timeout::Forever),
+            0 => Some(Timeout::NoWait),
+            t if t > 0 => Some(Timeout::After(Duration::from_micros(t as u64))),
+            _ => None,
+        }
+    }
+}
+
+/// The first word of a handle.
+///
+/// # Safety
+/// `handle` is non-null and points at a `struct k_mem_slab` or at an entry
+/// of the registry (see the module docs).
+unsafe fn first_word<'a>(handle: *const k_mem_slab) -> &'a AtomicPtr<MemSlab> {
+    // SAFETY: both kinds of handle start with a pointer-sized, aligned word
+    // (C storage is aligned to at least 8; a registry entry is a
+    // `&'static MemSlab`). Only C storage is ever written, under
+    // `INIT_LOCK`; a registry entry is only loaded from, which atomics
+    // allow on read-only memory.
+    unsafe { &*handle.cast::<AtomicPtr<MemSlab>>() }
+}
+
+/// The slab behind `handle`: `-EINVAL` for null, `-ENODEV` while it has
+/// none yet.
+///
+/// # Safety
+/// `handle` is null or a handle (see [`first_word`]).
+unsafe fn slab_of(handle: *const k_mem_slab) -> Result<&'static MemSlab, c_int> {
+    if handle.is_null() {
+        return Err(errno::EINVAL);
+    }
+    // SAFETY: non-null, a handle by the caller's contract.
+    let published = unsafe { first_word(handle) }.load(Ordering::Acquire);
+    // SAFETY: a published pointer is a `&'static MemSlab` (registry) or the
+    // slab initialised in static storage before it was published (Release).
+    NonNull::new(published).map_or(Err(errno::ENODEV), |p| Ok(unsafe { p.as_ref() }))
+}
+
+/// Serialises initialisation of C storage (rare: `k_mem_slab_init` and
+/// `boot`). With `std` a mutex (the slabs' own locks are not critical
+/// sections there); without, a critical section.
+#[cfg(feature = "std")]
+fn with_init_lock<R>(f: impl FnOnce() -> R) -> R {
+    static INIT_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = INIT_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    f()
+}
+
+#[cfg(not(feature = "std"))]
+fn with_init_lock<R>(f: impl FnOnce() -> R) -> R {
+    critical_section::with(|_| f())
+}
+
+/// Initialises C storage over `buffer`: a fresh `MemSlab`, `init`, then
+/// publication. `-EINVAL`, changing nothing, when the storage already has
+/// a slab or `init` refuses the shape.
+///
+/// # Safety
+/// `storage` points at a `struct k_mem_slab` (not a registry entry) that
+/// stays put for the rest of the program; `buffer` is `bytes` bytes that
+/// only this slab uses from now on, for the rest of the program.
+unsafe fn init_storage(
+    storage: *mut k_mem_slab,
+    buffer: *mut u8,
+    bytes: usize,
+    block_size: usize,
+    num_blocks: usize,
+) -> c_int {
+    with_init_lock(|| {
+        // SAFETY: a handle by the caller's contract.
+        let word = unsafe { first_word(storage) };
+        if !word.load(Ordering::Acquire).is_null() {
+            return errno::EINVAL;
+        }
+        // SAFETY: the storage is at least `SLAB_OFFSET + size_of::<MemSlab>()`
+        // bytes and aligned for a `MemSlab` there (the const assertions);
+        // no slab is published in it, so nothing else refers to those bytes
+        // (a refused earlier attempt left an unpublished `MemSlab`, which
+        // owns nothing and needs no drop).
+        let slab = unsafe {
+            let slab = storage.cast::<u8>().add(SLAB_OFFSET).cast::<MemSlab>();
+            slab.write(MemSlab::new());
+            &*slab
+        };
+        // SAFETY: the caller gives this slab the buffer for good.
+        let buffer = unsafe { core::slice::from_raw_parts_mut(buffer, bytes) };
+        match slab.init(buffer, block_size, num_blocks) {
+            Ok(()) => {
+                word.store(ptr::from_ref(slab).cast_mut(), Ordering::Release);
+                0
+            }
+            Err(e) => e.errno(),
+        }
+    })
+}
+
+/// Initialises every `K_MEM_SLAB_DEFINE`d slab that is not initialised yet
+/// (called by [`boot`](crate::boot)).
+pub(crate) fn boot_defined() {
+    for def in SLAB_CORE_C_SLABS {
+        let Some(bytes) = def.block_size.checked_mul(def.num_blocks as usize) else {
+            continue; // the macro's static assertions make this unreachable
+        };
+        // SAFETY: the macro defined `slab` and `buffer` as statics for this
+        // slab alone; a slab already initialised is left as it is.
+        let _ = unsafe {
+            init_storage(
+                def.slab,
+                def.buffer.cast(),
+                bytes,
+                def.block_size,
+                def.num_blocks as usize,
+            )
+        };
+    }
+}
+
+/// Whether `handle` is a `K_MEM_SLAB_DEFINE`d slab (which only `boot`
+/// initialises).
+fn is_defined(handle: *const k_mem_slab) -> bool {
+    SLAB_CORE_C_SLABS
+        .iter()
+        .any(|d| ptr::eq(d.slab.cast_const(), handle))
+}
+
+fn count(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// `k_mem_slab_init`: initialises `slab` over `buffer`, `num_blocks` blocks of
+/// `block_size` bytes. Returns 0, or `-EINVAL` (changing nothing) for a null
+/// `slab` or `buffer`, a `block_size` of 0 or not a multiple of the pointer
+/// word, a buffer not word-aligned, a `num_blocks` of 0, a size that
+/// overflows, a slab already initialised, a `K_MEM_SLAB_DEFINE`d slab or a
+/// Rust-declared one.
+///
+/// # Safety
+/// `slab` is null or points at a `struct k_mem_slab` that is zeroed or was
+/// passed to `k_mem_slab_init` before, and stays put for the rest of the
+/// program, or is a handle from `k_mem_slab_find`; `buffer` is null or
+/// `block_size × num_blocks` bytes that only this slab uses from now on,
+/// for the rest of the program.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn k_mem_slab_init(
+    slab: *mut k_mem_slab,
+    buffer: *mut c_void,
+    block_size: usize,
+    num_blocks: u32,
+) -> c_int {
+    if slab.is_null() || buffer.is_null() || is_defined(slab) {
+        return errno::EINVAL;
+    }
+    let Some(bytes) = block_size.checked_mul(num_blocks as usize) else {
+        return errno::EINVAL;
+    };
+    // SAFETY: the caller's contract; a handle from `k_mem_slab_find` has a
+    // non-null first word and is refused before anything is written.
+    unsafe { init_storage(slab, buffer.cast(), bytes, block_size, num_blocks as usize) }
+}
+
+/// `k_mem_slab_alloc`: a block in `*mem`, waiting up to `timeout`. Returns 0;
+/// `-ENOMEM` (none free, `K_NO_WAIT`), `-EAGAIN` (none freed within the
+/// timeout), `-ENODEV` (not initialised, or before `boot()`), `-EINVAL`
+/// (null `slab` or `mem`, or a negative timeout other than `K_FOREVER`), or
+/// `-EFAULT` (the free list is corrupted). On failure `*mem` is set to
+/// NULL (unless `mem` is null). `K_NO_WAIT` never blocks and is
+/// interrupt-safe.
+///
+/// # Safety
+/// `slab` is null or a handle (a `struct k_mem_slab` or a result of
+/// `k_mem_slab_find`); `mem` is null or valid for a pointer write.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn k_mem_slab_alloc(
+    slab: *mut k_mem_slab,
+    mem: *mut *mut c_void,
+    timeout: k_timeout_t,
+) -> c_int {
+    if mem.is_null() {
+        return errno::EINVAL;
+    }
+    // SAFETY: `mem` is valid for a write (the caller's contract).
+    unsafe { mem.write(ptr::null_mut()) };
+    // SAFETY: the caller's contract.
+    let slab = match unsafe { slab_of(slab) } {
+        Ok(slab) => slab,
+        Err(e) => return e,
+    };
+    let Some(timeout) = timeout.to_timeout() else {
+        return errno::EINVAL;
+    };
+    match slab.alloc(timeout) {
+        Ok(block) => {
+            // SAFETY: as above.
+            unsafe { mem.write(block.as_ptr().cast()) };
+            0
+        }
+        Err(e) => e.errno(),
+    }
+}
+
+/// `k_mem_slab_free`: returns `mem` to `slab` (to the most urgent waiter, if
+/// one waits). A pointer that is not an allocated block of the slab is
+/// refused and nothing changes; use `k_mem_slab_free_checked` to learn why.
+/// Never blocks; interrupt-safe.
+///
+/// # Safety
+/// As `k_mem_slab_free_checked`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn k_mem_slab_free(slab: *mut k_mem_slab, mem: *mut c_void) {
+    // SAFETY: the same contract.
+    let _ = unsafe { k_mem_slab_free_checked(slab, mem) };
+}
+
+/// `k_mem_slab_free` with its result: 0; `-EINVAL` for a null `slab` or
+/// `mem`, a pointer outside the slab's buffer or not at a block start, or a
+/// block that is already free; `-ENODEV` before the slab is initialised. A
+/// refused free changes nothing.
+///
+/// # Safety
+/// `slab` is null or a handle; when `mem` is an allocated block of the slab,
+/// the caller gives it up (nothing may use it afterwards).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn k_mem_slab_free_checked(slab: *mut k_mem_slab, mem: *mut c_void) -> c_int {
+    // SAFETY: the caller's contract.
+    let slab = match unsafe { slab_of(slab) } {
+        Ok(slab) => slab,
+        Err(e) => return e,
+    };
+    let Some(block) = NonNull::new(mem.cast::<u8>()) else {
+        return errno::EINVAL;
+    };
+    // SAFETY: the caller gives the block up; anything that is not an
+    // allocated block of this slab is refused without being touched.
+    match unsafe { slab.free(block) } {
+        Ok(()) => 0,
+        Err(e) => e.errno(),
+    }
+}
+
+/// `k_mem_slab_num_used_get`: blocks allocated (0 for a null or
+/// uninitialised slab).
+///
+/// # Safety
+/// `slab` is null or a handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn k_mem_slab_num_used_get(slab: *mut k_mem_slab) -> u32 {
+    // SAFETY: the caller's contract.
+    unsafe { slab_of(slab) }.map_or(0, |s| count(s.num_used()))
+}
+
+/// `k_mem_slab_num_free_get`: blocks free (0 for a null or uninitialised
+/// slab).
+///
+/// # Safety
+/// `slab` is null or a handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn k_mem_slab_num_free_get(slab: *mut k_mem_slab) -> u32 {
+    // SAFETY: the caller's contract.
+    unsafe { slab_of(slab) }.map_or(0, |s| count(s.num_free()))
+}
+
+/// `k_mem_slab_max_used_get`: the high-water mark of blocks allocated (0
+/// for a null or uninitialised slab).
+///
+/// # Safety
+/// `slab` is null or a handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn k_mem_slab_max_used_get(slab: *mut k_mem_slab) -> u32 {
+    // SAFETY: the caller's contract.
+    unsafe { slab_of(slab) }.map_or(0, |s| count(s.max_used()))
+}
+
+/// Not in Zephyr: how many callers wait for a block of `slab` right now (0
+/// for a null or uninitialised slab). Tests use it as the signal that a
+/// waiter is queued.
+///
+/// # Safety
+/// `slab` is null or a handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn k_mem_slab_num_waiting_get(slab: *mut k_mem_slab) -> u32 {
+    // SAFETY: the caller's contract.
+    unsafe { slab_of(slab) }.map_or(0, |s| count(s.num_waiting()))
+}
+
+/// Not in Zephyr: the slab named `name`: a Rust-declared slab by its
+/// registry name, else a `K_MEM_SLAB_DEFINE`d one by its C identifier;
+/// NULL when there is none (or `name` is null). A Rust-declared slab
+/// answers `-ENODEV` until `boot()`, as it does in Rust.
+///
+/// # Safety
+/// `name` is null or a NUL-terminated string.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn k_mem_slab_find(name: *const c_char) -> *mut k_mem_slab {
+    if name.is_null() {
+        return ptr::null_mut();
+    }
+    // SAFETY: NUL-terminated by the caller's contract.
+    let name = unsafe { CStr::from_ptr(name) }.to_bytes();
+    if let Some(entry) = SLAB_CORE_REGISTRY
+        .iter()
+        .find(|s| s.name().as_bytes() == name)
+    {
+        // The entry is a `&'static MemSlab`: a word pointing at the slab.
+        return ptr::from_ref(entry).cast::<k_mem_slab>().cast_mut();
+    }
+    SLAB_CORE_C_SLABS
+        .iter()
+        // SAFETY: the macro stores a string literal.
+        .find(|d| unsafe { CStr::from_ptr(d.name) }.to_bytes() == name)
+        .map_or(ptr::null_mut(), |d| d.slab)
+}
+
+/// Not in Zephyr: slab-core's `boot()` for C programs (threads every
+/// Rust-declared and `K_MEM_SLAB_DEFINE`d slab; later calls do nothing).
+#[unsafe(no_mangle)]
+pub extern "C" fn slab_core_boot() {
+    crate::boot();
+}

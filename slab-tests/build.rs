@@ -1,0 +1,91 @@
+//! Generates `slab.h` from slab-core's `src/capi.rs` with cbindgen (and
+//! `slab-core/cbindgen.toml`) into `OUT_DIR`, then compiles the C test
+//! program `c/capi_test.c` against it (strict C11, warnings as errors) into
+//! a static library that `tests/capi.rs` calls. `tests/capi_header.rs`
+//! checks that the checked-in `slab-core/include/slab.h` is this header.
+
+use std::path::PathBuf;
+
+fn main() {
+    let core = PathBuf::from("../slab-core");
+    let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
+    for input in ["src/capi.rs", "cbindgen.toml"] {
+        println!("cargo:rerun-if-changed={}", core.join(input).display());
+    }
+    println!("cargo:rerun-if-changed=c/capi_test.c");
+    println!("cargo:rerun-if-changed=build.rs");
+
+    let config = cbindgen::Config::from_file(core.join("cbindgen.toml"))
+        .unwrap_or_else(|e| panic!("slab-core/cbindgen.toml: {e}"));
+    let include = out.join("include");
+    std::fs::create_dir_all(&include).expect("create OUT_DIR/include");
+    cbindgen::Builder::new()
+        .with_config(config)
+        .with_src(core.join("src").join("capi.rs"))
+        .generate()
+        .unwrap_or_else(|e| panic!("cbindgen cannot generate slab.h: {e}"))
+        .write_to_file(include.join("slab.h"));
+
+    let mut build = cc::Build::new();
+    build
+        .include(&include)
+        .std("c11")
+        .warnings(true)
+        .extra_warnings(true)
+        .warnings_into_errors(true)
+        .flag_if_supported("-pedantic");
+    build
+        .clone()
+        .file("c/capi_test.c")
+        .compile("slab_capi_test");
+    println!("cargo:rustc-link-lib=pthread");
+    bad_defines(&build, &out);
+}
+
+/// Bad `K_MEM_SLAB_DEFINE`s, each of which must fail to compile with its
+/// message; tests/capi_define.rs checks the outcomes recorded here.
+const BAD_DEFINES: [(&str, &str); 5] = [
+    ("zero_size", "K_MEM_SLAB_DEFINE(zero_size, 0, 4, 8);"),
+    ("zero_blocks", "K_MEM_SLAB_DEFINE(zero_blocks, 16, 0, 8);"),
+    (
+        "align_not_pow2",
+        "K_MEM_SLAB_DEFINE(align_not_pow2, 24, 4, 12);",
+    ),
+    (
+        "size_not_multiple",
+        "K_MEM_SLAB_DEFINE(size_not_multiple, 24, 4, 16);",
+    ),
+    (
+        "too_many_blocks",
+        "K_MEM_SLAB_DEFINE(too_many_blocks, 8, 0x100000000ull, 8);",
+    ),
+];
+
+/// Compiles each of [`BAD_DEFINES`] (and one good one) with
+/// `-fsyntax-only`, recording `name<TAB>exit-ok<TAB>first error line` in
+/// `OUT_DIR/bad_defines.txt`.
+fn bad_defines(build: &cc::Build, out: &std::path::Path) {
+    let dir = out.join("bad_defines");
+    std::fs::create_dir_all(&dir).expect("create OUT_DIR/bad_defines");
+    let compiler = build.get_compiler();
+    let mut report = String::new();
+    let good = ("good", "K_MEM_SLAB_DEFINE(good, 24, 4, 8);");
+    for (name, line) in BAD_DEFINES.iter().chain([&good]) {
+        let file = dir.join(format!("{name}.c"));
+        std::fs::write(&file, format!("#include \"slab.h\"\n{line}\n")).expect("write C");
+        let output = compiler
+            .to_command()
+            .arg("-fsyntax-only")
+            .arg(&file)
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run the C compiler: {e}"));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let error = stderr
+            .lines()
+            .find(|l| l.contains("error"))
+            .unwrap_or("")
+            .to_string();
+        report.push_str(&format!("{name}\t{}\t{error}\n", output.status.success()));
+    }
+    std::fs::write(out.join("bad_defines.txt"), report).expect("write the report");
+}
