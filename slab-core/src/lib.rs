@@ -186,6 +186,7 @@ mod block;
 #[cfg(feature = "defmt")]
 mod defmt_format;
 mod error;
+mod heap;
 mod layout;
 mod lock;
 mod port;
@@ -207,6 +208,7 @@ pub mod __private;
 pub use async_alloc::{AllocFuture, BlockFuture};
 pub use block::Block;
 pub use error::{AllocError, FreeError, InitError, SemError};
+pub use heap::SlabHeap;
 #[cfg(not(feature = "std"))]
 pub use port::bare::{set_clock, set_wait_hook};
 #[cfg(feature = "std")]
@@ -266,4 +268,33 @@ pub use slab_macros::mem_slab;
 /// }
 /// ```
 pub use slab_macros::mem_slabs;
+/// Declares a [`SlabHeap`]: a global allocator whose size classes are
+/// declared slabs, `[attributes] [vis] static NAME: SlabHeap = [(keys), …];`.
+///
+/// Each class takes the keys of [`#[mem_slab]`](mem_slab) (`name`
+/// defaults to `"NAME/size"`, e.g. `"HEAP/32"`, with the `size` or `type`
+/// as written). The classes must be in strictly ascending order of block
+/// size (after rounding up to the word and to `align`): a literal out of
+/// order or repeated is an error on its `size`, other shapes are checked
+/// by a const assertion naming the class.
+///
+/// ```
+/// slab_core::slab_heap! {
+///     /// The program's heap: three size classes.
+///     pub static HEAP: SlabHeap = [
+///         (blocks = 64, size = 32),
+///         (blocks = 32, size = 128),
+///         (blocks = 8, size = 1024, align = 64),
+///     ];
+/// }
+///
+/// fn main() {
+///     slab_core::boot();
+///     let names: Vec<&str> = HEAP.classes().map(|c| c.name()).collect();
+///     assert_eq!(names, ["HEAP/32", "HEAP/128", "HEAP/1024"]);
+/// }
+/// ```
+///
+/// Put `#[global_allocator]` on the static to make it the program's heap.
+pub use slab_macros::slab_heap;
 pub use timeout::Timeout;

@@ -9,6 +9,12 @@ pub use crate::registry::SLAB_CORE_REGISTRY;
 pub use crate::slab::MemSlab;
 pub use linkme;
 
+/// The `SlabHeap` of a `slab_heap!` declaration over its class slabs, in
+/// the order declared (which the declaration checks is ascending).
+pub const fn heap(classes: &'static [&'static MemSlab]) -> crate::SlabHeap {
+    crate::heap::SlabHeap::new(classes)
+}
+
 /// A declared slab's block buffer: `BYTES` uninitialised bytes aligned to
 /// `max(align_of::<A>(), WORD)`. Zero-initialised memory (`.bss`) unless the
 /// declaration names a section. With `std`, also aligned to (and so padded

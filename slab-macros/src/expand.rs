@@ -90,7 +90,7 @@ fn broken(header: Option<StaticHeader>, ty: Option<Type>, error: syn::Error) -> 
 
 /// A well-typed stand-in for a rejected declaration, so that uses of the
 /// static elsewhere do not fail as well.
-fn placeholder(item: &Static) -> TokenStream {
+pub(crate) fn placeholder(item: &Static) -> TokenStream {
     let Static {
         attrs,
         vis,
@@ -105,7 +105,7 @@ fn placeholder(item: &Static) -> TokenStream {
 }
 
 /// The expansion of a valid declaration.
-fn slab_tokens(item: &Static, slab: &Layout) -> TokenStream {
+pub(crate) fn slab_tokens(item: &Static, slab: &Layout) -> TokenStream {
     let Static {
         attrs,
         vis,
@@ -213,7 +213,7 @@ fn size_checks(assertion: &Assertion, size: &Expr, align: &Option<Literal>) -> T
 }
 
 /// Size, block alignment and storage alignment type for `type = T`.
-fn type_shape(
+pub(crate) fn type_shape(
     private: &TokenStream,
     ty: &Type,
     align: Option<u64>,
