@@ -118,8 +118,13 @@
 //!   [`MemStats`], a [`MemSlab`] (one registry row) and the [`Registry`]
 //!   (the table), and `Registry::log()` (one `defmt::info!` line per
 //!   slab).
+//! - `allocator-api2`: [`MemSlab`] implements `allocator_api2::alloc::Allocator`
+//!   for layouts that fit its blocks, so `allocator_api2::boxed::Box::new_in(v,
+//!   &SLAB)` and `allocator_api2::vec::Vec::with_capacity_in(n, &SLAB)` live in
+//!   its blocks. A layout too large or too aligned for a block, or an empty
+//!   slab, is an `AllocError`; `grow`/`shrink` stay within the block.
 //!
-//! Both are off by default.
+//! All are off by default.
 //!
 //! ## Bare metal
 //!
@@ -181,6 +186,8 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
+#[cfg(feature = "allocator-api2")]
+mod allocator_api;
 mod async_alloc;
 mod block;
 #[cfg(feature = "defmt")]
