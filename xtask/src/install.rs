@@ -67,6 +67,7 @@ fn lint_firmware() -> Result<(), String> {
     for (dir, target_dir) in [
         ("examples/firmware", "target/firmware"),
         ("examples/bench-firmware", "target/bench-firmware"),
+        ("examples/heap-firmware", "target/heap-firmware"),
     ] {
         let in_dir = || {
             let mut c = cargo();
