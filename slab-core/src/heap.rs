@@ -53,18 +53,98 @@ use crate::timeout::Timeout;
 /// ```
 pub struct SlabHeap {
     /// In ascending order of block size (checked by the declaration).
-    classes: &'static [&'static MemSlab],
+    classes: &'static [HeapClass],
+    /// For a request of `size` bytes, `first[bit_length(size - 1)]` is the
+    /// first class that may fit it: every class before it has blocks of
+    /// at most half the next power of two at or above `size`. Built at
+    /// compile time, so finding the class costs a leading-zero count, a
+    /// load and (for classes that are not powers of two) a step or two,
+    /// whatever the size and however many classes there are.
+    first: [u8; SIZE_BITS],
+}
+
+/// Entries of `SlabHeap::first`: one per bit length of `size - 1`.
+const SIZE_BITS: usize = usize::BITS as usize + 1;
+
+/// One size class of a [`SlabHeap`]: its slab, and the shape its
+/// declaration gives it, so that choosing a class reads two constants
+/// instead of asking each slab.
+#[doc(hidden)]
+pub struct HeapClass {
+    slab: &'static MemSlab,
+    /// The slab's block size.
+    block_size: usize,
+    /// The alignment the declaration guarantees every block (the buffer
+    /// may happen to be aligned more; the class choice does not depend on
+    /// where the linker put it).
+    align: usize,
+    /// The slab's block count.
+    num_blocks: usize,
+}
+
+impl HeapClass {
+    /// A class of `block_size`-byte blocks aligned to `align` (both as
+    /// the declaration computed them) in `slab`.
+    pub(crate) const fn new(
+        slab: &'static MemSlab,
+        block_size: usize,
+        align: usize,
+        num_blocks: usize,
+    ) -> Self {
+        Self {
+            slab,
+            block_size,
+            align,
+            num_blocks,
+        }
+    }
+
+    /// Whether a block of this class can hold `layout`.
+    #[inline]
+    fn fits(&self, layout: Layout) -> bool {
+        layout.size() <= self.block_size && layout.align() <= self.align
+    }
 }
 
 impl SlabHeap {
-    /// A heap over `classes`, which the declaration checked to be ascending.
-    pub(crate) const fn new(classes: &'static [&'static MemSlab]) -> Self {
-        Self { classes }
+    /// A heap over `classes`, which the declaration checked to be
+    /// ascending; `block_sizes` are theirs, in the same order.
+    pub(crate) const fn new(classes: &'static [HeapClass], block_sizes: &[usize]) -> Self {
+        assert!(
+            classes.len() == block_sizes.len() && classes.len() < u8::MAX as usize,
+            "a slab heap has fewer than 255 size classes"
+        );
+        let mut first = [0u8; SIZE_BITS];
+        let mut bits = 0;
+        while bits < SIZE_BITS {
+            // A request with `bits` as the bit length of `size - 1` has
+            // `size > 2^(bits-1)`: no block of at most that size fits it.
+            let below = if bits == 0 { 0 } else { 1usize << (bits - 1) };
+            let mut i = 0;
+            while i < block_sizes.len() && block_sizes[i] <= below {
+                i += 1;
+            }
+            first[bits] = i as u8;
+            bits += 1;
+        }
+        Self { classes, first }
+    }
+
+    /// The classes that may fit `layout`, smallest first.
+    #[inline]
+    fn candidates(&self, layout: Layout) -> core::slice::Iter<'static, HeapClass> {
+        // A zero size (which `GlobalAlloc` never passes) wraps to the
+        // longest bit length, whose classes fit anything.
+        let bits = (usize::BITS - layout.size().wrapping_sub(1).leading_zeros()) as usize;
+        let first = self.first[bits] as usize;
+        // SAFETY: `new` made every entry of `first` at most the number of
+        // classes.
+        unsafe { self.classes.get_unchecked(first..) }.iter()
     }
 
     /// The size classes, smallest first.
     pub fn classes(&self) -> impl Iterator<Item = &'static MemSlab> + 'static {
-        self.classes.iter().copied()
+        self.classes.iter().map(|c| c.slab)
     }
 
     /// The classes' [`MemStats`] summed. `max_allocated_bytes` is the sum of
@@ -83,29 +163,43 @@ impl SlabHeap {
 
     /// The class holding the block at `ptr`, looking no lower than the
     /// smallest class that `layout` fits (a block never lives below it).
-    fn class_of(&self, ptr: *mut u8, layout: Layout) -> Option<&'static MemSlab> {
+    #[inline]
+    fn class_of(&self, ptr: *mut u8, layout: Layout) -> Option<&'static HeapClass> {
         let addr = ptr as usize;
-        self.classes()
-            .skip_while(|c| !fits(c, layout))
-            .find(|c| c.buffer_range().contains(&addr))
+        let mut candidates = self.candidates(layout);
+        // Classes too small for `layout` (only by its alignment, once past
+        // `first`) cannot hold the block.
+        let mut class = candidates.find(|c| c.fits(layout))?;
+        loop {
+            let range = class.slab.buffer_range();
+            if addr >= range.start && addr < range.end {
+                return Some(class);
+            }
+            class = candidates.next()?;
+        }
     }
 
     /// A block from the smallest class that fits `layout` and has one free.
+    /// A class whose blocks are all in use is passed over on one relaxed
+    /// load of its counter (a block freed to it meanwhile is simply not
+    /// seen, as if the free had come a moment later).
+    #[inline]
     fn take(&self, layout: Layout) -> Option<NonNull<u8>> {
-        self.classes()
-            .filter(|c| fits(c, layout))
-            .find_map(|c| c.alloc(Timeout::NoWait).ok())
+        for class in self.candidates(layout) {
+            if class.fits(layout) && class.slab.num_used() < class.num_blocks {
+                if let Ok(block) = class.slab.alloc(Timeout::NoWait) {
+                    return Some(block);
+                }
+            }
+        }
+        None
     }
 }
 
-/// Whether a block of `class` can hold `layout`.
-#[inline]
-fn fits(class: &MemSlab, layout: Layout) -> bool {
-    layout.size() <= class.block_size() && layout.align() <= class.block_align()
-}
-
 // SAFETY: every pointer returned is a block of one class, at least
-// `layout.size()` bytes and aligned to `layout.align()` (`fits`), owned by
+// `layout.size()` bytes and aligned to `layout.align()` (`fits`: the
+// declaration's block size and alignment, which `HeapClass::new`'s caller
+// computed with the slab's own rules), owned by
 // the caller until `dealloc` gives it back to the class it came from; the
 // slabs never hand a block to two owners. Nothing here panics or waits:
 // each class is asked with `Timeout::NoWait`, and any failure is null.
@@ -115,6 +209,11 @@ unsafe impl GlobalAlloc for SlabHeap {
         self.take(layout).map_or(ptr::null_mut(), NonNull::as_ptr)
     }
 
+    /// The block is usually in the smallest class that fits `layout`: a
+    /// check of that slab's buffer range (no lock) says whether it is, and
+    /// only when it is not (a block that came from a larger class because
+    /// the smaller ones were full, or that `realloc` kept in place) do the
+    /// larger classes' ranges come into question.
     #[inline]
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         if let (Some(class), Some(block)) = (self.class_of(ptr, layout), NonNull::new(ptr)) {
@@ -122,7 +221,7 @@ unsafe impl GlobalAlloc for SlabHeap {
             // contract). A pointer that is not a live block is refused by
             // the slab and changes nothing: `dealloc` has no way to report
             // it, and a panic here would be worse than the leak.
-            let _ = unsafe { class.free(block) };
+            let _ = unsafe { class.slab.free(block) };
         }
     }
 
@@ -130,7 +229,7 @@ unsafe impl GlobalAlloc for SlabHeap {
         let Some(class) = self.class_of(ptr, layout) else {
             return ptr::null_mut();
         };
-        if new_size <= class.block_size() {
+        if new_size <= class.block_size {
             return ptr; // the same block still holds it
         }
         let Ok(new_layout) = Layout::from_size_align(new_size, layout.align()) else {

@@ -9,10 +9,26 @@ pub use crate::registry::SLAB_CORE_REGISTRY;
 pub use crate::slab::MemSlab;
 pub use linkme;
 
-/// The `SlabHeap` of a `slab_heap!` declaration over its class slabs, in
-/// the order declared (which the declaration checks is ascending).
-pub const fn heap(classes: &'static [&'static MemSlab]) -> crate::SlabHeap {
-    crate::heap::SlabHeap::new(classes)
+pub use crate::heap::HeapClass;
+
+/// The `SlabHeap` of a `slab_heap!` declaration over its classes, in the
+/// order declared (which the declaration checks is ascending), with their
+/// block sizes.
+pub const fn heap(classes: &'static [HeapClass], block_sizes: &[usize]) -> crate::SlabHeap {
+    crate::heap::SlabHeap::new(classes, block_sizes)
+}
+
+/// A class of a `slab_heap!`: `slab`, whose `num_blocks` blocks are
+/// `block_size` bytes (as `round_block_size` made them) at multiples of
+/// `max(align, WORD)`.
+pub const fn heap_class(
+    slab: &'static MemSlab,
+    block_size: usize,
+    align: usize,
+    num_blocks: usize,
+) -> HeapClass {
+    let align = if align > WORD { align } else { WORD };
+    HeapClass::new(slab, block_size, align, num_blocks)
 }
 
 /// A declared slab's block buffer: `BYTES` uninitialised bytes aligned to

@@ -229,13 +229,19 @@ fn heap(item: HeapItem) -> TokenStream {
     }
     let private = quote!(#krate::__private);
     let count = idents.len();
+    let sizes = shapes.iter().flatten().map(|shape| &shape.block_size);
+    let classes = idents.iter().zip(&shapes).map(|(ident, shape)| {
+        let shape = shape.as_ref().expect("no errors: every class is valid");
+        let (block_size, align, blocks) = (&shape.block_size, &shape.align, &shape.blocks);
+        quote!(#private::heap_class(&#ident, #block_size, #align, #blocks))
+    });
     quote! {
         #(#attrs)*
         #vis static #heap_ident: #krate::SlabHeap = {
             #slabs
             #order
-            static __SLAB_HEAP_CLASSES: [&'static #krate::MemSlab; #count] = [#(&#idents),*];
-            #private::heap(&__SLAB_HEAP_CLASSES)
+            static __SLAB_HEAP_CLASSES: [#private::HeapClass; #count] = [#(#classes),*];
+            #private::heap(&__SLAB_HEAP_CLASSES, &[#(#sizes),*])
         };
     }
 }
@@ -252,7 +258,7 @@ fn placeholder(
         .filter(|a| HEAP_ATTRS.iter().any(|name| a.path().is_ident(name)));
     quote! {
         #(#attrs)*
-        #vis static #ident: #krate::SlabHeap = #krate::__private::heap(&[]);
+        #vis static #ident: #krate::SlabHeap = #krate::__private::heap(&[], &[]);
     }
 }
 
@@ -300,6 +306,10 @@ struct ClassShape {
     number: usize,
     /// Its block size, rounded, as a const expression.
     block_size: TokenStream,
+    /// Its alignment before raising to the word, as a const expression.
+    align: TokenStream,
+    /// Its `blocks`.
+    blocks: syn::Expr,
     /// The `size` literal rounded up to `align`, when it is one.
     literal: Option<(u64, Span)>,
     /// Where an order error points: its `size` or `type`.
@@ -322,6 +332,8 @@ impl ClassShape {
                 ClassShape {
                     number,
                     block_size: quote!(#private::round_block_size(#size, #align_lit)),
+                    align: align_lit.to_token_stream(),
+                    blocks: layout.blocks.clone(),
                     literal,
                     span: size.span(),
                 }
@@ -331,6 +343,8 @@ impl ClassShape {
                 ClassShape {
                     number,
                     block_size: quote!(#private::round_block_size(#size, #block_align)),
+                    align: block_align,
+                    blocks: layout.blocks.clone(),
                     literal: None,
                     span: ty.span(),
                 }
