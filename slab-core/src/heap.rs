@@ -255,3 +255,118 @@ impl fmt::Debug for SlabHeap {
         f.debug_list().entries(self.classes()).finish()
     }
 }
+
+/// Under miri too (`cargo miri test -p slab-core --lib`): the heap over
+/// runtime-initialised slabs, since miri cannot see the registry.
+#[cfg(test)]
+mod tests {
+    extern crate std;
+
+    use std::boxed::Box;
+    use std::vec::Vec;
+
+    use super::*;
+    use crate::layout::WORD;
+
+    /// A heap of 4 × 2 words and 2 × 8 words (every slab word-aligned).
+    fn heap() -> SlabHeap {
+        let (small, large) = (2 * WORD, 8 * WORD);
+        let classes = Box::leak(Box::new([
+            HeapClass::new(crate::tests::slab(small, 4), small, WORD, 4),
+            HeapClass::new(crate::tests::slab(large, 2), large, WORD, 2),
+        ]));
+        SlabHeap::new(classes, &[small, large])
+    }
+
+    fn class_index(heap: &SlabHeap, p: *mut u8) -> Option<usize> {
+        heap.classes()
+            .position(|c| c.buffer_range().contains(&(p as usize)))
+    }
+
+    #[test]
+    fn smallest_fit_then_larger_then_null() {
+        let heap = heap();
+        let layout = Layout::from_size_align(WORD + 1, 1).unwrap();
+        // SAFETY: non-zero sizes; every block is freed with its layout.
+        unsafe {
+            let got: Vec<*mut u8> = (0..6).map(|_| heap.alloc(layout)).collect();
+            let classes: Vec<_> = got.iter().map(|&p| class_index(&heap, p)).collect();
+            assert_eq!(
+                classes,
+                [Some(0), Some(0), Some(0), Some(0), Some(1), Some(1)]
+            );
+            assert!(heap.alloc(layout).is_null());
+            assert_eq!(heap.stats().allocated_bytes, 4 * 2 * WORD + 2 * 8 * WORD);
+            for p in got {
+                heap.dealloc(p, layout);
+            }
+        }
+        assert_eq!(heap.stats().allocated_bytes, 0);
+        // Too large, or aligned beyond what any class declares: null.
+        for layout in [
+            Layout::from_size_align(8 * WORD + 1, 1).unwrap(),
+            Layout::from_size_align(WORD, 2 * WORD).unwrap(),
+        ] {
+            // SAFETY: a non-zero size.
+            assert!(unsafe { heap.alloc(layout) }.is_null());
+        }
+    }
+
+    #[test]
+    fn realloc_in_place_then_moves_keeping_the_bytes() {
+        let heap = heap();
+        let layout = Layout::from_size_align(3, 1).unwrap();
+        // SAFETY: `p` is live with the layout each call names; the bytes
+        // read were written.
+        unsafe {
+            let p = heap.alloc(layout);
+            p.copy_from_nonoverlapping([1u8, 2, 3].as_ptr(), 3);
+            let same = heap.realloc(p, layout, 2 * WORD);
+            assert_eq!(same, p, "fits the block: in place");
+            let moved = heap.realloc(
+                same,
+                Layout::from_size_align(2 * WORD, 1).unwrap(),
+                5 * WORD,
+            );
+            assert_eq!(class_index(&heap, moved), Some(1));
+            assert_eq!(core::slice::from_raw_parts(moved, 3), [1, 2, 3]);
+            // Shrinking stays in the large block; dealloc finds it by address.
+            let small = Layout::from_size_align(4, 1).unwrap();
+            assert_eq!(
+                heap.realloc(moved, Layout::from_size_align(5 * WORD, 1).unwrap(), 4),
+                moved
+            );
+            heap.dealloc(moved, small);
+            // Too large for any class: null, and the old block is kept.
+            let q = heap.alloc(layout);
+            assert!(heap.realloc(q, layout, 9 * WORD).is_null());
+            heap.dealloc(q, layout);
+        }
+        assert_eq!(heap.stats().allocated_bytes, 0);
+    }
+
+    #[test]
+    fn class_table_skips_classes_too_small() {
+        let sizes = [16, 48, 64, 1024];
+        let classes = Box::leak(Box::new(
+            sizes.map(|s| HeapClass::new(crate::tests::slab(s, 1), s, WORD, 1)),
+        ));
+        let heap = SlabHeap::new(classes, &sizes);
+        for (size, first) in [
+            (1, 0),
+            (16, 0),
+            (17, 1),
+            (32, 1),
+            (33, 1),
+            (49, 1),
+            (64, 1),
+            (65, 3),
+            (1024, 3),
+            (1025, 4),
+        ] {
+            let layout = Layout::from_size_align(size, 1).unwrap();
+            let got = heap.classes.len() - heap.candidates(layout).len();
+            assert_eq!(got, first, "size {size}");
+        }
+    }
+}

@@ -43,7 +43,7 @@ pub fn build_bare_metal() -> Result<(), String> {
         "-p",
         "slab-core",
         "--features",
-        "defmt",
+        "defmt,allocator-api2",
         "--target",
         LINT_TARGET,
     ]))?;
@@ -68,6 +68,7 @@ fn lint_firmware() -> Result<(), String> {
         ("examples/firmware", "target/firmware"),
         ("examples/bench-firmware", "target/bench-firmware"),
         ("examples/heap-firmware", "target/heap-firmware"),
+        ("examples/heap-bench-firmware", "target/heap-bench-firmware"),
     ] {
         let in_dir = || {
             let mut c = cargo();

@@ -18,8 +18,6 @@ pub enum Phase {
 }
 
 impl Phase {
-    pub const ALL: [Phase; 3] = [Phase::Fill, Phase::Fragment, Phase::Drain];
-
     pub fn name(self) -> &'static str {
         match self {
             Phase::Fill => "fill",
