@@ -1,13 +1,16 @@
 //! [`SlabHeap`]: a global allocator made of declared slabs, one per size
 //! class (API.md §7).
 //!
-//! A request goes to the smallest class whose block size and alignment fit
-//! it; when that class is empty, to the next larger ones; null when none
-//! has a block. `dealloc` finds the class from the address (one range
-//! check per class, starting at the smallest class the layout fits), and
+//! A request goes to the smallest class whose block size and declared
+//! alignment fit it; when that class is full, to the next larger ones;
+//! null when none has a block. The first class that may fit comes from a
+//! table built at compile time (indexed by the bit length of the size), so
+//! finding it costs the same for every size. `dealloc` finds the class
+//! from the address (a lock-free range check per class, starting at the
+//! smallest class the layout fits, which is almost always the one), and
 //! `realloc` stays in place while the new size fits the same block. Every
-//! operation costs O(number of classes) plus one slab `alloc`/`free`: no
-//! splitting, no coalescing, nothing that depends on the heap's state.
+//! operation costs at most O(number of classes) plus one slab
+//! `alloc`/`free`: no splitting, no coalescing, no list of holes to walk.
 
 use core::alloc::{GlobalAlloc, Layout};
 use core::fmt;
@@ -241,10 +244,11 @@ unsafe impl GlobalAlloc for SlabHeap {
         // SAFETY: `ptr` holds `layout.size()` initialised-or-not bytes owned
         // by the caller, `new` is a distinct block of at least `new_size >
         // layout.size()` bytes; the old block is then given up, as
-        // `realloc`'s contract says.
+        // `realloc`'s contract says, to the class whose buffer holds it
+        // (`class_of`; so it is not null either).
         unsafe {
             ptr::copy_nonoverlapping(ptr, new.as_ptr(), layout.size());
-            self.dealloc(ptr, layout);
+            let _ = class.slab.free(NonNull::new_unchecked(ptr));
         }
         new.as_ptr()
     }

@@ -1,4 +1,6 @@
-//! Declaration macros for `slab-core`: `#[mem_slab]` and `mem_slabs!`.
+//! Declaration macros for `slab-core`: `#[mem_slab]`, `mem_slabs!` and
+//! `slab_heap!` (whose size classes go through the same parse, validate
+//! and expand steps as `mem_slabs!` items).
 //! Use them through `slab_core`, which re-exports them; the expansion
 //! names only `::slab_core` (or the `crate = …` override).
 //!
