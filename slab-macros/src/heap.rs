@@ -62,6 +62,16 @@ struct HeapItem {
 
 impl Parse for HeapItem {
     fn parse(input: ParseStream) -> syn::Result<Self> {
+        let ahead = input.fork();
+        ahead.call(Attribute::parse_outer)?;
+        ahead.parse::<syn::Visibility>()?;
+        if !ahead.peek(Token![static]) {
+            return Err(syn::Error::new(
+                ahead.span(),
+                "slab_heap! declares a static: \
+                 `static HEAP: SlabHeap = [(blocks = N, size = S), …];`",
+            ));
+        }
         let header = input.parse()?;
         input.parse::<Token![:]>()?;
         let ty = input.parse()?;
