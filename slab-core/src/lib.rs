@@ -367,7 +367,9 @@ pub use slab_macros::mem_slabs;
 ///
 /// Each class takes the keys of [`#[mem_slab]`](mem_slab) (`name`
 /// defaults to `"NAME/size"`, e.g. `"HEAP/32"`, with the `size` or `type`
-/// as written). The classes must be in strictly ascending order of block
+/// as written; `crate = …` on one class applies to the whole heap). The
+/// static's type is written `SlabHeap` and needs no import: the macro
+/// names `slab_core::SlabHeap` (or the `crate` path's). The classes must be in strictly ascending order of block
 /// size (after rounding up to the word and to `align`): a literal out of
 /// order or repeated is an error on its `size`, other shapes are checked
 /// by a const assertion naming the class.

@@ -183,7 +183,24 @@ fn heap(item: HeapItem) -> TokenStream {
     let mut idents = Vec::new();
     let mut shapes: Vec<Option<ClassShape>> = Vec::new();
     let mut krates = Vec::new();
+    // `crate = …` on any class is the whole heap's: classes without one
+    // get it too.
+    let shared_crate = classes
+        .iter()
+        .flat_map(|a| &a.list)
+        .find_map(|a| match &a.value {
+            Value::Crate(path) => Some((a.key.clone(), path.clone())),
+            _ => None,
+        });
     for (index, mut args) in classes.into_iter().enumerate() {
+        if let Some((key, path)) = &shared_crate {
+            if !args.list.iter().any(|a| a.key.unraw() == "crate") {
+                args.list.push(Arg {
+                    key: key.clone(),
+                    value: Value::Crate(path.clone()),
+                });
+            }
+        }
         let number = index + 1;
         let ident = format_ident!(
             "{}_CLASS_{}",
@@ -272,7 +289,8 @@ fn placeholder(
     }
 }
 
-/// The heap's `crate = …`: the first class's override, or `::slab_core`.
+/// The heap's `crate = …`: the first class's (each has the shared one), or
+/// `::slab_core`.
 fn krate_of(krates: &[Path]) -> Path {
     krates
         .first()
