@@ -107,6 +107,93 @@
 //! [`BoxErrorKind`]) are `Copy`, implement `core::error::Error` and have
 //! `errno()` with Zephyr's negative codes.
 //!
+//! ## Guide: a heap made of slabs (`SlabHeap`)
+//!
+//! For firmware that wants `alloc` (`Vec`, `Box`, `String`, `BTreeMap`)
+//! without a fragmenting heap, [`slab_heap!`] declares a [`SlabHeap`]:
+//! size classes, each a declared slab (in the registry as `"HEAP/32"` etc.,
+//! threaded by [`boot`]). A request goes to the smallest class whose block
+//! size and declared alignment fit, else to the next larger ones, else it
+//! is null; `dealloc` finds the class by address, `realloc` stays in place
+//! while the new size fits the block. Nothing splits or coalesces, so the
+//! cost depends on the number of classes, never on the heap's history
+//! (BENCHMARKS.md: 181 instructions per alloc + free on a Cortex-M3 in
+//! every state of a fill-and-fragment workload, 232 at worst, against
+//! 873 for embedded-alloc's first-fit heap and 244 for its TLSF heap).
+//!
+//! ```
+//! use core::alloc::{GlobalAlloc, Layout};
+//!
+//! slab_core::slab_heap! {
+//!     // Add `#[global_allocator]` to make it the program's heap.
+//!     static HEAP: SlabHeap = [
+//!         (blocks = 2, size = 32),
+//!         (blocks = 2, size = 128),
+//!     ];
+//! }
+//!
+//! fn main() {
+//!     slab_core::boot();
+//!     let small = Layout::from_size_align(24, 8).unwrap();
+//!     // SAFETY: non-zero sizes; every block is freed with its layout.
+//!     unsafe {
+//!         let a = HEAP.alloc(small);
+//!         let b = HEAP.alloc(small);
+//!         // The 32-byte class is dry: the next request falls through.
+//!         let c = HEAP.alloc(small);
+//!         let class = |p: *mut u8| HEAP.classes().position(|s| s.buffer_range().contains(&(p as usize)));
+//!         assert_eq!((class(a), class(b), class(c)), (Some(0), Some(0), Some(1)));
+//!         let d = HEAP.alloc(small);
+//!         assert!(HEAP.alloc(small).is_null()); // every class that fits is dry
+//!         for p in [a, b, c, d] {
+//!             HEAP.dealloc(p, small);
+//!         }
+//!     }
+//!     // The high-water marks say what the workload needed, per class.
+//!     let peaks: Vec<(&str, usize)> = HEAP.classes().map(|c| (c.name(), c.max_used())).collect();
+//!     assert_eq!(peaks, [("HEAP/32", 2), ("HEAP/128", 2)]);
+//!     print!("{}", slab_core::registry()); // the same, as a table
+//! }
+//! ```
+//!
+//! - **Booting.** Before [`boot`] every request is null. On bare metal
+//!   nothing allocates before `main`: call `boot()` first thing in `main`
+//!   (`examples/heap-firmware`). On a hosted OS std's runtime may allocate
+//!   before `main`: boot from a constructor (`.init_array` on Linux), as
+//!   `slab-tests/tests/heap_global.rs` does.
+//! - **Choosing the classes.** Start generous: classes at the sizes the
+//!   program asks for (a `Vec<T>` asks for `capacity × size_of::<T>()`
+//!   bytes, growing by doubling; a `BTreeMap` node is a few hundred bytes;
+//!   std's channels ask for 128-byte alignment, which needs a class
+//!   declared with `align = 128`), many blocks each. Run the real workload,
+//!   then read the registry ([`registry`]`()`, printed as a table, or
+//!   [`SlabHeap::classes`] with [`MemSlab::max_used`]): set each class's
+//!   `blocks` to its high-water mark plus a margin, and drop the classes
+//!   never used. A class's mark includes blocks that fell through to it
+//!   from full smaller classes, so fix the small classes first and run
+//!   again. Where requests fall far below their class's block size (say
+//!   40 bytes in a 128-byte class), a class in between saves memory.
+//!   [`SlabHeap::stats`] sums the classes (its `max_allocated_bytes` adds
+//!   each class's own peak: an upper bound of the heap's).
+//! - **When a class runs dry** its requests go to the next larger class
+//!   with a free block (a larger block, and on a Cortex-M3 about 25
+//!   instructions more for each full class passed), and only when every
+//!   class that fits is full is the request null. A null from the global
+//!   allocator makes `alloc`'s infallible calls (`Box::new`, `Vec::push`)
+//!   call `handle_alloc_error`, which panics (or aborts with std); code
+//!   that must survive it, interrupt handlers above all, uses the fallible
+//!   ones (`Vec::try_reserve`, `try_reserve_exact`). A dry class never
+//!   fragments anything: the next block freed to it serves the next
+//!   request of that size at once, whatever else is allocated.
+//! - **Interrupt handlers** may allocate and free: each class's lock is a
+//!   critical section, as for every slab.
+//! - **`realloc`** stays in the block while the new size fits it (a
+//!   growing `Vec` inside one block copies nothing); a shrink keeps the
+//!   block until it is freed.
+//! - A single slab is also an `allocator_api2` allocator (feature
+//!   `allocator-api2`, below) for collections that should live in one
+//!   declared slab rather than the global heap.
+//!
 //! ## Features
 //!
 //! - `std`: host threads. Blocking waits park the thread, and
@@ -118,7 +205,11 @@
 //!   [`MemStats`], a [`MemSlab`] (one registry row) and the [`Registry`]
 //!   (the table), and `Registry::log()` (one `defmt::info!` line per
 //!   slab).
-//!
+//! - `allocator-api2`: [`MemSlab`] implements `allocator_api2::alloc::Allocator`
+//!   for layouts that fit its blocks, so `allocator_api2::boxed::Box::new_in(v,
+//!   &SLAB)` and `allocator_api2::vec::Vec::with_capacity_in(n, &SLAB)` live in
+//!   its blocks. A layout too large or too aligned for a block, or an empty
+//!   slab, is an `AllocError`; `grow`/`shrink` stay within the block.
 //! - `capi`: the C ABI, Zephyr's `k_mem_slab_*` functions for C code (see
 //!   [C ABI](#c-abi-feature-capi) below).
 //!
@@ -364,6 +455,8 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]
 
+#[cfg(feature = "allocator-api2")]
+mod allocator_api;
 mod async_alloc;
 mod block;
 #[cfg(feature = "capi")]
@@ -371,6 +464,7 @@ pub mod capi;
 #[cfg(feature = "defmt")]
 mod defmt_format;
 mod error;
+mod heap;
 mod layout;
 mod lock;
 mod port;
@@ -392,6 +486,7 @@ pub mod __private;
 pub use async_alloc::{AllocFuture, BlockFuture};
 pub use block::Block;
 pub use error::{AllocError, FreeError, InitError, SemError};
+pub use heap::SlabHeap;
 #[cfg(not(feature = "std"))]
 pub use port::bare::{set_clock, set_wait_hook};
 #[cfg(feature = "std")]
@@ -451,4 +546,35 @@ pub use slab_macros::mem_slab;
 /// }
 /// ```
 pub use slab_macros::mem_slabs;
+/// Declares a [`SlabHeap`]: a global allocator whose size classes are
+/// declared slabs, `[attributes] [vis] static NAME: SlabHeap = [(keys), …];`.
+///
+/// Each class takes the keys of [`#[mem_slab]`](mem_slab) (`name`
+/// defaults to `"NAME/size"`, e.g. `"HEAP/32"`, with the `size` or `type`
+/// as written; `crate = …` on one class applies to the whole heap). The
+/// static's type is written `SlabHeap` and needs no import: the macro
+/// names `slab_core::SlabHeap` (or the `crate` path's). The classes must be in strictly ascending order of block
+/// size (after rounding up to the word and to `align`): a literal out of
+/// order or repeated is an error on its `size`, other shapes are checked
+/// by a const assertion naming the class.
+///
+/// ```
+/// slab_core::slab_heap! {
+///     /// The program's heap: three size classes.
+///     pub static HEAP: SlabHeap = [
+///         (blocks = 64, size = 32),
+///         (blocks = 32, size = 128),
+///         (blocks = 8, size = 1024, align = 64),
+///     ];
+/// }
+///
+/// fn main() {
+///     slab_core::boot();
+///     let names: Vec<&str> = HEAP.classes().map(|c| c.name()).collect();
+///     assert_eq!(names, ["HEAP/32", "HEAP/128", "HEAP/1024"]);
+/// }
+/// ```
+///
+/// Put `#[global_allocator]` on the static to make it the program's heap.
+pub use slab_macros::slab_heap;
 pub use timeout::Timeout;

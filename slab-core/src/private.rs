@@ -9,6 +9,28 @@ pub use crate::registry::SLAB_CORE_REGISTRY;
 pub use crate::slab::MemSlab;
 pub use linkme;
 
+pub use crate::heap::HeapClass;
+
+/// The `SlabHeap` of a `slab_heap!` declaration over its classes, in the
+/// order declared (which the declaration checks is ascending), with their
+/// block sizes.
+pub const fn heap(classes: &'static [HeapClass], block_sizes: &[usize]) -> crate::SlabHeap {
+    crate::heap::SlabHeap::new(classes, block_sizes)
+}
+
+/// A class of a `slab_heap!`: `slab`, whose `num_blocks` blocks are
+/// `block_size` bytes (as `round_block_size` made them) at multiples of
+/// `max(align, WORD)`.
+pub const fn heap_class(
+    slab: &'static MemSlab,
+    block_size: usize,
+    align: usize,
+    num_blocks: usize,
+) -> HeapClass {
+    let align = if align > WORD { align } else { WORD };
+    HeapClass::new(slab, block_size, align, num_blocks)
+}
+
 /// A declared slab's block buffer: `BYTES` uninitialised bytes aligned to
 /// `max(align_of::<A>(), WORD)`. Zero-initialised memory (`.bss`) unless the
 /// declaration names a section. With `std`, also aligned to (and so padded

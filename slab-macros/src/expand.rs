@@ -95,7 +95,7 @@ fn broken(header: Option<StaticHeader>, ty: Option<Type>, error: syn::Error) -> 
 /// static elsewhere do not fail as well. Without a reachable `slab_core`,
 /// its initializer is the error that says so (and so is its type, if the
 /// user wrote none): nothing else is reported.
-fn placeholder(item: &Static) -> TokenStream {
+pub(crate) fn placeholder(item: &Static) -> TokenStream {
     let Static {
         attrs,
         vis,
@@ -150,7 +150,7 @@ fn type_checked_value(ty: &Type) -> Ident {
 }
 
 /// The expansion of a valid declaration.
-fn slab_tokens(item: &Static, slab: &Layout) -> TokenStream {
+pub(crate) fn slab_tokens(item: &Static, slab: &Layout) -> TokenStream {
     let Static {
         attrs,
         vis,
@@ -285,6 +285,28 @@ fn size_checks(assertion: &Assertion, size: &Expr, align: &Option<Literal>) -> T
         ));
     }
     checks
+}
+
+/// The size and the block alignment (raised to `align`) of `type = T`, as
+/// const expressions over `__private::type_shape`, the one place that reads
+/// them.
+pub(crate) fn type_size_align(
+    private: &TokenStream,
+    ty: &Type,
+    align: Option<u64>,
+) -> (TokenStream, TokenStream) {
+    let shape = quote!(#private::type_shape::<#ty>());
+    let block_align = match align {
+        None => quote!(#shape.1),
+        Some(align) => {
+            let literal = Literal::u64_unsuffixed(align);
+            quote! {{
+                let align = #shape.1;
+                if align > #literal { align } else { #literal }
+            }}
+        }
+    };
+    (quote!(#shape.0), block_align)
 }
 
 /// Emits a declaration's const assertions.

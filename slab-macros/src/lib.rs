@@ -1,4 +1,6 @@
-//! Declaration macros for `slab-core`: `#[mem_slab]` and `mem_slabs!`.
+//! Declaration macros for `slab-core`: `#[mem_slab]`, `mem_slabs!` and
+//! `slab_heap!` (whose size classes go through the same parse, validate
+//! and expand steps as `mem_slabs!` items).
 //! Use them through `slab_core`, which re-exports them; the expansion
 //! names only `::slab_core` (or the `crate = …` override).
 //!
@@ -16,6 +18,7 @@
 use proc_macro::TokenStream;
 
 mod expand;
+mod heap;
 mod parse;
 mod validate;
 
@@ -92,4 +95,23 @@ pub fn mem_slab(args: TokenStream, input: TokenStream) -> TokenStream {
 #[proc_macro]
 pub fn mem_slabs(input: TokenStream) -> TokenStream {
     expand::list(input.into()).into()
+}
+
+/// Declares a `SlabHeap`, a global allocator whose size classes are
+/// declared slabs: `[attributes] [vis] static NAME: SlabHeap = [(keys),
+/// …];`, each class with the keys of `#[mem_slab]` (default name
+/// `"NAME/<size>"`), in strictly ascending order of block size.
+///
+/// ```ignore
+/// slab_core::slab_heap! {
+///     #[global_allocator]
+///     pub static HEAP: SlabHeap = [
+///         (blocks = 64, size = 32),
+///         (blocks = 8, size = 1024, align = 64),
+///     ];
+/// }
+/// ```
+#[proc_macro]
+pub fn slab_heap(input: TokenStream) -> TokenStream {
+    heap::list(input.into()).into()
 }

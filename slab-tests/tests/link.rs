@@ -3,7 +3,12 @@
 //! `target/link-fixture`):
 //! - two crates registering a slab under one name (`uart::RX`, `spi::RX`)
 //!   in one program: a link error naming the name's symbol and both
-//!   definitions (one crate: a compile error, `tests/ui/fail/duplicate_name.rs`);
+//!   definitions;
+//! - one crate registering two slabs under one name (the same default name
+//!   from two modules, or one `name` given twice): a compile error for each
+//!   pair (not a trybuild case: which of the two definitions the error
+//!   points at follows the compiler's symbol order, which changes with the
+//!   crate's path);
 //! - the same program with distinct names links and lists both;
 //! - a crate that reaches slab-core only through a facade and forgets
 //!   `crate = …`: exactly one error, saying to add it, and one that depends
@@ -68,6 +73,36 @@ fn one_name_in_two_crates_does_not_link() {
             "the error does not name {definition}:\n{stderr}"
         );
     }
+}
+
+/// Builds binary `bin` of the fixture `same-crate`, which must fail with
+/// exactly one error: the symbol of `name` defined twice. (Which of the two
+/// definitions it points at follows the compiler's symbol order, so the
+/// line is not checked.)
+fn duplicate_in_one_crate(bin: &str, symbol: &str) {
+    let out = cargo(&["build", "-p", "same-crate", "--bin", bin]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{bin} built:\n{stderr}");
+    let errors = errors(&stderr);
+    assert_eq!(
+        errors,
+        [format!("error: symbol `{symbol}` is already defined")],
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(&format!("same-crate/src/bin/{bin}.rs:")),
+        "not in {bin}.rs:\n{stderr}"
+    );
+}
+
+#[test]
+fn one_default_name_from_two_modules_is_one_error() {
+    duplicate_in_one_crate("modules", "slab_core_registry_name_RX");
+}
+
+#[test]
+fn one_name_given_twice_is_one_error() {
+    duplicate_in_one_crate("named", "slab_core_registry_name_uart_2drx");
 }
 
 #[test]

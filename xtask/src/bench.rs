@@ -7,7 +7,8 @@
 //! `llvm-objdump`, which read the firmware's code sizes).
 //!
 //! `cargo xtask bench [--rounds N] [--only SECTION]`: the options go to the
-//! host benchmark program (`slab-tests/benches/peers`).
+//! host benchmark program (`slab-tests/benches/peers`); `--only heap` runs
+//! only the heap benchmarks (`bench_heap.rs`), which otherwise run last.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -34,6 +35,9 @@ const CONTENDERS: [(&str, &str, &str); 4] = [
 
 pub fn bench(args: &[String]) -> Result<(), String> {
     crate::install::ensure_bare_metal()?;
+    if args.windows(2).any(|w| w[0] == "--only" && w[1] == "heap") {
+        return crate::bench_heap::bench();
+    }
     let tools = ensure_llvm_tools()?;
 
     let host = host_benchmarks(args)?;
@@ -46,7 +50,8 @@ pub fn bench(args: &[String]) -> Result<(), String> {
     std::fs::write(&svg, chart(&bars, &machine()))
         .map_err(|e| format!("{}: {e}", svg.display()))?;
     println!("\nwrote {}", svg.display());
-    Ok(())
+    // SlabHeap against embedded-alloc and the system allocator.
+    crate::bench_heap::bench()
 }
 
 /// The host CPU, as BENCHMARKS.md quotes it.

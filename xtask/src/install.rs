@@ -37,7 +37,7 @@ pub fn ensure_bare_metal() -> Result<(), String> {
 }
 
 /// `cargo build -p slab-core` (no `std`) for every bare-metal target, with
-/// and without the `capi` feature, with the `defmt` feature for one, and
+/// and without the `capi` feature, with `defmt` and `allocator-api2` for one, and
 /// clippy (with `capi`) with `-D warnings` for one.
 pub fn build_bare_metal() -> Result<(), String> {
     for target in BARE_METAL_TARGETS {
@@ -58,7 +58,7 @@ pub fn build_bare_metal() -> Result<(), String> {
         "-p",
         "slab-core",
         "--features",
-        "defmt",
+        "defmt,allocator-api2",
         "--target",
         LINT_TARGET,
     ]))?;
@@ -85,6 +85,8 @@ fn lint_firmware() -> Result<(), String> {
         ("examples/firmware", "target/firmware"),
         ("examples/bench-firmware", "target/bench-firmware"),
         ("examples/embassy-firmware", "target/embassy-firmware"),
+        ("examples/heap-firmware", "target/heap-firmware"),
+        ("examples/heap-bench-firmware", "target/heap-bench-firmware"),
     ] {
         let in_dir = || {
             let mut c = cargo();

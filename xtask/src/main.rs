@@ -7,6 +7,7 @@
 use std::process::{Command, ExitCode};
 
 mod bench;
+mod bench_heap;
 mod install;
 mod steps;
 

@@ -1,0 +1,283 @@
+//! The cost of an alloc + free pair in every state of a heap, on a
+//! Cortex-M3 under QEMU (`lm3s6965evb`, `-icount shift=0`): `SlabHeap`
+//! against embedded-alloc's `LlffHeap` (linked-list first fit) and
+//! `TlsfHeap` (two-level segregated fit), each with 14 KiB, all driven by
+//! the same workload (`workload.rs`: fill, fragment at the limit, drain).
+//!
+//! Before each step of the workload, in the state the heap is in, the
+//! program times `PAIRS` pairs of alloc + free of that step's request (the
+//! request it is about to make, or the block it is about to free) and
+//! prints the SysTick ticks: one line per state and heap. A pair leaves the
+//! heap as it found it (the peers split and merge back the same hole; a
+//! slab pops and pushes the same block), so the pairs measure that state.
+//! A request that fails costs what the failure costs (for a list heap, a
+//! walk of every hole). `cargo xtask bench` turns the ticks into
+//! instructions per pair with the calibration and the empty loop, and
+//! reports median and worst case per heap and phase.
+//!
+//! With `-icount shift=0` QEMU advances virtual time by a fixed step per
+//! guest instruction, so SysTick deltas are exact and repeatable (see
+//! examples/bench-firmware). SysTick is a 24-bit down-counter: a delta is
+//! `(start - end) mod 2^24`, and the program checks that none comes close.
+#![no_std]
+#![no_main]
+
+mod workload;
+
+use core::alloc::{GlobalAlloc, Layout};
+use core::arch::asm;
+use core::hint::black_box;
+use core::mem::MaybeUninit;
+
+use cortex_m::peripheral::SYST;
+use cortex_m::peripheral::syst::SystClkSource;
+use cortex_m_rt::entry;
+use cortex_m_semihosting::{debug, hprintln};
+use embedded_alloc::{LlffHeap, TlsfHeap};
+use panic_semihosting as _;
+
+use workload::{MAX_LIVE, Op, Workload};
+
+/// Bytes of each heap.
+const HEAP_BYTES: usize = 14 * 1024;
+/// Pairs per state: QEMU's SysTick reads advance in coarse steps, which
+/// this many pairs divide into a few instructions per pair.
+const PAIRS: u32 = 4000;
+/// Calibration: this many loops of 100 `nop`s.
+const NOP_LOOPS: u32 = 10_000;
+const SYSTICK_MASK: u32 = 0x00FF_FFFF;
+
+slab_core::slab_heap! {
+    /// Seven classes, 14 KiB in all.
+    static SLAB_HEAP: SlabHeap = [
+        (blocks = 64, size = 16),
+        (blocks = 32, size = 32),
+        (blocks = 32, size = 64),
+        (blocks = 16, size = 128),
+        (blocks = 8, size = 256),
+        (blocks = 4, size = 512),
+        (blocks = 4, size = 1024),
+    ];
+}
+
+static LLFF: LlffHeap = LlffHeap::empty();
+static TLSF: TlsfHeap = TlsfHeap::empty();
+
+/// A peer's memory.
+#[repr(align(8))]
+struct Arena(core::cell::UnsafeCell<MaybeUninit<[u8; HEAP_BYTES]>>);
+// SAFETY: handed to one heap, once, at start-up.
+unsafe impl Sync for Arena {}
+static LLFF_ARENA: Arena = Arena(core::cell::UnsafeCell::new(MaybeUninit::uninit()));
+static TLSF_ARENA: Arena = Arena(core::cell::UnsafeCell::new(MaybeUninit::uninit()));
+
+/// A heap that does nothing: the loop's own cost.
+struct Empty;
+
+// SAFETY: it never returns a block (every pointer is dangling-but-unused:
+// the loop only passes it back).
+unsafe impl GlobalAlloc for Empty {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let mut p = layout.align();
+        // SAFETY: an empty instruction sequence that only "changes" `p`.
+        unsafe { asm!("/* {0} */", inout(reg) p, options(nomem, nostack, preserves_flags)) };
+        p as *mut u8
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, _layout: Layout) {
+        // SAFETY: an empty instruction sequence.
+        unsafe {
+            asm!("/* {0} */", in(reg) ptr as usize, options(nomem, nostack, preserves_flags))
+        };
+    }
+}
+
+/// `n` pairs of `layout` on `heap`, out of line per heap so that every
+/// heap runs the same loop.
+#[inline(never)]
+fn pairs<H: GlobalAlloc>(heap: &H, layout: Layout, n: u32) {
+    for _ in 0..n {
+        // SAFETY: a non-zero size; a block is freed with its own layout.
+        unsafe {
+            let p = heap.alloc(black_box(layout));
+            if !p.is_null() {
+                heap.dealloc(black_box(p), layout);
+            }
+        }
+    }
+}
+
+/// One heap under the workload: its live allocations.
+struct Runner<'h, H: GlobalAlloc> {
+    name: &'static str,
+    heap: &'h H,
+    live: [(usize, Layout); MAX_LIVE],
+    len: usize,
+    failures: u32,
+}
+
+impl<'h, H: GlobalAlloc> Runner<'h, H> {
+    fn new(name: &'static str, heap: &'h H) -> Self {
+        Runner {
+            name,
+            heap,
+            live: [(0, Layout::new::<u8>()); MAX_LIVE],
+            len: 0,
+            failures: 0,
+        }
+    }
+
+    /// Runs the workload, printing `state NAME STEP PHASE LIVE SIZE TICKS` before
+    /// each step.
+    fn run(&mut self) {
+        let mut work = Workload::new();
+        let mut step = 0u32;
+        while let Some((phase, op)) = work.next(self.len) {
+            let layout = match op {
+                Op::Alloc(layout) => layout,
+                Op::Free(pick) => self.live[pick as usize % self.len].1,
+            };
+            let ticks = ticks(|| pairs(self.heap, layout, PAIRS));
+            hprintln!(
+                "state {} {} {} {} {} {}",
+                self.name,
+                step,
+                phase.name(),
+                self.len,
+                layout.size(),
+                ticks
+            );
+            match op {
+                Op::Alloc(layout) => {
+                    // SAFETY: a non-zero size.
+                    let p = unsafe { self.heap.alloc(layout) };
+                    if p.is_null() {
+                        self.failures += 1;
+                    } else {
+                        self.live[self.len] = (p as usize, layout);
+                        self.len += 1;
+                    }
+                }
+                Op::Free(pick) => {
+                    let i = pick as usize % self.len;
+                    let (p, layout) = self.live[i];
+                    self.len -= 1;
+                    self.live[i] = self.live[self.len];
+                    // SAFETY: a live block of this heap with its layout.
+                    unsafe { self.heap.dealloc(p as *mut u8, layout) };
+                }
+            }
+            step += 1;
+        }
+        hprintln!(
+            "heap {}: {} steps, {} requests failed",
+            self.name,
+            step,
+            self.failures
+        );
+    }
+}
+
+fn fail(what: &str) -> ! {
+    hprintln!("heap-bench: FAILED: {}", what);
+    debug::exit(debug::EXIT_FAILURE);
+    loop {
+        cortex_m::asm::bkpt();
+    }
+}
+
+/// SysTick ticks taken by `f`.
+fn ticks(f: impl FnOnce()) -> u32 {
+    let start = SYST::get_current();
+    f();
+    let end = SYST::get_current();
+    let delta = start.wrapping_sub(end) & SYSTICK_MASK;
+    if delta > SYSTICK_MASK / 2 {
+        fail("a measurement came close to SysTick's 24-bit range");
+    }
+    delta
+}
+
+/// `NOP_LOOPS` loops of 100 `nop`s, and the same loop without them.
+fn calibrate() -> (u32, u32) {
+    let with_nops = ticks(|| {
+        let mut n = NOP_LOOPS;
+        // SAFETY: a counted loop of `nop`s; touches only `n` and the flags.
+        unsafe {
+            asm!(
+                "2:",
+                ".rept 100",
+                "nop",
+                ".endr",
+                "subs {n}, #1",
+                "bne 2b",
+                n = inout(reg) n,
+                options(nomem, nostack),
+            )
+        };
+        black_box(n);
+    });
+    let empty = ticks(|| {
+        let mut n = NOP_LOOPS;
+        // SAFETY: the same loop without the `nop`s.
+        unsafe {
+            asm!(
+                "2:",
+                "subs {n}, #1",
+                "bne 2b",
+                n = inout(reg) n,
+                options(nomem, nostack),
+            )
+        };
+        black_box(n);
+    });
+    (with_nops, empty)
+}
+
+#[entry]
+fn main() -> ! {
+    let mut core = cortex_m::Peripherals::take().expect("core peripherals");
+    let syst = &mut core.SYST;
+    syst.set_clock_source(SystClkSource::Core);
+    syst.set_reload(SYSTICK_MASK);
+    syst.clear_current();
+    syst.enable_counter();
+
+    slab_core::boot();
+    // SAFETY: start-up: each arena is given to one heap, once, and nothing
+    // else refers to it.
+    unsafe {
+        LLFF.init(LLFF_ARENA.0.get() as usize, HEAP_BYTES);
+        TLSF.init(TLSF_ARENA.0.get() as usize, HEAP_BYTES);
+    }
+
+    hprintln!(
+        "heap-bench: SlabHeap vs embedded-alloc LLFF and TLSF on {}, {}-byte heaps, {} pairs per state",
+        env!("FIRMWARE_TARGET"),
+        HEAP_BYTES,
+        PAIRS
+    );
+    let (with_nops, empty) = calibrate();
+    hprintln!(
+        "calibration: {} nops in {} ticks, the empty loop {} ticks",
+        u64::from(NOP_LOOPS) * 100,
+        with_nops,
+        empty
+    );
+    let layout = Layout::from_size_align(16, 4).unwrap();
+    hprintln!(
+        "empty: {} ticks per {} pairs",
+        ticks(|| pairs(&Empty, layout, PAIRS)),
+        PAIRS
+    );
+
+    Runner::new("slab", &SLAB_HEAP).run();
+    Runner::new("llff", &LLFF).run();
+    Runner::new("tlsf", &TLSF).run();
+
+    hprintln!("heap-bench: done");
+    debug::exit(debug::EXIT_SUCCESS);
+    loop {
+        cortex_m::asm::bkpt();
+    }
+}

@@ -1,0 +1,111 @@
+//! `allocator_api2::alloc::Allocator` for [`MemSlab`] (feature
+//! `allocator-api2`): allocator-api2's `Box`, `Vec` and friends in a
+//! slab's blocks.
+//!
+//! A layout that fits a block (size at most `block_size()`, alignment at
+//! most `block_align()`) gets a whole block, which the caller may use in
+//! full (a `Vec` grows within it without moving). Any other
+//! layout is an `AllocError`, never a smaller block. `allocate` never
+//! waits (`Timeout::NoWait`): an empty slab is an `AllocError` too.
+//! `grow` and `shrink` stay in the same block while the new layout fits
+//! it, and fail otherwise (a slab has no larger block to move to).
+//!
+//! ```
+//! use allocator_api2::boxed::Box;
+//! use allocator_api2::vec::Vec;
+//! use slab_core::{mem_slab, MemSlab};
+//!
+//! #[mem_slab(blocks = 4, size = 64)]
+//! static BUFS: MemSlab;
+//!
+//! fn main() {
+//!     slab_core::boot();
+//!     let b = Box::new_in([7u32; 4], &BUFS);
+//!     assert!(BUFS.buffer_range().contains(&(&*b as *const _ as usize)));
+//!
+//!     let mut v: Vec<u8, _> = Vec::with_capacity_in(10, &BUFS);
+//!     let first = v.as_ptr();
+//!     v.extend_from_slice(&[1; 64]); // grows in place, up to the block
+//!     assert_eq!(v.as_ptr(), first);
+//!     assert!(v.try_reserve(1).is_err()); // no block is larger
+//!     assert_eq!(BUFS.num_used(), 2);
+//!
+//!     // Too large for a block: an error, not a smaller block.
+//!     assert!(Box::try_new_in([0u8; 65], &BUFS).is_err());
+//!     drop((b, v));
+//!     assert_eq!(BUFS.num_used(), 0);
+//! }
+//! ```
+
+use core::alloc::Layout;
+use core::ptr::NonNull;
+
+use ::allocator_api2::alloc::{AllocError, Allocator};
+
+use crate::slab::MemSlab;
+use crate::timeout::Timeout;
+
+impl MemSlab {
+    /// Whether a block of this slab can hold `layout`.
+    fn holds(&self, layout: Layout) -> bool {
+        layout.size() <= self.block_size() && layout.align() <= self.block_align()
+    }
+
+    /// The whole block at `ptr`, as allocator-api2 reports an allocation.
+    fn whole_block(&self, ptr: NonNull<u8>) -> NonNull<[u8]> {
+        NonNull::slice_from_raw_parts(ptr, self.block_size())
+    }
+}
+
+// SAFETY: a block handed out is `block_size()` bytes aligned to
+// `block_align()`, which `holds` checked against the layout; it stays
+// valid until `deallocate` returns it, and the slab never hands it to
+// another owner meanwhile. Moving a `MemSlab` is impossible while blocks
+// are out (they borrow it, or it is a static), and clones are not a
+// concern (`MemSlab` is not `Clone`).
+unsafe impl Allocator for MemSlab {
+    fn allocate(&self, layout: Layout) -> Result<NonNull<[u8]>, AllocError> {
+        if !self.holds(layout) {
+            return Err(AllocError);
+        }
+        match self.alloc(Timeout::NoWait) {
+            Ok(block) => Ok(self.whole_block(block)),
+            Err(_) => Err(AllocError),
+        }
+    }
+
+    unsafe fn deallocate(&self, ptr: NonNull<u8>, _layout: Layout) {
+        // SAFETY: the caller gives up a block this slab allocated
+        // (`Allocator::deallocate`'s contract). A bad pointer is refused
+        // by `free` and changes nothing; there is nowhere to report it.
+        let _ = unsafe { self.free(ptr) };
+    }
+
+    unsafe fn grow(
+        &self,
+        ptr: NonNull<u8>,
+        _old_layout: Layout,
+        new_layout: Layout,
+    ) -> Result<NonNull<[u8]>, AllocError> {
+        // The block already has `block_size()` bytes: a layout that fits
+        // needs no move, and no other block of this slab is any larger.
+        if self.holds(new_layout) {
+            Ok(self.whole_block(ptr))
+        } else {
+            Err(AllocError)
+        }
+    }
+
+    unsafe fn shrink(
+        &self,
+        ptr: NonNull<u8>,
+        _old_layout: Layout,
+        new_layout: Layout,
+    ) -> Result<NonNull<[u8]>, AllocError> {
+        if self.holds(new_layout) {
+            Ok(self.whole_block(ptr))
+        } else {
+            Err(AllocError)
+        }
+    }
+}

@@ -1,0 +1,376 @@
+//! [`SlabHeap`]: a global allocator made of declared slabs, one per size
+//! class (API.md §7).
+//!
+//! A request goes to the smallest class whose block size and declared
+//! alignment fit it; when that class is full, to the next larger ones;
+//! null when none has a block. The first class that may fit comes from a
+//! table built at compile time (indexed by the bit length of the size), so
+//! finding it costs the same for every size. `dealloc` finds the class
+//! from the address (a lock-free range check per class, starting at the
+//! smallest class the layout fits, which is almost always the one), and
+//! `realloc` stays in place while the new size fits the same block. Every
+//! operation costs at most O(number of classes) plus one slab
+//! `alloc`/`free`: no splitting, no coalescing, no list of holes to walk.
+
+use core::alloc::{GlobalAlloc, Layout};
+use core::fmt;
+use core::ptr::{self, NonNull};
+
+use crate::slab::{MemSlab, MemStats};
+use crate::timeout::Timeout;
+
+/// A global allocator made of size classes, each a declared [`MemSlab`].
+///
+/// Declare one with [`slab_heap!`](crate::slab_heap); its classes are in
+/// the [`registry`](crate::registry) (named `"HEAP/32"` etc. by default)
+/// and [`boot`](crate::boot) threads them. Before `boot()` every
+/// allocation returns null.
+///
+/// ```
+/// use core::alloc::{GlobalAlloc, Layout};
+///
+/// slab_core::slab_heap! {
+///     /// Two size classes.
+///     static HEAP: SlabHeap = [
+///         (blocks = 4, size = 32),
+///         (blocks = 2, size = 256, align = 64),
+///     ];
+/// }
+///
+/// fn main() {
+///     let layout = Layout::from_size_align(24, 8).unwrap();
+///     // SAFETY: `layout` has a non-zero size.
+///     assert!(unsafe { HEAP.alloc(layout) }.is_null()); // before boot()
+///     slab_core::boot();
+///     // SAFETY: as above; the block is freed with the same layout.
+///     unsafe {
+///         let p = HEAP.alloc(layout);
+///         assert!(!p.is_null());
+///         assert_eq!(HEAP.stats().allocated_bytes, 32); // the 32-byte class
+///         HEAP.dealloc(p, layout);
+///     }
+///     let sizes: Vec<usize> = HEAP.classes().map(|c| c.block_size()).collect();
+///     assert_eq!(sizes, [32, 256]);
+///     assert!(slab_core::registry().find("HEAP/256").is_some());
+/// }
+/// ```
+pub struct SlabHeap {
+    /// In ascending order of block size (checked by the declaration).
+    classes: &'static [HeapClass],
+    /// For a request of `size` bytes, `first[bit_length(size - 1)]` is the
+    /// first class that may fit it: every class before it has blocks of
+    /// at most half the next power of two at or above `size`. Built at
+    /// compile time, so finding the class costs a leading-zero count, a
+    /// load and (for classes that are not powers of two) a step or two,
+    /// whatever the size and however many classes there are.
+    first: [u8; SIZE_BITS],
+}
+
+/// Entries of `SlabHeap::first`: one per bit length of `size - 1`.
+const SIZE_BITS: usize = usize::BITS as usize + 1;
+
+/// One size class of a [`SlabHeap`]: its slab, and the shape its
+/// declaration gives it, so that choosing a class reads two constants
+/// instead of asking each slab.
+#[doc(hidden)]
+pub struct HeapClass {
+    slab: &'static MemSlab,
+    /// The slab's block size.
+    block_size: usize,
+    /// The alignment the declaration guarantees every block (the buffer
+    /// may happen to be aligned more; the class choice does not depend on
+    /// where the linker put it).
+    align: usize,
+    /// The slab's block count.
+    num_blocks: usize,
+}
+
+impl HeapClass {
+    /// A class of `block_size`-byte blocks aligned to `align` (both as
+    /// the declaration computed them) in `slab`.
+    pub(crate) const fn new(
+        slab: &'static MemSlab,
+        block_size: usize,
+        align: usize,
+        num_blocks: usize,
+    ) -> Self {
+        Self {
+            slab,
+            block_size,
+            align,
+            num_blocks,
+        }
+    }
+
+    /// Whether a block of this class can hold `layout`.
+    #[inline]
+    fn fits(&self, layout: Layout) -> bool {
+        layout.size() <= self.block_size && layout.align() <= self.align
+    }
+}
+
+impl SlabHeap {
+    /// A heap over `classes`, which the declaration checked to be
+    /// ascending; `block_sizes` are theirs, in the same order.
+    pub(crate) const fn new(classes: &'static [HeapClass], block_sizes: &[usize]) -> Self {
+        assert!(
+            classes.len() == block_sizes.len() && classes.len() < u8::MAX as usize,
+            "a slab heap has fewer than 255 size classes"
+        );
+        let mut first = [0u8; SIZE_BITS];
+        let mut bits = 0;
+        while bits < SIZE_BITS {
+            // A request with `bits` as the bit length of `size - 1` has
+            // `size > 2^(bits-1)`: no block of at most that size fits it.
+            let below = if bits == 0 { 0 } else { 1usize << (bits - 1) };
+            let mut i = 0;
+            while i < block_sizes.len() && block_sizes[i] <= below {
+                i += 1;
+            }
+            first[bits] = i as u8;
+            bits += 1;
+        }
+        Self { classes, first }
+    }
+
+    /// The classes that may fit `layout`, smallest first.
+    #[inline]
+    fn candidates(&self, layout: Layout) -> core::slice::Iter<'static, HeapClass> {
+        // A zero size (which `GlobalAlloc` never passes) wraps to the
+        // longest bit length, whose classes fit anything.
+        let bits = (usize::BITS - layout.size().wrapping_sub(1).leading_zeros()) as usize;
+        let first = self.first[bits] as usize;
+        // SAFETY: `new` made every entry of `first` at most the number of
+        // classes.
+        unsafe { self.classes.get_unchecked(first..) }.iter()
+    }
+
+    /// The size classes, smallest first.
+    pub fn classes(&self) -> impl Iterator<Item = &'static MemSlab> + 'static {
+        self.classes.iter().map(|c| c.slab)
+    }
+
+    /// The classes' [`MemStats`] summed. `max_allocated_bytes` is the sum of
+    /// each class's own high-water mark (which need not have been reached
+    /// at the same moment): an upper bound of the heap's peak.
+    pub fn stats(&self) -> MemStats {
+        self.classes().fold(MemStats::default(), |sum, class| {
+            let s = class.stats();
+            MemStats {
+                allocated_bytes: sum.allocated_bytes + s.allocated_bytes,
+                free_bytes: sum.free_bytes + s.free_bytes,
+                max_allocated_bytes: sum.max_allocated_bytes + s.max_allocated_bytes,
+            }
+        })
+    }
+
+    /// The class holding the block at `ptr`, looking no lower than the
+    /// smallest class that `layout` fits (a block never lives below it).
+    #[inline]
+    fn class_of(&self, ptr: *mut u8, layout: Layout) -> Option<&'static HeapClass> {
+        let addr = ptr as usize;
+        let mut candidates = self.candidates(layout);
+        // Classes too small for `layout` (only by its alignment, once past
+        // `first`) cannot hold the block.
+        let mut class = candidates.find(|c| c.fits(layout))?;
+        loop {
+            let range = class.slab.buffer_range();
+            if addr >= range.start && addr < range.end {
+                return Some(class);
+            }
+            class = candidates.next()?;
+        }
+    }
+
+    /// A block from the smallest class that fits `layout` and has one free.
+    /// A class whose blocks are all in use is passed over on one relaxed
+    /// load of its counter (a block freed to it meanwhile is simply not
+    /// seen, as if the free had come a moment later).
+    #[inline]
+    fn take(&self, layout: Layout) -> Option<NonNull<u8>> {
+        for class in self.candidates(layout) {
+            if class.fits(layout) && class.slab.num_used() < class.num_blocks {
+                if let Ok(block) = class.slab.alloc(Timeout::NoWait) {
+                    return Some(block);
+                }
+            }
+        }
+        None
+    }
+}
+
+// SAFETY: every pointer returned is a block of one class, at least
+// `layout.size()` bytes and aligned to `layout.align()` (`fits`: the
+// declaration's block size and alignment, which `HeapClass::new`'s caller
+// computed with the slab's own rules), owned by
+// the caller until `dealloc` gives it back to the class it came from; the
+// slabs never hand a block to two owners. Nothing here panics or waits:
+// each class is asked with `Timeout::NoWait`, and any failure is null.
+unsafe impl GlobalAlloc for SlabHeap {
+    #[inline]
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        self.take(layout).map_or(ptr::null_mut(), NonNull::as_ptr)
+    }
+
+    /// The block is usually in the smallest class that fits `layout`: a
+    /// check of that slab's buffer range (no lock) says whether it is, and
+    /// only when it is not (a block that came from a larger class because
+    /// the smaller ones were full, or that `realloc` kept in place) do the
+    /// larger classes' ranges come into question.
+    #[inline]
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        if let (Some(class), Some(block)) = (self.class_of(ptr, layout), NonNull::new(ptr)) {
+            // SAFETY: the caller gives the block up (`GlobalAlloc::dealloc`'s
+            // contract). A pointer that is not a live block is refused by
+            // the slab and changes nothing: `dealloc` has no way to report
+            // it, and a panic here would be worse than the leak.
+            let _ = unsafe { class.slab.free(block) };
+        }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let Some(class) = self.class_of(ptr, layout) else {
+            return ptr::null_mut();
+        };
+        if new_size <= class.block_size {
+            return ptr; // the same block still holds it
+        }
+        let Ok(new_layout) = Layout::from_size_align(new_size, layout.align()) else {
+            return ptr::null_mut();
+        };
+        let Some(new) = self.take(new_layout) else {
+            return ptr::null_mut(); // the old block stays the caller's
+        };
+        // SAFETY: `ptr` holds `layout.size()` initialised-or-not bytes owned
+        // by the caller, `new` is a distinct block of at least `new_size >
+        // layout.size()` bytes; the old block is then given up, as
+        // `realloc`'s contract says, to the class whose buffer holds it
+        // (`class_of`; so it is not null either).
+        unsafe {
+            ptr::copy_nonoverlapping(ptr, new.as_ptr(), layout.size());
+            let _ = class.slab.free(NonNull::new_unchecked(ptr));
+        }
+        new.as_ptr()
+    }
+}
+
+impl fmt::Debug for SlabHeap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.classes()).finish()
+    }
+}
+
+/// Under miri too (`cargo miri test -p slab-core --lib`): the heap over
+/// runtime-initialised slabs, since miri cannot see the registry.
+#[cfg(test)]
+mod tests {
+    extern crate std;
+
+    use std::boxed::Box;
+    use std::vec::Vec;
+
+    use super::*;
+    use crate::layout::WORD;
+
+    /// A heap of 4 × 2 words and 2 × 8 words (every slab word-aligned).
+    fn heap() -> SlabHeap {
+        let (small, large) = (2 * WORD, 8 * WORD);
+        let classes = Box::leak(Box::new([
+            HeapClass::new(crate::tests::slab(small, 4), small, WORD, 4),
+            HeapClass::new(crate::tests::slab(large, 2), large, WORD, 2),
+        ]));
+        SlabHeap::new(classes, &[small, large])
+    }
+
+    fn class_index(heap: &SlabHeap, p: *mut u8) -> Option<usize> {
+        heap.classes()
+            .position(|c| c.buffer_range().contains(&(p as usize)))
+    }
+
+    #[test]
+    fn smallest_fit_then_larger_then_null() {
+        let heap = heap();
+        let layout = Layout::from_size_align(WORD + 1, 1).unwrap();
+        // SAFETY: non-zero sizes; every block is freed with its layout.
+        unsafe {
+            let got: Vec<*mut u8> = (0..6).map(|_| heap.alloc(layout)).collect();
+            let classes: Vec<_> = got.iter().map(|&p| class_index(&heap, p)).collect();
+            assert_eq!(
+                classes,
+                [Some(0), Some(0), Some(0), Some(0), Some(1), Some(1)]
+            );
+            assert!(heap.alloc(layout).is_null());
+            assert_eq!(heap.stats().allocated_bytes, 4 * 2 * WORD + 2 * 8 * WORD);
+            for p in got {
+                heap.dealloc(p, layout);
+            }
+        }
+        assert_eq!(heap.stats().allocated_bytes, 0);
+        // Too large, or aligned beyond what any class declares: null.
+        for layout in [
+            Layout::from_size_align(8 * WORD + 1, 1).unwrap(),
+            Layout::from_size_align(WORD, 2 * WORD).unwrap(),
+        ] {
+            // SAFETY: a non-zero size.
+            assert!(unsafe { heap.alloc(layout) }.is_null());
+        }
+    }
+
+    #[test]
+    fn realloc_in_place_then_moves_keeping_the_bytes() {
+        let heap = heap();
+        let layout = Layout::from_size_align(3, 1).unwrap();
+        // SAFETY: `p` is live with the layout each call names; the bytes
+        // read were written.
+        unsafe {
+            let p = heap.alloc(layout);
+            p.copy_from_nonoverlapping([1u8, 2, 3].as_ptr(), 3);
+            let same = heap.realloc(p, layout, 2 * WORD);
+            assert_eq!(same, p, "fits the block: in place");
+            let moved = heap.realloc(
+                same,
+                Layout::from_size_align(2 * WORD, 1).unwrap(),
+                5 * WORD,
+            );
+            assert_eq!(class_index(&heap, moved), Some(1));
+            assert_eq!(core::slice::from_raw_parts(moved, 3), [1, 2, 3]);
+            // Shrinking stays in the large block; dealloc finds it by address.
+            let small = Layout::from_size_align(4, 1).unwrap();
+            assert_eq!(
+                heap.realloc(moved, Layout::from_size_align(5 * WORD, 1).unwrap(), 4),
+                moved
+            );
+            heap.dealloc(moved, small);
+            // Too large for any class: null, and the old block is kept.
+            let q = heap.alloc(layout);
+            assert!(heap.realloc(q, layout, 9 * WORD).is_null());
+            heap.dealloc(q, layout);
+        }
+        assert_eq!(heap.stats().allocated_bytes, 0);
+    }
+
+    #[test]
+    fn class_table_skips_classes_too_small() {
+        let sizes = [16, 48, 64, 1024];
+        let classes = Box::leak(Box::new(
+            sizes.map(|s| HeapClass::new(crate::tests::slab(s, 1), s, WORD, 1)),
+        ));
+        let heap = SlabHeap::new(classes, &sizes);
+        for (size, first) in [
+            (1, 0),
+            (16, 0),
+            (17, 1),
+            (32, 1),
+            (33, 1),
+            (49, 1),
+            (64, 1),
+            (65, 3),
+            (1024, 3),
+            (1025, 4),
+        ] {
+            let layout = Layout::from_size_align(size, 1).unwrap();
+            let got = heap.classes.len() - heap.candidates(layout).len();
+            assert_eq!(got, first, "size {size}");
+        }
+    }
+}

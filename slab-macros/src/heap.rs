@@ -1,0 +1,439 @@
+//! `slab_heap!`: a `SlabHeap` whose size classes are declared slabs.
+//!
+//! Each class is parsed, validated and expanded by the same code as a
+//! `mem_slabs!` item (`parse::Args`, `validate::validate`,
+//! `expand::slab_tokens`), under a hidden static `NAME_CLASS_<n>` with
+//! the default registry name `"NAME/<size>"`. What this module adds is
+//! the heap's own syntax, its attributes, and the order of the classes.
+
+use proc_macro2::{Delimiter, Group, Span, TokenStream, TokenTree};
+use quote::{ToTokens, format_ident, quote, quote_spanned};
+use syn::ext::IdentExt;
+use syn::parse::{Parse, ParseStream};
+use syn::spanned::Spanned;
+use syn::{Attribute, Ident, LitStr, Path, Token, Type};
+
+use crate::expand;
+use crate::parse::{self, Arg, Args, StaticHeader, Value};
+use crate::validate::{self, Declaration, Layout, Shape, Static};
+
+/// `slab_heap! { items }`.
+pub fn list(input: TokenStream) -> TokenStream {
+    let items = parse::split_items(input);
+    if items.is_empty() {
+        return syn::Error::new(
+            Span::call_site(),
+            "slab_heap! declares a heap: \
+             `static HEAP: SlabHeap = [(blocks = N, size = S), …];`",
+        )
+        .to_compile_error();
+    }
+    let mut out = TokenStream::new();
+    for (tokens, semicolon) in items {
+        match syn::parse2::<HeapItem>(tokens.clone()) {
+            Ok(item) => out.extend(heap(item)),
+            Err(error) => {
+                if let Some(header) = StaticHeader::recover(tokens.clone()) {
+                    out.extend(placeholder(
+                        &header.attrs,
+                        &header.vis,
+                        &header.ident,
+                        &krate_of(&[]),
+                    ));
+                }
+                out.extend(error.to_compile_error());
+            }
+        }
+        if semicolon.is_none() {
+            out.extend(parse::missing_semicolon(&tokens).to_compile_error());
+        }
+    }
+    out
+}
+
+/// `#[attrs] vis static NAME: SlabHeap = [(keys), …]`.
+struct HeapItem {
+    header: StaticHeader,
+    ty: Type,
+    /// The `[…]`, where an error about the classes as a whole points.
+    brackets: Group,
+    classes: Vec<Args>,
+}
+
+impl Parse for HeapItem {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let ahead = input.fork();
+        ahead.call(Attribute::parse_outer)?;
+        ahead.parse::<syn::Visibility>()?;
+        if !ahead.peek(Token![static]) {
+            return Err(syn::Error::new(
+                ahead.span(),
+                "slab_heap! declares a static: \
+                 `static HEAP: SlabHeap = [(blocks = N, size = S), …];`",
+            ));
+        }
+        let header = input.parse()?;
+        input.parse::<Token![:]>()?;
+        let ty = input.parse()?;
+        input.parse::<Token![=]>()?;
+        let brackets = match input.parse::<TokenTree>() {
+            Ok(TokenTree::Group(g)) if g.delimiter() == Delimiter::Bracket => g,
+            other => {
+                let span = other.map_or_else(|_| input.span(), |t| t.span());
+                return Err(syn::Error::new(
+                    span,
+                    "expected `[` and the size classes: \
+                     `= [(blocks = N, size = S), …]`",
+                ));
+            }
+        };
+        let classes = syn::parse::Parser::parse2(parse_classes, brackets.stream())?;
+        Ok(HeapItem {
+            header,
+            ty,
+            brackets,
+            classes,
+        })
+    }
+}
+
+/// `(keys), (keys), …`: each class's keys, as `mem_slabs!` parses them.
+fn parse_classes(input: ParseStream) -> syn::Result<Vec<Args>> {
+    let mut classes = Vec::new();
+    while !input.is_empty() {
+        let group = match input.parse::<TokenTree>()? {
+            TokenTree::Group(g) if g.delimiter() == Delimiter::Parenthesis => g,
+            other => {
+                return Err(syn::Error::new(
+                    other.span(),
+                    "expected a size class in parentheses: `(blocks = N, size = S)`",
+                ));
+            }
+        };
+        let mut args = syn::parse2::<Args>(group.stream())?;
+        args.whole = TokenTree::Group(group).into();
+        classes.push(args);
+        if input.is_empty() {
+            break;
+        }
+        input.parse::<Token![,]>()?;
+    }
+    Ok(classes)
+}
+
+/// The attributes that carry over to the heap's static.
+const HEAP_ATTRS: &[&str] = &[
+    "doc",
+    "cfg",
+    "cfg_attr",
+    "allow",
+    "warn",
+    "deny",
+    "forbid",
+    "expect",
+    "deprecated",
+    "global_allocator",
+];
+
+/// One heap: its classes' slabs, the order checks, and the `SlabHeap`.
+fn heap(item: HeapItem) -> TokenStream {
+    let HeapItem {
+        header,
+        ty,
+        brackets,
+        classes,
+    } = item;
+    let mut errors = Vec::new();
+    let (attrs, rejected): (Vec<Attribute>, Vec<Attribute>) = header
+        .attrs
+        .into_iter()
+        .partition(|a| HEAP_ATTRS.iter().any(|name| a.path().is_ident(name)));
+    for attr in rejected {
+        errors.push(syn::Error::new_spanned(
+            &attr,
+            "this attribute is not supported on a slab heap: only doc comments, \
+             `#[global_allocator]`, `#[cfg]`, `#[cfg_attr]`, lint attributes and \
+             `#[deprecated]` carry over",
+        ));
+    }
+    if let Some(mutability) = header.mutability {
+        errors.push(syn::Error::new_spanned(
+            mutability,
+            "a slab heap cannot be `static mut`: remove `mut` \
+             (`SlabHeap` is `Sync` and is used through a shared reference)",
+        ));
+    }
+    if !is_slab_heap(&ty) {
+        errors.push(syn::Error::new_spanned(
+            &ty,
+            "a slab heap's static must have type `SlabHeap`: \
+             write `static HEAP: SlabHeap = [(blocks = N, size = S), …];`",
+        ));
+    }
+    if classes.is_empty() {
+        errors.push(syn::Error::new(
+            brackets.span(),
+            "a slab heap needs at least one size class: \
+             `[(blocks = N, size = S), …]`",
+        ));
+    }
+
+    let heap_ident = header.ident;
+    let mut slabs = TokenStream::new();
+    let mut idents = Vec::new();
+    let mut shapes: Vec<Option<ClassShape>> = Vec::new();
+    let mut krates = Vec::new();
+    // `crate = …` on any class is the whole heap's: classes without one
+    // get it too.
+    let shared_crate = classes
+        .iter()
+        .flat_map(|a| &a.list)
+        .find_map(|a| match &a.value {
+            Value::Crate(path) => Some((a.key.clone(), path.clone())),
+            _ => None,
+        });
+    for (index, mut args) in classes.into_iter().enumerate() {
+        if let Some((key, path)) = &shared_crate {
+            if !args.list.iter().any(|a| a.key.unraw() == "crate") {
+                args.list.push(Arg {
+                    key: key.clone(),
+                    value: Value::Crate(path.clone()),
+                });
+            }
+        }
+        let number = index + 1;
+        let ident = format_ident!(
+            "{}_CLASS_{}",
+            heap_ident.unraw(),
+            number,
+            span = heap_ident.span()
+        );
+        let default_name = format!("{}/{}", heap_ident.unraw(), size_text(&args));
+        if !args.list.iter().any(|a| a.key.unraw() == "name") {
+            args.list.push(Arg {
+                key: Ident::new("name", Span::call_site()),
+                value: Value::Name(LitStr::new(&default_name, Span::call_site())),
+            });
+        }
+        let validated = validate::validate(Declaration {
+            header: StaticHeader {
+                attrs: vec![syn::parse_quote!(#[allow(non_upper_case_globals)])],
+                vis: syn::Visibility::Inherited,
+                mutability: None,
+                ident: ident.clone(),
+            },
+            args,
+            ty: None,
+            init: None,
+        });
+        krates.push(validated.item.krate.clone());
+        match validated.layout {
+            Ok(layout) => {
+                slabs.extend(expand::slab_tokens(&validated.item, &layout));
+                shapes.push(Some(ClassShape::of(&validated.item, &layout, number)));
+            }
+            Err(error) => {
+                slabs.extend(expand::placeholder(&validated.item));
+                errors.push(error);
+                shapes.push(None);
+            }
+        }
+        idents.push(ident);
+    }
+    let krate = krate_of(&krates);
+    let order = order_checks(&heap_ident, &shapes, &mut errors);
+
+    let vis = &header.vis;
+    if let Some(error) = errors.into_iter().reduce(|mut all, e| {
+        all.combine(e);
+        all
+    }) {
+        let mut out = placeholder(&attrs, vis, &heap_ident, &krate);
+        // The classes' own statics too, so that each error shows once.
+        out.extend(quote!(const _: () = { #slabs };));
+        out.extend(error.to_compile_error());
+        return out;
+    }
+    let private = quote!(#krate::__private);
+    let count = idents.len();
+    let sizes = shapes.iter().flatten().map(|shape| &shape.block_size);
+    let classes = idents.iter().zip(&shapes).map(|(ident, shape)| {
+        let shape = shape.as_ref().expect("no errors: every class is valid");
+        let (block_size, align, blocks) = (&shape.block_size, &shape.align, &shape.blocks);
+        quote!(#private::heap_class(&#ident, #block_size, #align, #blocks))
+    });
+    quote! {
+        #(#attrs)*
+        #vis static #heap_ident: #krate::SlabHeap = {
+            #slabs
+            #order
+            static __SLAB_HEAP_CLASSES: [#private::HeapClass; #count] = [#(#classes),*];
+            #private::heap(&__SLAB_HEAP_CLASSES, &[#(#sizes),*])
+        };
+    }
+}
+
+/// A rejected heap's stand-in, so that uses of its name report nothing more.
+fn placeholder(
+    attrs: &[Attribute],
+    vis: &syn::Visibility,
+    ident: &Ident,
+    krate: &Path,
+) -> TokenStream {
+    let attrs = attrs
+        .iter()
+        .filter(|a| HEAP_ATTRS.iter().any(|name| a.path().is_ident(name)));
+    quote! {
+        #(#attrs)*
+        #vis static #ident: #krate::SlabHeap = #krate::__private::heap(&[], &[]);
+    }
+}
+
+/// The heap's `crate = …`: the first class's (each has the shared one), or
+/// `::slab_core`.
+fn krate_of(krates: &[Path]) -> Path {
+    krates
+        .first()
+        .cloned()
+        .unwrap_or_else(validate::default_crate)
+}
+
+/// Whether `ty` names `SlabHeap` (a path ending in it).
+fn is_slab_heap(ty: &Type) -> bool {
+    let Type::Path(path) = ty else {
+        return false;
+    };
+    path.qself.is_none()
+        && path
+            .path
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "SlabHeap" && s.arguments.is_none())
+}
+
+/// The `size` or `type` of a class as written, for its default name.
+fn size_text(args: &Args) -> String {
+    let text = |tokens: TokenStream| tokens.to_string().replace(' ', "");
+    for arg in &args.list {
+        match &arg.value {
+            Value::Size(expr) => {
+                return match validate::int_literal(expr).map(|l| l.base10_parse::<u64>()) {
+                    Some(Ok(value)) => value.to_string(),
+                    _ => text(expr.to_token_stream()),
+                };
+            }
+            Value::Type(ty) => return text(ty.to_token_stream()),
+            _ => {}
+        }
+    }
+    "?".to_owned()
+}
+
+/// What the order check needs of a valid class.
+struct ClassShape {
+    number: usize,
+    /// Its block size, rounded, as a const expression.
+    block_size: TokenStream,
+    /// Its alignment before raising to the word, as a const expression.
+    align: TokenStream,
+    /// Its `blocks`.
+    blocks: syn::Expr,
+    /// The `size` literal rounded up to `align`, when it is one.
+    literal: Option<(u64, Span)>,
+    /// Where an order error points: its `size` or `type`.
+    span: Span,
+}
+
+impl ClassShape {
+    fn of(item: &Static, layout: &Layout, number: usize) -> Self {
+        let private = {
+            let krate = &item.krate;
+            quote!(#krate::__private)
+        };
+        let align = layout.align.unwrap_or(1);
+        match &layout.shape {
+            Shape::Size(size) => {
+                let align_lit = proc_macro2::Literal::u64_unsuffixed(align);
+                let literal = validate::int_literal(size)
+                    .and_then(|l| l.base10_parse::<u64>().ok())
+                    .map(|v| (v.next_multiple_of(align), size.span()));
+                ClassShape {
+                    number,
+                    block_size: quote!(#private::round_block_size(#size, #align_lit)),
+                    align: align_lit.to_token_stream(),
+                    blocks: layout.blocks.clone(),
+                    literal,
+                    span: size.span(),
+                }
+            }
+            Shape::Type(ty) => {
+                let (size, block_align) = expand::type_size_align(&private, ty, layout.align);
+                ClassShape {
+                    number,
+                    block_size: quote!(#private::round_block_size(#size, #block_align)),
+                    align: block_align,
+                    blocks: layout.blocks.clone(),
+                    literal: None,
+                    span: ty.span(),
+                }
+            }
+        }
+    }
+}
+
+/// Neighbouring valid classes ascend strictly: literals are checked here
+/// (an error on the later `size`); the rest, and the rounding to the
+/// target's word, by a const assertion for each pair.
+fn order_checks(
+    heap: &Ident,
+    shapes: &[Option<ClassShape>],
+    errors: &mut Vec<syn::Error>,
+) -> TokenStream {
+    let mut checks = TokenStream::new();
+    for pair in shapes.windows(2) {
+        let (Some(lower), Some(upper)) = (&pair[0], &pair[1]) else {
+            continue;
+        };
+        if let (Some((low, _)), Some((high, span))) = (lower.literal, upper.literal) {
+            if high == low {
+                errors.push(syn::Error::new(
+                    span,
+                    format!(
+                        "duplicate size class: class {} has the block size of class {} \
+                         ({low} bytes); each class must be larger than the one before it",
+                        upper.number, lower.number
+                    ),
+                ));
+                continue;
+            }
+            if high < low {
+                errors.push(syn::Error::new(
+                    span,
+                    format!(
+                        "size classes must be in ascending order: class {} ({high} bytes) \
+                         is smaller than class {} ({low} bytes) before it",
+                        upper.number, lower.number
+                    ),
+                ));
+                continue;
+            }
+        }
+        let (low, high) = (&lower.block_size, &upper.block_size);
+        let message = LitStr::new(
+            &format!(
+                "slab heap `{}`: class {}'s block size must be larger than class {}'s \
+                 (classes ascend strictly; block sizes are rounded up to the word and to `align`)",
+                heap.unraw(),
+                upper.number,
+                lower.number
+            ),
+            upper.span,
+        );
+        // A zero block size is the class's own error (`size` must be at
+        // least 1): not reported twice.
+        checks.extend(quote_spanned! {upper.span=>
+            const _: () = ::core::assert!(#low == 0 || #high == 0 || #low < #high, #message);
+        });
+    }
+    checks
+}

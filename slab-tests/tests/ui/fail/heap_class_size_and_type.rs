@@ -1,0 +1,7 @@
+slab_core::slab_heap! {
+    static HEAP: SlabHeap = [(blocks = 8, size = 32), (blocks = 4, size = 64, type = u64)];
+}
+
+fn main() {
+    let _ = HEAP.stats();
+}

@@ -1,0 +1,8 @@
+slab_core::slab_heap! {
+    #[unsafe(link_section = ".heap")]
+    static HEAP: SlabHeap = [(blocks = 8, size = 32)];
+}
+
+fn main() {
+    let _ = HEAP.stats();
+}
