@@ -68,10 +68,18 @@ crate::sync::loom_const_fn! {
         MemSlab::declared(
             name,
             storage.bytes.get().cast::<u8>(),
-            used.0.get().cast::<usize>(),
+            used.0.get().cast::<u8>(),
             block_size,
             num_blocks,
         )
+    }
+}
+
+crate::sync::loom_const_fn! {
+    /// A declared slab with `checks = "bounds"`: `slab` (from [`declare`])
+    /// keeps no free flags (its `UsedMap` stays unused).
+    pub const fn bounds_checks(slab: MemSlab) -> MemSlab {
+        slab.with_bounds_checks()
     }
 }
 

@@ -167,6 +167,12 @@ fn slab_tokens(item: &Static, slab: &Layout) -> TokenStream {
         .as_ref()
         .map(|section| quote!(#[unsafe(link_section = #section)]));
     let cfgs = attrs.iter().filter(|a| a.path().is_ident("cfg"));
+    let mut declare = quote! {
+        #private::declare(#name, &__SLAB_STORAGE, &__SLAB_USED, __SLAB_BLOCK_SIZE, __SLAB_BLOCKS)
+    };
+    if slab.bounds_checks {
+        declare = quote!(#private::bounds_checks(#declare));
+    }
 
     quote! {
         #(#attrs)*
@@ -183,7 +189,7 @@ fn slab_tokens(item: &Static, slab: &Layout) -> TokenStream {
             static __SLAB_USED: #private::UsedMap<
                 { #private::used_map_words(__SLAB_BLOCKS, __SLAB_BLOCK_SIZE) },
             > = #private::UsedMap::new();
-            #private::declare(#name, &__SLAB_STORAGE, &__SLAB_USED, __SLAB_BLOCK_SIZE, __SLAB_BLOCKS)
+            #declare
         };
         #(#cfgs)*
         #[allow(deprecated)]

@@ -30,13 +30,14 @@ pub enum Value {
     Name(LitStr),
     Section(LitStr),
     Crate(Path),
+    Checks(LitStr),
     /// A key that does not exist; its value is skipped.
     Unknown,
 }
 
 /// The keys, for the unknown-key message and its suggestion.
 pub const KEYS: &[&str] = &[
-    "blocks", "size", "type", "align", "name", "section", "crate",
+    "blocks", "size", "type", "align", "name", "section", "crate", "checks",
 ];
 
 impl Parse for Args {
@@ -76,6 +77,7 @@ impl Parse for Arg {
                 "`section` takes a string literal: e.g. `section = \".noinit\"`",
             )?),
             "crate" => Value::Crate(Path::parse_mod_style(input)?),
+            "checks" => Value::Checks(literal(input, CHECKS_MESSAGE)?),
             _ => {
                 skip_value(input)?;
                 Value::Unknown
@@ -84,6 +86,9 @@ impl Parse for Arg {
         Ok(Arg { key, value })
     }
 }
+
+/// What `checks` takes.
+pub const CHECKS_MESSAGE: &str = "`checks` takes \"full\" (the default: every check) or \"bounds\" (`Foreign` and `Misaligned` only)";
 
 /// A literal of type `L`, or `message` on whatever was written instead.
 fn literal<L: Parse>(input: ParseStream, message: &str) -> syn::Result<L> {

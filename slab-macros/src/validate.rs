@@ -43,6 +43,8 @@ pub struct Layout {
     /// The name in the registry.
     pub name: String,
     pub section: Option<LitStr>,
+    /// `checks = "bounds"`.
+    pub bounds_checks: bool,
 }
 
 /// Where a slab's block size comes from.
@@ -227,6 +229,7 @@ struct Keys {
     name: Option<LitStr>,
     section: Option<LitStr>,
     krate: Option<Path>,
+    checks: Option<LitStr>,
     /// Whether `type` came before `size` (the error goes on the later one).
     type_given_first: bool,
 }
@@ -263,6 +266,7 @@ impl Keys {
                 Value::Name(l) => keys.name = Some(l),
                 Value::Section(l) => keys.section = Some(l),
                 Value::Crate(p) => keys.krate = Some(p),
+                Value::Checks(l) => keys.checks = Some(l),
                 Value::Unknown => unreachable!("reported above"),
             }
         }
@@ -341,7 +345,16 @@ impl Keys {
                 ));
             }
         }
+        let checks = self.checks.as_ref().map(LitStr::value);
+        if let Some(lit) = self
+            .checks
+            .as_ref()
+            .filter(|_| !matches!(checks.as_deref(), Some("full" | "bounds")))
+        {
+            errors.push(syn::Error::new_spanned(lit, crate::parse::CHECKS_MESSAGE));
+        }
         Some(Layout {
+            bounds_checks: checks.as_deref() == Some("bounds"),
             blocks: self.blocks?,
             shape: shape?,
             align,
