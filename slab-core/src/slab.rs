@@ -149,12 +149,14 @@ pub struct MemSlab {
 
 #[repr(C)]
 struct SlabState {
+    /// First, at the slab's own address, so that the fast paths load it
+    /// and the head with one or two `ldm`/`ldrd`.
+    fast: Fast,
     free_head: *mut u8,
     /// The head's block index when it is exactly a block of a slab the
     /// fast path serves, else the sentinel `fast.blocks`; so `alloc`'s
     /// fast path never computes the head's index.
     head_index: usize,
-    fast: Fast,
     waiters: WaitQueue,
 }
 
@@ -285,8 +287,6 @@ impl MemSlab {
             };
             Self {
                 state: Locked::new(SlabState {
-                    free_head: ptr::null_mut(),
-                    head_index: 0,
                     fast: Fast {
                         buffer,
                         flags,
@@ -294,6 +294,8 @@ impl MemSlab {
                         odd_inverse: geometry.odd_inverse(),
                         blocks: 0,
                     },
+                    free_head: ptr::null_mut(),
+                    head_index: 0,
                     waiters: WaitQueue::new(),
                 }),
                 phase: AtomicU8::new(phase),
@@ -441,19 +443,21 @@ impl MemSlab {
     pub fn alloc(&self, timeout: Timeout) -> Result<NonNull<u8>, AllocError> {
         match self.state.with(|s| self.pop_fast(s)) {
             Some(block) => Ok(block),
-            None => self.alloc_cold(timeout),
+            None => decode(self.alloc_cold(timeout)),
         }
     }
 
     /// `alloc` when the fast path did not pass: the full path, which
-    /// reports why, and waits.
+    /// reports why, and waits. Its result comes back in one register
+    /// ([`encode`]): a `Result` two words wide is returned through memory
+    /// on Arm, which would give the fast path a stack frame.
     #[cold]
     #[inline(never)]
-    fn alloc_cold(&self, timeout: Timeout) -> Result<NonNull<u8>, AllocError> {
-        match self.state.with(|s| self.pop(s)) {
+    fn alloc_cold(&self, timeout: Timeout) -> *mut u8 {
+        encode(match self.state.with(|s| self.pop(s)) {
             Err(AllocError::NoMemory) => self.alloc_slow(timeout),
             done => done,
-        }
+        })
     }
 
     #[cold]
@@ -941,6 +945,32 @@ impl MemSlab {
     pub(crate) fn with_waiters<R>(&self, f: impl FnOnce(&mut WaitQueue) -> R) -> R {
         self.state.with(|s| f(&mut s.waiters))
     }
+}
+
+/// An `alloc` result as one pointer: the block, or an error as an odd
+/// address without provenance (a block is word-aligned).
+#[inline(always)]
+fn encode(result: Result<NonNull<u8>, AllocError>) -> *mut u8 {
+    match result {
+        Ok(block) => block.as_ptr(),
+        Err(e) => ptr::without_provenance_mut((e as usize) << 1 | 1),
+    }
+}
+
+/// The inverse of [`encode`].
+#[inline(always)]
+fn decode(raw: *mut u8) -> Result<NonNull<u8>, AllocError> {
+    let code = raw.addr();
+    if code & 1 == 0 {
+        // SAFETY: even values are blocks, never null.
+        return Ok(unsafe { NonNull::new_unchecked(raw) });
+    }
+    Err(match code >> 1 {
+        c if c == AllocError::NoMemory as usize => AllocError::NoMemory,
+        c if c == AllocError::TimedOut as usize => AllocError::TimedOut,
+        c if c == AllocError::NotReady as usize => AllocError::NotReady,
+        _ => AllocError::Corrupted,
+    })
 }
 
 impl SlabState {
