@@ -87,7 +87,7 @@ impl ZephyrSlab {
         let block_size = self.block_size.get();
         offset >= 0
             && (offset as usize) < block_size * self.num_blocks.get()
-            && (offset as usize) % block_size == 0
+            && (offset as usize).is_multiple_of(block_size)
     }
 
     /// `k_mem_slab_alloc(slab, &mem, K_NO_WAIT)`: the block, or `None`
@@ -117,12 +117,12 @@ impl ZephyrSlab {
             return Err(());
         }
         critical_section::with(|_| {
-            if self.free_list.get().is_null() {
-                if let Some(waiter) = self.wait_q.take() {
-                    // `z_sched_wake`: the block goes to the waiter.
-                    waiter.set(block.as_ptr());
-                    return;
-                }
+            if self.free_list.get().is_null()
+                && let Some(waiter) = self.wait_q.take()
+            {
+                // `z_sched_wake`: the block goes to the waiter.
+                waiter.set(block.as_ptr());
+                return;
             }
             // SAFETY: the caller gave the block up; its first word becomes
             // the link.
