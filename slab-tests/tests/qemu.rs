@@ -11,8 +11,8 @@ use std::path::PathBuf;
 
 use slab_tests::qemu::{Elf32, FLASH_END, RAM_START, run_qemu, skipped};
 
-/// The firmware declares three slabs.
-const DECLARED: u32 = 3;
+/// The firmware declares three slabs, and its `fast_path` module three.
+const DECLARED: u32 = 3 + 3;
 
 /// Builds `examples/firmware` for `target` and returns its ELF.
 fn build(target: &str) -> PathBuf {
@@ -62,6 +62,14 @@ fn run_firmware(target: &str) {
         stdout.contains("firmware: 2000 interrupt-to-thread hand-offs"),
         "no hand-off summary\n{shown}"
     );
+    for level in ["full", "bounds"] {
+        assert!(
+            stdout.lines().any(|l| l
+                .starts_with(&format!("firmware: fast path, checks = \"{level}\": "))
+                && l.ends_with(": passed")),
+            "the fast-path checks at checks = {level:?} did not run\n{shown}"
+        );
+    }
 
     // The registry table, printed after boot and at the end: one row per
     // slab, `name block blocks used free max ready`.

@@ -15,6 +15,7 @@
 #[macro_use]
 mod report;
 mod board;
+mod fast_path;
 
 use core::ptr::NonNull;
 use core::time::Duration;
@@ -51,6 +52,7 @@ fn main() -> ! {
     let mut core = cortex_m::Peripherals::take().expect("core peripherals");
 
     before_boot();
+    fast_path::before_boot();
     slab_core::boot();
     slab_core::boot(); // idempotent
     slab_core::set_wait_hook(board::wait_hook);
@@ -62,6 +64,7 @@ fn main() -> ! {
     hprint!("{}", slab_core::registry());
     registry();
     exhaust_and_refill();
+    fast_path::run();
     handoff_rounds();
     timeouts_expire();
     alloc_in_handler();
@@ -93,7 +96,7 @@ fn before_boot() {
 /// The registry lists the three declared slabs, each once, booted.
 fn registry() {
     let registry = slab_core::registry();
-    check_eq!(registry.len(), 3);
+    check_eq!(registry.len(), 3 + fast_path::DECLARED);
     for (name, slab, block_size, blocks) in [
         ("POOL", &POOL, 24, 4),
         ("HANDOFF", &HANDOFF, 32, 2),
