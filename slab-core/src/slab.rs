@@ -12,11 +12,40 @@
 //!
 //! Costs (uncontended): `alloc` and `free` each take the slab's lock once
 //! and run a constant number of instructions. `free` validates the pointer
-//! with a subtraction, a mask and a multiplication (no division); a
-//! declared slab also keeps one bit per block, which makes double-free
-//! detection exact and O(1). A runtime-initialised slab (`new` + `init`) has
-//! nowhere to keep that bitmap and detects a double free by walking its
-//! free list instead, O(free blocks).
+//! with one combined test — a subtraction, a rotate, a multiplication by
+//! the block size's odd inverse and a compare (no division) — which also
+//! yields the block index; a declared slab keeps one byte of free flags
+//! per block (and one sentinel byte), which makes double-free detection
+//! exact and O(1). A runtime-initialised slab (`new` + `init`) has nowhere
+//! to keep flags and detects a double free by walking its free list
+//! instead, O(free blocks).
+//!
+//! # Fast paths
+//!
+//! `alloc` and `free` first try a fast path that only passes a pointer or
+//! a bool out of the lock (a two-word `Result` is returned through memory
+//! on Arm, which costs a stack frame): the head's block index is cached
+//! beside it, so `alloc` reads the head's flag without computing it, and
+//! checks only that the link it makes the new head is exactly a block
+//! (a null link, the end of the list, fails that test too); `free` runs
+//! the combined test and the flag. Anything else — a failed check, the
+//! last block, a free into an empty list (the only time callers can be
+//! waiting), a runtime-initialised slab, a slab not yet booted — changes
+//! nothing and takes the full path, which redoes the operation with the
+//! exact error, the hand-off and the wake. Measured instruction counts on
+//! a Cortex-M3, against a Zephyr-style `k_mem_slab`, are in
+//! `BENCHMARKS.md`.
+//!
+//! # `checks = "bounds"`
+//!
+//! A declared slab may ask for Zephyr's `CONFIG_MEM_SLAB_POINTER_VALIDATE`
+//! level instead: `free` still refuses `Foreign` and `Misaligned` pointers
+//! with nothing changed (and, with nothing allocated, any free as a
+//! `DoubleFree`), but keeps no flags and checks no links. **Not detected**
+//! at that level: a double free while other blocks are allocated (the
+//! block is then on the list twice and handed out twice) and every
+//! corrupted link (`alloc` follows it: a write after free can make `alloc`
+//! return any address). Counters, hand-off and waiting are the same.
 //!
 //! # Hardening: the threat model
 //!
@@ -39,7 +68,7 @@
 //!   that would hand it out;
 //! - declared slabs: a link overwritten with the address of an allocated
 //!   block (a cycle, or aliasing another owner's block): `Corrupted`
-//!   before that block could be handed out a second time (the bitmap);
+//!   before that block could be handed out a second time (its flag);
 //! - a link overwritten with null, cutting the list short: `Corrupted`
 //!   once the list runs dry while blocks are still counted free; a link
 //!   making a cycle: `Corrupted` before more blocks than exist are out.
@@ -57,12 +86,12 @@
 //!   cut off from the walk (unless nothing is allocated);
 //! - reads and writes through a pointer kept after `free` once the block
 //!   has a new owner (that is `free`'s safety contract), and wild writes to
-//!   the slab's own state or bitmap.
+//!   the slab's own state or flags;
+//! - with `checks = "bounds"`, see above.
 //!
-//! Cost, measured on a Cortex-M3 (see `BENCHMARKS.md`): about 19
-//! instructions per `alloc` for the link and block checks, 13 per `free`
-//! for pointer validation and 24 per pair for the bitmap; on the host the
-//! alloc+free pair stays below the system allocator's cost.
+//! Cost, measured on a Cortex-M3 (see `BENCHMARKS.md`): the flags, the
+//! link test and the cached index cost about 17 instructions per pair over
+//! `checks = "bounds"`.
 //!
 //! Why an error and not a panic: `alloc` already returns a `Result`, runs
 //! in interrupt handlers where a panic is the worst outcome, and the slab

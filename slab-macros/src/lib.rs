@@ -37,13 +37,24 @@ mod validate;
 /// | `name` | non-empty string literal | name in the registry (default: the static's identifier) |
 /// | `section` | string literal | link section of the block buffer (default: `.bss`) |
 /// | `crate` | path | where `slab_core` is, for crates that re-export it (default `::slab_core`) |
+/// | `checks` | `"full"` or `"bounds"` | how much `free`/`alloc` verify (default `"full"`, below) |
+///
+/// `checks = "full"`: `Foreign`, `Misaligned` and every `DoubleFree`
+/// refused, corrupted free-list links never followed out of the slab nor to
+/// an allocated block (`AllocError::Corrupted`). `checks = "bounds"`
+/// (Zephyr's `CONFIG_MEM_SLAB_POINTER_VALIDATE`, for hot interrupt paths):
+/// `Foreign` and `Misaligned` are still refused with nothing changed, and a
+/// free with nothing allocated is a `DoubleFree`; any other double free and
+/// any corrupted link are **not detected** (a block freed twice is handed
+/// out twice; a link overwritten after free is followed). Counters,
+/// hand-off and everything else are the same.
 ///
 /// Exactly one of `size` and `type` is required. The static's doc comments,
 /// `#[cfg]`, `#[cfg_attr]`, lint attributes and `#[deprecated]` carry over
 /// (a `#[cfg]`'d-out slab has no registry entry); its visibility too.
 ///
-/// The expansion is a word-aligned block buffer and a used-block bitmap
-/// (two hidden statics), the const-initialised `MemSlab` over them, and its
+/// The expansion is a word-aligned block buffer and a byte of free flags
+/// per block (two hidden statics), the const-initialised `MemSlab` over them, and its
 /// entry in the registry. Nothing runs before `boot()`.
 ///
 /// Every mistake is a compile error on the offending key, value or token:
