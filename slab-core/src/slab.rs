@@ -483,9 +483,13 @@ impl MemSlab {
     #[cold]
     #[inline(never)]
     fn alloc_cold(&self, timeout: Timeout) -> *mut u8 {
-        encode(match self.state.with(|s| self.pop(s)) {
-            Err(AllocError::NoMemory) => self.alloc_slow(timeout),
-            done => done,
+        // A caller that may wait goes straight to `alloc_slow`, whose first
+        // look at the list under the lock is the full path's: one lock
+        // round fewer on the way to waiting.
+        encode(if timeout.wait_limit().is_some() {
+            self.alloc_slow(timeout)
+        } else {
+            self.state.with(|s| self.pop(s))
         })
     }
 
@@ -494,7 +498,6 @@ impl MemSlab {
         let Some(limit) = timeout.wait_limit() else {
             return Err(AllocError::NoMemory);
         };
-        let deadline = Deadline::after(limit);
         let node = pin!(Waiter::new());
         let node = node.as_ref().get_ref();
         let first_try = self.state.with(|s| match self.pop(s) {
@@ -509,6 +512,9 @@ impl MemSlab {
         if let Some(done) = first_try {
             return done;
         }
+        // Only now: a finite timeout needs a clock, which a block that is
+        // free (or an error) must not.
+        let deadline = Deadline::after(limit);
         // SAFETY: `node` is linked and pinned in this frame.
         match unsafe { wait::wait(&self.state, |s| &mut s.waiters, node, deadline) } {
             // SAFETY: only blocks (non-null) are granted by `free`.
