@@ -26,13 +26,13 @@
 //! a bool out of the lock (a two-word `Result` is returned through memory
 //! on Arm, which costs a stack frame): the head's block index is cached
 //! beside it, so `alloc` reads the head's flag without computing it, and
-//! checks only that the link it makes the new head is exactly a block
-//! (a null link, the end of the list, fails that test too); `free` runs
-//! the combined test and the flag. Anything else — a failed check, the
-//! last block, a free into an empty list (the only time callers can be
-//! waiting), a runtime-initialised slab, a slab not yet booted — changes
-//! nothing and takes the full path, which redoes the operation with the
-//! exact error, the hand-off and the wake. Measured instruction counts on
+//! checks only that the link it makes the new head is exactly a block or
+//! null (the end of the list); `free` runs the combined test and the flag,
+//! and looks at the wait queue only when the list is empty (the only time
+//! callers can be waiting). Anything else — a failed check, an empty list
+//! on `alloc`, a waiter, a runtime-initialised slab, a slab not yet booted
+//! — changes nothing and takes the full path, which redoes the operation
+//! with the exact error, the hand-off and the wake. Measured instruction counts on
 //! a Cortex-M3, against a Zephyr-style `k_mem_slab`, are in
 //! `BENCHMARKS.md`.
 //!
@@ -535,7 +535,9 @@ impl MemSlab {
     /// must be exactly a block (one combined test, which a null link, the
     /// end of the list, fails too) before it becomes the head. The flags
     /// make the full path's cycle check redundant: a block whose flag is 0
-    /// is never handed out, so at most `num_blocks` are out.
+    /// is never handed out, so at most `num_blocks` are out. A null link
+    /// (the last block) is told apart only once that test has failed, off
+    /// the common path.
     #[inline(always)]
     fn pop_fast(&self, s: &mut SlabState) -> Option<NonNull<u8>> {
         let head = s.free_head;
@@ -560,9 +562,14 @@ impl MemSlab {
         // head is exactly that block, and free, so its first word is the
         // link.
         let next = unsafe { head.cast::<*mut u8>().read() };
-        let next_index = s.fast_index(next);
+        let mut next_index = s.fast_index(next);
         if next_index >= s.fast.blocks {
-            return None;
+            // Off the common path: a null link ends the list (the last
+            // block); anything else is for the full path to report.
+            if !next.is_null() {
+                return None;
+            }
+            next_index = s.fast.blocks;
         }
         s.free_head = next;
         s.head_index = next_index;
@@ -727,15 +734,16 @@ impl MemSlab {
     ///
     /// One combined test proves the block exactly a block of a slab the
     /// fast path serves (none before `boot()`, none of a runtime slab) and
-    /// yields its index. An empty list also takes the full path: only
-    /// then can callers be waiting (a caller waits only on an empty list,
-    /// and while one waits every `free` hands off instead of pushing), so
-    /// the hand-off check costs nothing here.
+    /// yields its index. Callers can be waiting only when the list is
+    /// empty (a caller waits only on an empty list, and while one waits
+    /// every `free` hands off instead of pushing), so the wait queue is
+    /// looked at only then, off the common path; with a waiter, the full
+    /// path hands the block off.
     #[inline(always)]
     fn push_fast(&self, s: &mut SlabState, block: *mut u8) -> bool {
         let index = s.fast_index(block);
         let head = s.free_head;
-        if index >= s.fast.blocks || head.is_null() {
+        if index >= s.fast.blocks || (head.is_null() && s.waiters.len() != 0) {
             return false;
         }
         let used = self.num_used.load(Ordering::Relaxed);
