@@ -190,16 +190,19 @@ fn per_op(iters: u64, mut op: impl FnMut()) -> f64 {
     start.elapsed().as_nanos() as f64 / iters as f64
 }
 
-/// One sample of each contender per round, contenders interleaved; one
-/// warm-up round first.
+/// One sample of each contender per round, contenders interleaved (each
+/// round in a rotated order); one warm-up round first.
 fn interleaved(rounds: usize, contenders: &[fn() -> f64]) -> Vec<Stats> {
     for c in contenders {
         c();
     }
     let mut samples = vec![Vec::with_capacity(rounds); contenders.len()];
-    for _ in 0..rounds {
-        for (c, s) in contenders.iter().zip(&mut samples) {
-            s.push(c());
+    for round in 0..rounds {
+        // Each round starts with the next contender, so that none always
+        // runs right after the same neighbour.
+        for k in 0..contenders.len() {
+            let i = (round + k) % contenders.len();
+            samples[i].push(contenders[i]());
         }
     }
     samples.into_iter().map(Stats::new).collect()
