@@ -213,27 +213,29 @@ fn interleaved(rounds: usize, contenders: &[fn() -> f64]) -> Vec<Stats> {
 
 const PAIRS_PER_SAMPLE: u64 = 400_000;
 
-#[inline(always)]
-fn pairs_of(slab: &MemSlab) -> f64 {
-    // Inlined into the loop like every other contender's code.
-    per_op(PAIRS_PER_SAMPLE, #[inline(always)] || {
-        let p = slab.alloc(Timeout::NoWait).expect("a free block");
-        let p = black_box(p);
-        // SAFETY: `p` came from `slab` and is not used afterwards.
-        unsafe { slab.free(p) }.expect("a valid free");
-    })
+/// The pair loop of a slab, pasted into each contender's function so that
+/// it is inlined like every other contender's code.
+macro_rules! pairs_of {
+    ($slab:expr) => {
+        per_op(PAIRS_PER_SAMPLE, || {
+            let p = $slab.alloc(Timeout::NoWait).expect("a free block");
+            let p = black_box(p);
+            // SAFETY: `p` came from this slab and is not used afterwards.
+            unsafe { $slab.free(p) }.expect("a valid free");
+        })
+    };
 }
 
 fn slab_pairs() -> f64 {
-    pairs_of(&PAIR)
+    pairs_of!(PAIR)
 }
 
 fn slab48_pairs() -> f64 {
-    pairs_of(&PAIR48)
+    pairs_of!(PAIR48)
 }
 
 fn slab_bounds_pairs() -> f64 {
-    pairs_of(&PAIR_BOUNDS)
+    pairs_of!(PAIR_BOUNDS)
 }
 
 fn spin_list_pairs() -> f64 {
@@ -245,22 +247,24 @@ fn spin_list_pairs() -> f64 {
     })
 }
 
-#[inline(always)]
-fn zephyr_pairs_of(slab: &ZephyrSlab) -> f64 {
-    per_op(PAIRS_PER_SAMPLE, #[inline(always)] || {
-        let p = slab.alloc().expect("a free block");
-        let p = black_box(p);
-        // SAFETY: `p` came from `slab` and is not used afterwards.
-        unsafe { slab.free(p) }.expect("a valid free");
-    })
+/// The same for a Zephyr-style slab.
+macro_rules! zephyr_pairs_of {
+    ($slab:expr) => {
+        per_op(PAIRS_PER_SAMPLE, || {
+            let p = $slab.alloc().expect("a free block");
+            let p = black_box(p);
+            // SAFETY: `p` came from this slab and is not used afterwards.
+            unsafe { $slab.free(p) }.expect("a valid free");
+        })
+    };
 }
 
 fn zephyr_pairs() -> f64 {
-    zephyr_pairs_of(&ZEPHYR)
+    zephyr_pairs_of!(ZEPHYR)
 }
 
 fn zephyr48_pairs() -> f64 {
-    zephyr_pairs_of(&ZEPHYR48)
+    zephyr_pairs_of!(ZEPHYR48)
 }
 
 fn atomic_pool_pairs() -> f64 {
@@ -303,7 +307,8 @@ fn mutex_list_pairs() -> f64 {
 }
 
 fn pairs(options: &Options, bars: &mut Vec<Bar>) {
-    let contenders: [(&str, fn() -> f64); 10] = [
+    type Contender = (&'static str, fn() -> f64);
+    let contenders: [Contender; 10] = [
         (
             "slab (declared, checks = full; alloc(NoWait) + free)",
             slab_pairs,
