@@ -80,7 +80,7 @@
 //!   in between are skipped (lost) until the list runs dry, which is then
 //!   reported as above;
 //! - runtime-initialised slabs: a link overwritten with the address of an
-//!   allocated block (there is no bitmap to consult) hands that block out
+//!   allocated block (there are no flags to consult) hands that block out
 //!   twice; the count check still stops a cycle once every block is
 //!   counted used; and a double free of a block that a corrupted link has
 //!   cut off from the walk (unless nothing is allocated);
@@ -237,7 +237,7 @@ struct Config {
     checks: Checks,
 }
 
-// SAFETY: the free list, the bitmap and the wait queue are only touched
+// SAFETY: the free list, the flags and the wait queue are only touched
 // under the slab's lock; `config` is immutable once published (see its
 // field docs); the counters are atomics. The buffer is owned by the slab
 // (a static of the declaration, or the `&'static mut` given to `init`).

@@ -1,5 +1,5 @@
 //! The two macros end to end (parse, validate, expand) and the code a
-//! valid declaration becomes: a block buffer, a bitmap, the const
+//! valid declaration becomes: a block buffer, its free flags, the const
 //! `MemSlab` over them, and the registry entry. Everything is reached
 //! through `<crate>::__private`.
 
