@@ -310,7 +310,7 @@ impl MemSlab {
             used_map: *mut u8,
         ) -> Self {
             let flags = if used_map.is_null() {
-                // SAFETY (of the cast): never written, see `NO_FLAGS`.
+                // Never written through: see `NO_FLAGS`.
                 (&NO_FLAGS as *const u8).cast_mut()
             } else {
                 used_map
