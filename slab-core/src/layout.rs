@@ -31,9 +31,13 @@ pub const fn buffer_len(num_blocks: usize, block_size: usize) -> usize {
     }
 }
 
-/// Words of the used-block bitmap of a declared slab.
+/// Words of a declared slab's free flags: one byte per block and a
+/// sentinel byte (see `MemSlab`'s fast paths), rounded up to words.
 pub const fn map_words(num_blocks: usize) -> usize {
-    num_blocks.div_ceil(usize::BITS as usize)
+    match num_blocks.checked_add(1) {
+        Some(bytes) => bytes.div_ceil(WORD),
+        None => usize::MAX / WORD,
+    }
 }
 
 /// A validated slab shape, with the constants that let `free` check a
@@ -92,6 +96,16 @@ impl Geometry {
             low_bits: (1 << shift) - 1,
             odd_inverse: odd_inverse(block_size >> shift),
         })
+    }
+
+    /// The block size's trailing zero bits.
+    pub const fn shift(&self) -> u32 {
+        self.shift
+    }
+
+    /// The inverse of the block size's odd part, modulo 2^N.
+    pub const fn odd_inverse(&self) -> usize {
+        self.odd_inverse
     }
 
     /// Whether `offset` is inside the buffer and aligned like a block as
@@ -163,7 +177,8 @@ mod tests {
         assert_eq!(round_block_size(64, 64), 64);
         assert_eq!(buffer_len(usize::MAX, 2), 0);
         assert_eq!(map_words(1), 1);
-        assert_eq!(map_words(usize::BITS as usize + 1), 2);
+        assert_eq!(map_words(WORD - 1), 1);
+        assert_eq!(map_words(WORD), 2);
     }
 
     #[test]

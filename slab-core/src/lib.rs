@@ -74,7 +74,8 @@
 //!
 //! 1. **Declare** with [`#[mem_slab]`](mem_slab) on a `static NAME:
 //!    MemSlab;`, or several at once with [`mem_slabs!`]. Keys: `blocks`,
-//!    `size` or `type`, and optionally `align`, `name`, `section`, `crate`.
+//!    `size` or `type`, and optionally `align`, `name`, `section`, `crate`,
+//!    `checks` (`"full"`, the default, or Zephyr's `"bounds"` level).
 //!    A bad declaration is a compile error on the offending token. For a
 //!    buffer known only at run time, [`MemSlab::new`] + [`MemSlab::init`]
 //!    (`k_mem_slab_init`) instead: such a slab is ready at once and is not in

@@ -33,6 +33,13 @@ impl<T> Locked<T> {
         }
     }
 
+    crate::sync::loom_const_fn! {
+        /// The value, through an exclusive borrow of the lock (no locking).
+        pub const fn get_mut(&mut self) -> &mut T {
+            self.data.get_mut()
+        }
+    }
+
     /// Runs `f` with exclusive access to the value. `f` must not block, and
     /// must not call `with` on the same object.
     #[inline(always)]

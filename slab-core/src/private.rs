@@ -34,7 +34,7 @@ pub const fn heap_class(
 /// A declared slab's block buffer: `BYTES` uninitialised bytes aligned to
 /// `max(align_of::<A>(), WORD)`. Zero-initialised memory (`.bss`) unless the
 /// declaration names a section. With `std`, also aligned to (and so padded
-/// to a multiple of) 128 bytes, like the bitmap and the `MemSlab`, so that
+/// to a multiple of) 128 bytes, like the free flags and the `MemSlab`, so that
 /// neighbouring slabs share no cache line.
 #[repr(C)]
 #[cfg_attr(feature = "std", repr(align(128)))]
@@ -60,7 +60,8 @@ impl<A, const BYTES: usize> Storage<A, BYTES> {
     }
 }
 
-/// A declared slab's used-block bitmap, one bit per block. With `std`,
+/// A declared slab's free flags: one byte per block and a sentinel byte
+/// (see [`map_words`]), zero until `boot()`. With `std`,
 /// aligned to 128 bytes (see [`Storage`]): `alloc` and `free` write it.
 #[cfg_attr(feature = "std", repr(align(128)))]
 pub struct UsedMap<const WORDS: usize>(UnsafeCell<[usize; WORDS]>);
@@ -90,17 +91,25 @@ crate::sync::loom_const_fn! {
         MemSlab::declared(
             name,
             storage.bytes.get().cast::<u8>(),
-            used.0.get().cast::<usize>(),
+            used.0.get().cast::<u8>(),
             block_size,
             num_blocks,
         )
     }
 }
 
-/// Words of a declared slab's used-block bitmap: [`map_words`], or 0 when the
+crate::sync::loom_const_fn! {
+    /// A declared slab with `checks = "bounds"`: `slab` (from [`declare`])
+    /// keeps no free flags (its `UsedMap` stays unused).
+    pub const fn bounds_checks(slab: MemSlab) -> MemSlab {
+        slab.with_bounds_checks()
+    }
+}
+
+/// Words of a declared slab's free flags: [`map_words`], or 0 when the
 /// shape is invalid (no block size, or `num_blocks × block_size` above
-/// [`MAX_DECLARED_BYTES`]). The declaration's own assertion reports that; a
-/// bitmap sized for an absurd block count would only add an out-of-memory
+/// [`MAX_DECLARED_BYTES`]). The declaration's own assertion reports that;
+/// flags sized for an absurd block count would only add an out-of-memory
 /// error in the compiler.
 pub const fn used_map_words(num_blocks: usize, block_size: usize) -> usize {
     if block_size != 0 && rules::fits(num_blocks, block_size) {

@@ -12,11 +12,40 @@
 //!
 //! Costs (uncontended): `alloc` and `free` each take the slab's lock once
 //! and run a constant number of instructions. `free` validates the pointer
-//! with a subtraction, a mask and a multiplication (no division); a
-//! declared slab also keeps one bit per block, which makes double-free
-//! detection exact and O(1). A runtime-initialised slab (`new` + `init`) has
-//! nowhere to keep that bitmap and detects a double free by walking its
-//! free list instead, O(free blocks).
+//! with one combined test — a subtraction, a rotate, a multiplication by
+//! the block size's odd inverse and a compare (no division) — which also
+//! yields the block index; a declared slab keeps one byte of free flags
+//! per block (and one sentinel byte), which makes double-free detection
+//! exact and O(1). A runtime-initialised slab (`new` + `init`) has nowhere
+//! to keep flags and detects a double free by walking its free list
+//! instead, O(free blocks).
+//!
+//! # Fast paths
+//!
+//! `alloc` and `free` first try a fast path that only passes a pointer or
+//! a bool out of the lock (a two-word `Result` is returned through memory
+//! on Arm, which costs a stack frame): the head's block index is cached
+//! beside it, so `alloc` reads the head's flag without computing it, and
+//! checks only that the link it makes the new head is exactly a block or
+//! null (the end of the list); `free` runs the combined test and the flag,
+//! and looks at the wait queue only when the list is empty (the only time
+//! callers can be waiting). Anything else — a failed check, an empty list
+//! on `alloc`, a waiter, a runtime-initialised slab, a slab not yet booted
+//! — changes nothing and takes the full path, which redoes the operation
+//! with the exact error, the hand-off and the wake. Measured instruction counts on
+//! a Cortex-M3, against a Zephyr-style `k_mem_slab`, are in
+//! `BENCHMARKS.md`.
+//!
+//! # `checks = "bounds"`
+//!
+//! A declared slab may ask for Zephyr's `CONFIG_MEM_SLAB_POINTER_VALIDATE`
+//! level instead: `free` still refuses `Foreign` and `Misaligned` pointers
+//! with nothing changed (and, with nothing allocated, any free as a
+//! `DoubleFree`), but keeps no flags and checks no links. **Not detected**
+//! at that level: a double free while other blocks are allocated (the
+//! block is then on the list twice and handed out twice) and every
+//! corrupted link (`alloc` follows it: a write after free can make `alloc`
+//! return any address). Counters, hand-off and waiting are the same.
 //!
 //! # Hardening: the threat model
 //!
@@ -39,7 +68,7 @@
 //!   that would hand it out;
 //! - declared slabs: a link overwritten with the address of an allocated
 //!   block (a cycle, or aliasing another owner's block): `Corrupted`
-//!   before that block could be handed out a second time (the bitmap);
+//!   before that block could be handed out a second time (its flag);
 //! - a link overwritten with null, cutting the list short: `Corrupted`
 //!   once the list runs dry while blocks are still counted free; a link
 //!   making a cycle: `Corrupted` before more blocks than exist are out.
@@ -51,18 +80,18 @@
 //!   in between are skipped (lost) until the list runs dry, which is then
 //!   reported as above;
 //! - runtime-initialised slabs: a link overwritten with the address of an
-//!   allocated block (there is no bitmap to consult) hands that block out
+//!   allocated block (there are no flags to consult) hands that block out
 //!   twice; the count check still stops a cycle once every block is
 //!   counted used; and a double free of a block that a corrupted link has
 //!   cut off from the walk (unless nothing is allocated);
 //! - reads and writes through a pointer kept after `free` once the block
 //!   has a new owner (that is `free`'s safety contract), and wild writes to
-//!   the slab's own state or bitmap.
+//!   the slab's own state or flags;
+//! - with `checks = "bounds"`, see above.
 //!
-//! Cost, measured on a Cortex-M3 (see `BENCHMARKS.md`): about 19
-//! instructions per `alloc` for the link and block checks, 13 per `free`
-//! for pointer validation and 24 per pair for the bitmap; on the host the
-//! alloc+free pair stays below the system allocator's cost.
+//! Cost, measured on a Cortex-M3 (see `BENCHMARKS.md`): the flags, the
+//! link test and the cached index cost about 17 instructions per pair over
+//! `checks = "bounds"`.
 //!
 //! Why an error and not a panic: `alloc` already returns a `Result`, runs
 //! in interrupt handlers where a panic is the worst outcome, and the slab
@@ -121,10 +150,11 @@ const READY: u8 = 2;
 /// which x86's spatial prefetcher fetches together), so that two slabs
 /// declared next to each other never share a line: threads working on
 /// different slabs do not slow each other down. The fields are in
-/// declaration order (`repr(C)`): what `alloc` and `free` write (the lock,
-/// the free list, the counters) comes first, in the first 64 bytes on
-/// 64-bit hosts, so that a contended slab moves one line between cores
-/// rather than two; what they only read follows.
+/// declaration order (`repr(C)`): what `alloc` and `free` touch (the
+/// state under the lock, then the counters) comes first, in the first 112
+/// bytes on 64-bit hosts; what they only read follows. (Putting the lock,
+/// the head and the counters in one 64-byte line was measured: it made the
+/// single-thread `checks = "bounds"` pair slower.)
 #[repr(C)]
 #[cfg_attr(feature = "std", repr(align(128)))]
 pub struct MemSlab {
@@ -137,26 +167,78 @@ pub struct MemSlab {
     /// Immutable once `phase` is not `UNINIT`: constant for a declared slab,
     /// written by `init` under the lock while `UNINIT`.
     config: UnsafeCell<Config>,
-    /// One bit per block, set while the block is allocated; null for a
-    /// runtime-initialised slab. Only touched under the lock.
-    used_map: *mut usize,
+    /// One byte per block, 1 while the block is free and 0 while it is
+    /// allocated, and a last byte that is always 0 (see [`Fast::flags`]);
+    /// null for a runtime-initialised slab and for `checks = "bounds"`.
+    /// Only touched under the lock.
+    used_map: *mut u8,
     name: &'static str,
     /// `UNINIT`/`DECLARED` → `READY`, once, under the lock.
     phase: AtomicU8,
 }
 
+#[repr(C)]
 struct SlabState {
+    /// First, at the slab's own address, so that the fast paths load it
+    /// and the head with one or two `ldm`/`ldrd`.
+    fast: Fast,
     free_head: *mut u8,
+    /// The head's block index when it is exactly a block of a slab the
+    /// fast path serves, else the sentinel `fast.blocks`; so `alloc`'s
+    /// fast path never computes the head's index.
+    head_index: usize,
     waiters: WaitQueue,
+}
+
+/// What the fast paths read, beside the head so that they load it in one
+/// or two instructions. Set when the slab is threaded.
+///
+/// Each fast path passes only a pointer or a bool out of the lock; any
+/// check that fails, an empty list, or a waiter present changes nothing
+/// and falls back to the full path (`pop`, `free_cold`), which redoes the
+/// operation with its exact `Result`, hand-off and wake.
+#[derive(Clone, Copy)]
+#[repr(C)]
+struct Fast {
+    buffer: *mut u8,
+    /// The free flags of `checks = "full"` (see `MemSlab::used_map`):
+    /// index `blocks`, the sentinel, is never 1, so a head of unknown or
+    /// no index never passes. A runtime-initialised slab points at
+    /// [`NO_FLAGS`] (its fast paths never pass, it always takes the full
+    /// path). Null for `checks = "bounds"`, which keeps no flags.
+    flags: *mut u8,
+    /// `rotate_right(shift)` then `wrapping_mul(odd_inverse)` maps an
+    /// offset to its block index, and anything that is not a block start
+    /// to `blocks` or more (see `Geometry`).
+    shift: u32,
+    odd_inverse: usize,
+    /// The blocks the fast paths accept: the block count once a declared
+    /// slab is threaded, 0 before and for a runtime-initialised slab.
+    blocks: usize,
+}
+
+/// The flags of a slab whose fast paths never pass: one byte, never 1,
+/// never written (a fast path writes a flag only after it passed).
+static NO_FLAGS: u8 = 0;
+
+/// How much a slab verifies (`checks = "full"` / `"bounds"`).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Checks {
+    /// Everything: validation, exact double free, corrupted links.
+    Full,
+    /// Zephyr's `CONFIG_MEM_SLAB_POINTER_VALIDATE`: `Foreign` and
+    /// `Misaligned` only.
+    Bounds,
 }
 
 #[derive(Clone, Copy)]
 struct Config {
     buffer: *mut u8,
     geometry: Geometry,
+    checks: Checks,
 }
 
-// SAFETY: the free list, the bitmap and the wait queue are only touched
+// SAFETY: the free list, the flags and the wait queue are only touched
 // under the slab's lock; `config` is immutable once published (see its
 // field docs); the counters are atomics. The buffer is owned by the slab
 // (a static of the declaration, or the `&'static mut` given to `init`).
@@ -185,12 +267,13 @@ impl MemSlab {
     }
 
     crate::sync::loom_const_fn! {
-        /// A declared slab over a static buffer and used-block bitmap (see
-        /// `__private::declare`). `boot()` threads it.
+        /// A declared slab over a static buffer and its free flags (see
+        /// `__private::declare`; `map_words(num_blocks)` words, zero until
+        /// `boot()` threads it).
         pub(crate) const fn declared(
             name: &'static str,
             buffer: *mut u8,
-            used_map: *mut usize,
+            used_map: *mut u8,
             block_size: usize,
             num_blocks: usize,
         ) -> Self {
@@ -205,20 +288,52 @@ impl MemSlab {
     }
 
     crate::sync::loom_const_fn! {
+        /// This declared slab with `checks = "bounds"`: no free flags.
+        pub(crate) const fn with_bounds_checks(mut self) -> Self {
+            let config = *self.config.get_mut();
+            self.config = UnsafeCell::new(Config {
+                checks: Checks::Bounds,
+                ..config
+            });
+            self.used_map = ptr::null_mut();
+            self.state.get_mut().fast.flags = ptr::null_mut();
+            self
+        }
+    }
+
+    crate::sync::loom_const_fn! {
         const fn with_config(
             phase: u8,
             name: &'static str,
             buffer: *mut u8,
             geometry: Geometry,
-            used_map: *mut usize,
+            used_map: *mut u8,
         ) -> Self {
+            let flags = if used_map.is_null() {
+                // Never written through: see `NO_FLAGS`.
+                (&NO_FLAGS as *const u8).cast_mut()
+            } else {
+                used_map
+            };
             Self {
                 state: Locked::new(SlabState {
+                    fast: Fast {
+                        buffer,
+                        flags,
+                        shift: geometry.shift(),
+                        odd_inverse: geometry.odd_inverse(),
+                        blocks: 0,
+                    },
                     free_head: ptr::null_mut(),
+                    head_index: 0,
                     waiters: WaitQueue::new(),
                 }),
                 phase: AtomicU8::new(phase),
-                config: UnsafeCell::new(Config { buffer, geometry }),
+                config: UnsafeCell::new(Config {
+                    buffer,
+                    geometry,
+                    checks: Checks::Full,
+                }),
                 used_map,
                 name,
                 num_used: AtomicUsize::new(0),
@@ -255,8 +370,14 @@ impl MemSlab {
             }
             // SAFETY: `config` is only written here, under the lock, while
             // the phase is UNINIT, when no reader looks at it.
-            unsafe { *self.config.get() = Config { buffer, geometry } };
-            self.thread(s);
+            unsafe {
+                *self.config.get() = Config {
+                    buffer,
+                    geometry,
+                    checks: Checks::Full,
+                }
+            };
+            self.thread(s, false);
             self.phase.store(READY, Ordering::Release);
             Ok(())
         })
@@ -266,16 +387,20 @@ impl MemSlab {
     pub(crate) fn boot(&self) {
         self.state.with(|s| {
             if self.phase.load(Ordering::Relaxed) == DECLARED {
-                self.thread(s);
+                self.thread(s, true);
                 self.phase.store(READY, Ordering::Release);
             }
         });
     }
 
-    /// Links every block into the free list, in address order; clears the
-    /// bitmap and the counters. One word written per block.
-    fn thread(&self, s: &mut SlabState) {
-        let Config { buffer, geometry } = *self.config();
+    /// Links every block into the free list, in address order; marks
+    /// every block free in the flags and clears the counters. One word
+    /// written per block (and one byte with `checks = "full"`). Only a
+    /// declared slab opens its fast paths (`fast.blocks`).
+    fn thread(&self, s: &mut SlabState, declared: bool) {
+        let Config {
+            buffer, geometry, ..
+        } = *self.config();
         let mut next = ptr::null_mut::<u8>();
         for i in (0..geometry.num_blocks).rev() {
             // SAFETY: block `i` lies inside the buffer (i × block_size <
@@ -288,11 +413,17 @@ impl MemSlab {
         }
         s.free_head = next;
         if !self.used_map.is_null() {
-            for w in 0..crate::layout::map_words(geometry.num_blocks) {
-                // SAFETY: the bitmap has `map_words(num_blocks)` words.
-                unsafe { self.used_map.add(w).write(0) };
+            for i in 0..geometry.num_blocks {
+                // SAFETY: the flags have `num_blocks + 1` bytes.
+                unsafe { self.used_map.add(i).write(1) };
             }
+            // SAFETY: as above; the sentinel, never 1.
+            unsafe { self.used_map.add(geometry.num_blocks).write(0) };
         }
+        if declared {
+            s.fast.blocks = geometry.num_blocks;
+        }
+        s.head_index = s.index_or_sentinel(next);
         self.num_used.store(0, Ordering::Relaxed);
         self.max_used.store(0, Ordering::Relaxed);
     }
@@ -340,10 +471,27 @@ impl MemSlab {
     /// ```
     #[inline]
     pub fn alloc(&self, timeout: Timeout) -> Result<NonNull<u8>, AllocError> {
-        match self.state.with(|s| self.pop(s)) {
-            Err(AllocError::NoMemory) => self.alloc_slow(timeout),
-            done => done,
+        match self.state.with(|s| self.pop_fast(s)) {
+            Some(block) => Ok(block),
+            None => decode(self.alloc_cold(timeout)),
         }
+    }
+
+    /// `alloc` when the fast path did not pass: the full path, which
+    /// reports why, and waits. Its result comes back in one register
+    /// ([`encode`]): a `Result` two words wide is returned through memory
+    /// on Arm, which would give the fast path a stack frame.
+    #[cold]
+    #[inline(never)]
+    fn alloc_cold(&self, timeout: Timeout) -> *mut u8 {
+        // A caller that may wait goes straight to `alloc_slow`, whose first
+        // look at the list under the lock is the full path's: one lock
+        // round fewer on the way to waiting.
+        encode(if timeout.wait_limit().is_some() {
+            self.alloc_slow(timeout)
+        } else {
+            self.state.with(|s| self.pop(s))
+        })
     }
 
     #[cold]
@@ -351,7 +499,6 @@ impl MemSlab {
         let Some(limit) = timeout.wait_limit() else {
             return Err(AllocError::NoMemory);
         };
-        let deadline = Deadline::after(limit);
         let node = pin!(Waiter::new());
         let node = node.as_ref().get_ref();
         let first_try = self.state.with(|s| match self.pop(s) {
@@ -366,6 +513,9 @@ impl MemSlab {
         if let Some(done) = first_try {
             return done;
         }
+        // Only now: a finite timeout needs a clock, which a block that is
+        // free (or an error) must not.
+        let deadline = Deadline::after(limit);
         // SAFETY: `node` is linked and pinned in this frame.
         match unsafe { wait::wait(&self.state, |s| &mut s.waiters, node, deadline) } {
             // SAFETY: only blocks (non-null) are granted by `free`.
@@ -374,44 +524,109 @@ impl MemSlab {
         }
     }
 
-    /// Takes the head of the free list, under the lock.
+    /// The fast path of `alloc`, under the lock: the head, if every check
+    /// passes at once; `None` changes nothing and sends the caller to the
+    /// full path ([`pop`](Self::pop)), which redoes it with the exact
+    /// error.
     ///
-    /// A link is checked in two steps, so that the check does not lengthen
-    /// the chain of dependent loads between the lock's two atomic
-    /// operations: a link read out of a block must point inside the buffer
-    /// at a word boundary (safe to follow) before it becomes the head, and
-    /// the head must be a whole block that is free before it is handed out.
-    /// A link overwritten after its block was freed is reported as
-    /// `Corrupted` by the `alloc` that reads it or, if it still looks like a
-    /// block, by the one that would hand that block out. (See the module
-    /// docs' threat model for what is and is not caught.)
+    /// `checks = "full"`: the head's cached index says which flag to read
+    /// (the sentinel's is never 1, so an empty list, a head of unknown
+    /// index and a runtime-initialised slab all fall through); a flag of 1
+    /// proves the head a free block, so its link is safe to read; the link
+    /// must be exactly a block (one combined test, which a null link, the
+    /// end of the list, fails too) before it becomes the head. The flags
+    /// make the full path's cycle check redundant: a block whose flag is 0
+    /// is never handed out, so at most `num_blocks` are out. A null link
+    /// (the last block) is told apart only once that test has failed, off
+    /// the common path.
     #[inline(always)]
+    fn pop_fast(&self, s: &mut SlabState) -> Option<NonNull<u8>> {
+        let head = s.free_head;
+        let flags = s.fast.flags;
+        if flags.is_null() {
+            // `checks = "bounds"`: Zephyr's pop.
+            let block = NonNull::new(head)?;
+            // SAFETY: the head of the list: a block `free` validated, or a
+            // link, which this level trusts (documented: corrupted links
+            // are not detected).
+            s.free_head = unsafe { block.as_ptr().cast::<*mut u8>().read() };
+            self.count_alloc();
+            return Some(block);
+        }
+        let index = s.head_index;
+        // SAFETY: `head_index ≤ fast.blocks` and the flags have
+        // `fast.blocks + 1` bytes (`NO_FLAGS`: one, with both 0).
+        if unsafe { flags.add(index).read() } == 0 {
+            return None;
+        }
+        // SAFETY: a flag of 1 is only read at the head's own index: the
+        // head is exactly that block, and free, so its first word is the
+        // link.
+        let next = unsafe { head.cast::<*mut u8>().read() };
+        let mut next_index = s.fast_index(next);
+        if next_index >= s.fast.blocks {
+            // Off the common path: a null link ends the list (the last
+            // block); anything else is for the full path to report.
+            if !next.is_null() {
+                return None;
+            }
+            next_index = s.fast.blocks;
+        }
+        s.free_head = next;
+        s.head_index = next_index;
+        // SAFETY: as above; under the lock.
+        unsafe { flags.add(index).write(0) };
+        self.count_alloc();
+        // SAFETY: the head is a block (its flag was 1), never null.
+        Some(unsafe { NonNull::new_unchecked(head) })
+    }
+
+    /// One more block out: `num_used` and the high-water mark. Under the
+    /// lock.
+    #[inline(always)]
+    fn count_alloc(&self) {
+        let used = self.num_used.load(Ordering::Relaxed) + 1;
+        self.num_used.store(used, Ordering::Relaxed);
+        if used > self.max_used.load(Ordering::Relaxed) {
+            self.max_used.store(used, Ordering::Relaxed);
+        }
+    }
+
+    /// Takes the head of the free list, under the lock: the full path,
+    /// with the exact error.
+    ///
+    /// A link is checked in two steps: a link read out of a block must
+    /// point inside the buffer at a word boundary (safe to follow) before
+    /// it becomes the head, and the head must be a whole block that is
+    /// free before it is handed out. A link overwritten after its block
+    /// was freed is reported as `Corrupted` by the `alloc` that reads it
+    /// or, if it still looks like a block, by the one that would hand that
+    /// block out. (See the module docs' threat model for what is and is
+    /// not caught.)
     fn pop(&self, s: &mut SlabState) -> Result<NonNull<u8>, AllocError> {
         let Some(block) = NonNull::new(s.free_head) else {
             return Err(self.empty_reason());
         };
         let config = self.config();
         // SAFETY: the head is inside the buffer and word-aligned: `free`
-        // checked the block it pushed, and `pop` the link it made the head.
+        // checked the block it pushed, and `pop` the link it made the head
+        // (with `checks = "bounds"`, trusted: see `pop_fast`).
         let next = unsafe { block.as_ptr().cast::<*mut u8>().read() };
+        if config.checks == Checks::Bounds {
+            s.free_head = next;
+            self.count_alloc();
+            return Ok(block);
+        }
         let offset = (block.as_ptr() as usize).wrapping_sub(config.buffer as usize);
         // The head's low bits are known to be clear (see above): only the
         // quotient is left to check.
         let Some(index) = config.geometry.index_of_aligned(offset) else {
             return Err(AllocError::Corrupted);
         };
-        // The bitmap word is read once: checked now, written back below.
-        let marked = match self.map_slot(index) {
-            Some((word, bit)) => {
-                // SAFETY: `map_slot` points into the bitmap; under the lock.
-                let bits = unsafe { *word };
-                if bits & bit != 0 {
-                    return Err(AllocError::Corrupted);
-                }
-                Some((word, bits | bit))
-            }
-            None => None,
-        };
+        if self.has_flags() && !self.flag_free(index) {
+            // Allocated: a link was overwritten with its address.
+            return Err(AllocError::Corrupted);
+        }
         let next_offset = (next as usize).wrapping_sub(config.buffer as usize);
         if !next.is_null() && !config.geometry.may_be_block(next_offset) {
             return Err(AllocError::Corrupted);
@@ -422,14 +637,11 @@ impl MemSlab {
             return Err(AllocError::Corrupted);
         }
         s.free_head = next;
-        if let Some((word, bits)) = marked {
-            // SAFETY: as above.
-            unsafe { *word = bits };
+        s.head_index = s.index_or_sentinel(next);
+        if self.has_flags() {
+            self.set_flag(index, 0);
         }
-        self.num_used.store(used, Ordering::Relaxed);
-        if used > self.max_used.load(Ordering::Relaxed) {
-            self.max_used.store(used, Ordering::Relaxed);
-        }
+        self.count_alloc();
         Ok(block)
     }
 
@@ -446,38 +658,25 @@ impl MemSlab {
         }
     }
 
-    /// Whether `p` is the start of a block of this slab that is free as
-    /// far as the bitmap knows (a runtime-initialised slab has none).
+    /// Whether the slab keeps free flags (`checks = "full"`, declared).
     #[inline(always)]
-    fn is_free_block(&self, config: &Config, p: *mut u8) -> bool {
-        match config
-            .geometry
-            .index_of((p as usize).wrapping_sub(config.buffer as usize))
-        {
-            Ok(index) => self.used_map.is_null() || !self.map_get(index),
-            Err(_) => false,
-        }
+    fn has_flags(&self) -> bool {
+        !self.used_map.is_null()
     }
 
+    /// Whether block `index` (below `num_blocks`) is free by its flag.
+    /// Under the lock, with flags.
     #[inline(always)]
-    fn map_get(&self, index: usize) -> bool {
-        let (word, bit) = (index / usize::BITS as usize, index % usize::BITS as usize);
-        // SAFETY: index < num_blocks, so `word` is inside the bitmap; only
-        // touched under the lock.
-        unsafe { *self.used_map.add(word) & (1 << bit) != 0 }
+    fn flag_free(&self, index: usize) -> bool {
+        // SAFETY: index < num_blocks, inside the flags; under the lock.
+        unsafe { self.used_map.add(index).read() != 0 }
     }
 
-    /// The bitmap word holding block `index`'s bit, and that bit; `None`
-    /// for a runtime-initialised slab, which has no bitmap. `index` must be
-    /// below `num_blocks`; the word may only be touched under the lock.
+    /// Sets block `index`'s flag (1: free). Under the lock, with flags.
     #[inline(always)]
-    fn map_slot(&self, index: usize) -> Option<(*mut usize, usize)> {
-        if self.used_map.is_null() {
-            return None;
-        }
-        let (word, bit) = (index / usize::BITS as usize, index % usize::BITS as usize);
-        // SAFETY: index < num_blocks, so `word` is inside the bitmap.
-        Some((unsafe { self.used_map.add(word) }, 1 << bit))
+    fn set_flag(&self, index: usize, value: u8) {
+        // SAFETY: as in `flag_free`.
+        unsafe { self.used_map.add(index).write(value) }
     }
 
     /// Returns a block to the slab (`k_mem_slab_free`).
@@ -489,7 +688,9 @@ impl MemSlab {
     ///
     /// A pointer outside the buffer (`Foreign`), inside but not at a block
     /// start (`Misaligned`), or a block already free (`DoubleFree`) is
-    /// rejected and nothing changes. Never blocks; interrupt-safe.
+    /// rejected and nothing changes. Never blocks; interrupt-safe. (A
+    /// declared slab with `checks = "bounds"` detects a double free only
+    /// when nothing is allocated; see [`mem_slab`](crate::mem_slab).)
     ///
     /// ```
     /// # use slab_core::{MemSlab, Timeout};
@@ -520,46 +721,94 @@ impl MemSlab {
     /// owner).
     #[inline]
     pub unsafe fn free(&self, block: NonNull<u8>) -> Result<(), FreeError> {
+        if self.state.with(|s| self.push_fast(s, block.as_ptr())) {
+            Ok(())
+        } else {
+            // SAFETY: the caller's contract.
+            unsafe { self.free_cold(block) }
+        }
+    }
+
+    /// The fast path of `free`, under the lock: pushes the block if every
+    /// check passes at once; `false` changes nothing and sends the caller
+    /// to the full path ([`free_cold`](Self::free_cold)).
+    ///
+    /// One combined test proves the block exactly a block of a slab the
+    /// fast path serves (none before `boot()`, none of a runtime slab) and
+    /// yields its index. Callers can be waiting only when the list is
+    /// empty (a caller waits only on an empty list, and while one waits
+    /// every `free` hands off instead of pushing), so the wait queue is
+    /// looked at only then, off the common path; with a waiter, the full
+    /// path hands the block off.
+    #[inline(always)]
+    fn push_fast(&self, s: &mut SlabState, block: *mut u8) -> bool {
+        let index = s.fast_index(block);
+        let head = s.free_head;
+        if index >= s.fast.blocks || (head.is_null() && s.waiters.len() != 0) {
+            return false;
+        }
+        let used = self.num_used.load(Ordering::Relaxed);
+        let flags = s.fast.flags;
+        if flags.is_null() {
+            // `checks = "bounds"`: with nothing allocated, a double free.
+            if used == 0 {
+                return false;
+            }
+        } else {
+            // SAFETY: index < fast.blocks: inside the flags; under the lock.
+            if unsafe { flags.add(index).read() } != 0 {
+                return false; // already free
+            }
+            // SAFETY: as above.
+            unsafe { flags.add(index).write(1) };
+        }
+        // SAFETY: `block` is exactly a block of this slab (validated
+        // above), given up by the caller; its first word becomes the link.
+        unsafe { block.cast::<*mut u8>().write(head) };
+        s.free_head = block;
+        s.head_index = index;
+        // An allocated block (flag 0) means `used ≥ 1`.
+        self.num_used.store(used - 1, Ordering::Relaxed);
+        true
+    }
+
+    /// The full path of `free`: the exact error, the hand-off and the wake.
+    ///
+    /// # Safety
+    /// As [`free`](Self::free).
+    #[cold]
+    #[inline(never)]
+    unsafe fn free_cold(&self, block: NonNull<u8>) -> Result<(), FreeError> {
         let wake = self.state.with(|s| {
-            // The phase is only looked at when the block is rejected: before
-            // the slab is ready no pointer passes (a `new()` slab spans no
-            // bytes, and a declared one's bitmap says every block is free).
+            if self.phase.load(Ordering::Relaxed) != READY {
+                return Err(FreeError::NotReady);
+            }
             let config = self.config();
             let offset = (block.as_ptr() as usize).wrapping_sub(config.buffer as usize);
-            let index = match config.geometry.index_of(offset) {
-                Ok(index) => index,
-                Err(e) => return Err(self.rejected(e)),
-            };
-            // The bitmap word is read once: checked now, written back below.
-            let cleared = match self.map_slot(index) {
-                Some((word, bit)) => {
-                    // SAFETY: `map_slot` points into the bitmap; under the lock.
-                    let bits = unsafe { *word };
-                    if bits & bit == 0 {
-                        return Err(self.rejected(FreeError::DoubleFree));
-                    }
-                    Some((word, bits & !bit))
+            let index = config.geometry.index_of(offset)?;
+            if self.has_flags() {
+                if self.flag_free(index) {
+                    return Err(FreeError::DoubleFree);
                 }
+            } else if self.num_used.load(Ordering::Relaxed) == 0 {
                 // With nothing allocated every free is a double free, even
                 // if a corrupted link hides the block from the walk.
-                None if self.num_used.load(Ordering::Relaxed) == 0
-                    || self.on_free_list(s, config, block.as_ptr()) =>
-                {
-                    return Err(self.rejected(FreeError::DoubleFree));
-                }
-                None => None,
-            };
+                return Err(FreeError::DoubleFree);
+            } else if config.checks == Checks::Full && self.on_free_list(s, config, block.as_ptr())
+            {
+                return Err(FreeError::DoubleFree);
+            }
             if let Some(wake) = s.waiters.grant_first(block.as_ptr()) {
-                // Handed off: still allocated, counters unchanged.
+                // Handed off: still allocated, counters and flag unchanged.
                 return Ok(Some(wake));
             }
             // SAFETY: `block` is a block of this slab (validated above),
             // given up by the caller; its first word becomes the link.
             unsafe { block.as_ptr().cast::<*mut u8>().write(s.free_head) };
             s.free_head = block.as_ptr();
-            if let Some((word, bits)) = cleared {
-                // SAFETY: as above.
-                unsafe { *word = bits };
+            s.head_index = s.index_or_sentinel(block.as_ptr());
+            if self.has_flags() {
+                self.set_flag(index, 1);
             }
             self.num_used
                 .store(self.num_used.load(Ordering::Relaxed) - 1, Ordering::Relaxed);
@@ -571,20 +820,9 @@ impl MemSlab {
         Ok(())
     }
 
-    /// Why `free` rejects a block: `NotReady` before the slab is ready,
-    /// whatever the pointer; otherwise what the checks found.
-    #[cold]
-    fn rejected(&self, found: FreeError) -> FreeError {
-        if self.phase.load(Ordering::Relaxed) != READY {
-            FreeError::NotReady
-        } else {
-            found
-        }
-    }
-
     /// Double-free check of a runtime-initialised slab, which has no
-    /// bitmap: a bounded walk of the free list. (A declared slab reads its
-    /// bitmap instead, inline in `free`.)
+    /// flags: a bounded walk of the free list. (A declared slab reads its
+    /// flag instead.)
     #[inline(never)]
     fn on_free_list(&self, s: &SlabState, config: &Config, p: *mut u8) -> bool {
         let mut node = s.free_head;
@@ -593,7 +831,8 @@ impl MemSlab {
             if node == p {
                 return true;
             }
-            if node.is_null() || !self.is_free_block(config, node) {
+            let offset = (node as usize).wrapping_sub(config.buffer as usize);
+            if node.is_null() || config.geometry.index_of(offset).is_err() {
                 break; // a corrupted link: `alloc` reports it
             }
             // SAFETY: `node` is a block of this slab on the free list.
@@ -629,7 +868,10 @@ impl MemSlab {
     /// Blocks currently on the free list (0 until the slab is ready).
     pub fn num_free(&self) -> usize {
         if self.is_ready() {
-            self.config().geometry.num_blocks - self.num_used.load(Ordering::Relaxed)
+            // Saturating: with `checks = "bounds"`, a double free can make
+            // a cycle that hands out more blocks than exist.
+            (self.config().geometry.num_blocks)
+                .saturating_sub(self.num_used.load(Ordering::Relaxed))
         } else {
             0
         }
@@ -717,7 +959,9 @@ impl MemSlab {
         if self.phase.load(Ordering::Acquire) == UNINIT {
             return 0..0;
         }
-        let Config { buffer, geometry } = *self.config();
+        let Config {
+            buffer, geometry, ..
+        } = *self.config();
         buffer as usize..buffer as usize + geometry.span
     }
 }
@@ -744,6 +988,50 @@ impl MemSlab {
     /// Runs `f` on the wait queue, under the slab's lock.
     pub(crate) fn with_waiters<R>(&self, f: impl FnOnce(&mut WaitQueue) -> R) -> R {
         self.state.with(|s| f(&mut s.waiters))
+    }
+}
+
+/// An `alloc` result as one pointer: the block, or an error as an odd
+/// address without provenance (a block is word-aligned).
+#[inline(always)]
+fn encode(result: Result<NonNull<u8>, AllocError>) -> *mut u8 {
+    match result {
+        Ok(block) => block.as_ptr(),
+        Err(e) => ptr::without_provenance_mut((e as usize) << 1 | 1),
+    }
+}
+
+/// The inverse of [`encode`].
+#[inline(always)]
+fn decode(raw: *mut u8) -> Result<NonNull<u8>, AllocError> {
+    let code = raw.addr();
+    if code & 1 == 0 {
+        // SAFETY: even values are blocks, never null.
+        return Ok(unsafe { NonNull::new_unchecked(raw) });
+    }
+    Err(match code >> 1 {
+        c if c == AllocError::NoMemory as usize => AllocError::NoMemory,
+        c if c == AllocError::TimedOut as usize => AllocError::TimedOut,
+        c if c == AllocError::NotReady as usize => AllocError::NotReady,
+        _ => AllocError::Corrupted,
+    })
+}
+
+impl SlabState {
+    /// The fast paths' block index of `p`: below `fast.blocks` exactly when
+    /// `p` is a block start of a slab the fast paths serve.
+    #[inline(always)]
+    fn fast_index(&self, p: *mut u8) -> usize {
+        (p as usize)
+            .wrapping_sub(self.fast.buffer as usize)
+            .rotate_right(self.fast.shift)
+            .wrapping_mul(self.fast.odd_inverse)
+    }
+
+    /// What `head_index` is for a head `p`: its index, or the sentinel.
+    #[inline(always)]
+    fn index_or_sentinel(&self, p: *mut u8) -> usize {
+        self.fast_index(p).min(self.fast.blocks)
     }
 }
 

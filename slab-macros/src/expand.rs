@@ -1,5 +1,5 @@
 //! The two macros end to end (parse, validate, expand) and the code a
-//! valid declaration becomes: a block buffer, a bitmap, the const
+//! valid declaration becomes: a block buffer, its free flags, the const
 //! `MemSlab` over them, and the registry entry. Everything is reached
 //! through `<crate>::__private`.
 
@@ -228,6 +228,12 @@ pub(crate) fn slab_tokens(item: &Static, slab: &Layout) -> TokenStream {
         .as_ref()
         .map(|section| quote!(#[unsafe(link_section = #section)]));
     let type_check = type_check(krate, static_ty, *ty_written);
+    let mut declare = quote! {
+        #private::declare(#name, &__SLAB_STORAGE, &__SLAB_USED, __SLAB_BLOCK_SIZE, __SLAB_BLOCKS)
+    };
+    if slab.bounds_checks {
+        declare = quote!(#private::bounds_checks(#declare));
+    }
 
     quote! {
         #(#attrs)*
@@ -248,7 +254,7 @@ pub(crate) fn slab_tokens(item: &Static, slab: &Layout) -> TokenStream {
                 { #private::used_map_words(__SLAB_BLOCKS, __SLAB_BLOCK_SIZE) },
             > = #private::UsedMap::new();
             #private::register!(#symbol, #ident);
-            #private::declare(#name, &__SLAB_STORAGE, &__SLAB_USED, __SLAB_BLOCK_SIZE, __SLAB_BLOCKS)
+            #declare
         };
     }
 }

@@ -44,6 +44,17 @@ mod validate;
 /// | `name` | non-empty string literal | name in the registry (default: the static's identifier as written), unique in the program |
 /// | `section` | string literal | link section of the block buffer (default: `.bss`); `".noinit"` is placed by `slab.x` on Cortex-M |
 /// | `crate` | path | where `slab_core` is, for crates that re-export it (default `::slab_core`) |
+/// | `checks` | `"full"` or `"bounds"` | how much `free`/`alloc` verify (default `"full"`, below) |
+///
+/// `checks = "full"`: `Foreign`, `Misaligned` and every `DoubleFree`
+/// refused, corrupted free-list links never followed out of the slab nor to
+/// an allocated block (`AllocError::Corrupted`). `checks = "bounds"`
+/// (Zephyr's `CONFIG_MEM_SLAB_POINTER_VALIDATE`, for hot interrupt paths):
+/// `Foreign` and `Misaligned` are still refused with nothing changed, and a
+/// free with nothing allocated is a `DoubleFree`; any other double free and
+/// any corrupted link are **not detected** (a block freed twice is handed
+/// out twice; a link overwritten after free is followed). Counters,
+/// hand-off and everything else are the same.
 ///
 /// Exactly one of `size` and `type` is required. A slab's buffer is at most
 /// 4 GiB (`isize::MAX` bytes on 32-bit targets). The static's type is
@@ -58,8 +69,8 @@ mod validate;
 /// program are a build error in every profile (a duplicate symbol: within
 /// one crate at compile time, across crates at link time).
 ///
-/// The expansion is a word-aligned block buffer and a used-block bitmap
-/// (two hidden statics), the const-initialised `MemSlab` over them, and its
+/// The expansion is a word-aligned block buffer and a byte of free flags
+/// per block (two hidden statics), the const-initialised `MemSlab` over them, and its
 /// entry in the registry. Nothing runs before `boot()`.
 ///
 /// Every mistake is one compile error on the offending key, value or

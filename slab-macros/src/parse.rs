@@ -30,6 +30,7 @@ pub enum Value {
     Name(LitStr),
     Section(LitStr),
     Crate(Path),
+    Checks(LitStr),
     /// A key that does not exist; its value, if any, is skipped.
     Unknown,
     /// A known key written without `= value`.
@@ -38,7 +39,7 @@ pub enum Value {
 
 /// The keys, for the unknown-key message and its suggestion.
 pub const KEYS: &[&str] = &[
-    "blocks", "size", "type", "align", "name", "section", "crate",
+    "blocks", "size", "type", "align", "name", "section", "crate", "checks",
 ];
 
 impl Parse for Args {
@@ -107,11 +108,15 @@ impl Parse for Arg {
                 }
                 Value::Crate(Path::parse_mod_style(input)?)
             }
+            "checks" => Value::Checks(literal(input, CHECKS_MESSAGE)?),
             other => unreachable!("`{other}` is in KEYS but has no parser"),
         };
         Ok(Arg { key, value })
     }
 }
+
+/// What `checks` takes.
+pub const CHECKS_MESSAGE: &str = "`checks` takes \"full\" (the default: every check) or \"bounds\" (`Foreign` and `Misaligned` only)";
 
 /// A literal of type `L` that is the whole value, or `message` on whatever
 /// was written instead (all of it: `1 << 4`, not just `1`).

@@ -49,6 +49,8 @@ pub struct Layout {
     /// The name in the registry.
     pub name: String,
     pub section: Option<LitStr>,
+    /// `checks = "bounds"`.
+    pub bounds_checks: bool,
 }
 
 /// Where a slab's block size comes from.
@@ -332,6 +334,7 @@ struct Keys {
     name: Option<LitStr>,
     section: Option<LitStr>,
     krate: Option<Path>,
+    checks: Option<LitStr>,
     /// Whether `type` came before `size` (the error goes on the later one).
     type_given_first: bool,
     /// Keys the user meant to give: written without a value, or the
@@ -379,6 +382,7 @@ impl Keys {
                 Value::Name(l) => keys.name = Some(l),
                 Value::Section(l) => keys.section = Some(l),
                 Value::Crate(p) => keys.krate = Some(p),
+                Value::Checks(l) => keys.checks = Some(l),
                 Value::Unknown | Value::Missing => unreachable!("reported above"),
             }
         }
@@ -462,7 +466,16 @@ impl Keys {
                 ));
             }
         }
+        let checks = self.checks.as_ref().map(LitStr::value);
+        if let Some(lit) = self
+            .checks
+            .as_ref()
+            .filter(|_| !matches!(checks.as_deref(), Some("full" | "bounds")))
+        {
+            errors.push(syn::Error::new_spanned(lit, crate::parse::CHECKS_MESSAGE));
+        }
         Some(Layout {
+            bounds_checks: checks.as_deref() == Some("bounds"),
             blocks: self.blocks?,
             shape: shape?,
             align,

@@ -20,8 +20,9 @@ const SHT_NOBITS: u32 = 8;
 const SHF_WRITE: u32 = 1;
 const SHF_ALLOC: u32 = 2;
 
-/// The firmware declares four slabs.
-const DECLARED: u32 = 4;
+/// The firmware declares three slabs, its `noinit` module one and its
+/// `fast_path` module three.
+const DECLARED: u32 = 3 + 1 + 3;
 
 /// Builds `examples/firmware` for `target` and returns its ELF.
 fn build(target: &str) -> PathBuf {
@@ -89,6 +90,14 @@ fn run_firmware(target: &str) {
         ),
         "no C ABI summary\n{shown}"
     );
+    for level in ["full", "bounds"] {
+        assert!(
+            stdout.lines().any(|l| l
+                .starts_with(&format!("firmware: fast path, checks = \"{level}\": "))
+                && l.ends_with(": passed")),
+            "the fast-path checks at checks = {level:?} did not run\n{shown}"
+        );
+    }
 
     // The registry table, printed after boot and at the end: one row per
     // slab, `name block blocks used free max ready`.

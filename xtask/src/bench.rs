@@ -22,15 +22,32 @@ const FIRMWARE_TARGET: &str = "thumbv7m-none-eabi";
 const FIRMWARE_BIN: &str = "slab-bench-firmware";
 /// The contenders of the firmware: the prefix of their `_alloc`/`_free`
 /// functions, the name the firmware prints, and how the table names them.
-const CONTENDERS: [(&str, &str, &str); 4] = [
-    ("slab", "slab", "slab (declared slab)"),
-    ("heapless", "heapless", "heapless 0.9 pool (box_pool)"),
-    ("atomic_pool", "atomic-pool", "atomic-pool 2"),
+const CONTENDERS: [(&str, &str, &str); 9] = [
+    ("slab", "slab", "slab, checks = full, 64 B"),
+    ("slab48", "slab48", "slab, checks = full, 48 B"),
+    ("slab_bounds", "slab-bounds", "slab, checks = bounds, 64 B"),
+    (
+        "slab_bounds48",
+        "slab-bounds48",
+        "slab, checks = bounds, 48 B",
+    ),
+    ("zephyr", "zephyr", "Zephyr-style k_mem_slab, 64 B"),
+    ("zephyr48", "zephyr48", "Zephyr-style k_mem_slab, 48 B"),
+    ("heapless", "heapless", "heapless 0.9 pool (box_pool), 64 B"),
+    ("atomic_pool", "atomic-pool", "atomic-pool 2, 64 B"),
     (
         "bare",
         "bare-cs-list",
-        "reference: bare list in a critical section",
+        "floor: bare list in a critical section",
     ),
+];
+
+/// The target ratios: (slab contender, Zephyr-style reference, at most).
+const TARGETS: [(&str, &str, f64); 4] = [
+    ("slab", "zephyr", 1.2),
+    ("slab48", "zephyr48", 1.2),
+    ("slab-bounds", "zephyr", 1.0),
+    ("slab-bounds48", "zephyr48", 1.0),
 ];
 
 pub fn bench(args: &[String]) -> Result<(), String> {
@@ -371,9 +388,16 @@ impl TargetResults {
         Some(r[r.len() / 2] as f64)
     }
 
-    /// Instructions per pair, net of the loop and the calls.
+    /// Instructions per pair, net of the loop and the calls; `name` or
+    /// `name/worst` (all but one block held, so every pair takes the last
+    /// block and frees it into an empty pool).
     fn instructions(&self, name: &str) -> Option<f64> {
-        let net = self.median_ticks(name)? - self.median_ticks("empty")?;
+        let empty = if name.ends_with("/worst") {
+            "empty/worst"
+        } else {
+            "empty"
+        };
+        let net = self.median_ticks(name)? - self.median_ticks(empty)?;
         Some(net / self.pairs as f64 / self.ticks_per_instruction())
     }
 
@@ -393,8 +417,12 @@ impl TargetResults {
             if self.deterministic() { "yes" } else { "NO" }
         );
         println!(
-            "  {:<44}  {:>16}  {:>12}  {:>22}",
-            "alloc + free pair", "ticks/10k pairs", "instr/pair", "code bytes a+f (+calls)"
+            "  {:<44}  {:>16}  {:>12}  {:>12}  {:>22}",
+            "alloc + free pair (Cortex-M3)",
+            "ticks/10k pairs",
+            "instr/pair",
+            "worst",
+            "code bytes a+f (+calls)"
         );
         let empty = self.median_ticks("empty").unwrap_or(0.0);
         for (prefix, name, label) in CONTENDERS {
@@ -402,6 +430,9 @@ impl TargetResults {
             else {
                 continue;
             };
+            let worst = self
+                .instructions(&format!("{name}/worst"))
+                .map_or_else(String::new, |w| format!("{w:.2}"));
             let size = self
                 .sizes
                 .iter()
@@ -409,7 +440,7 @@ impl TargetResults {
                 .map(|s| format!("{}+{} ({})", s.1, s.2, s.3))
                 .unwrap_or_default();
             println!(
-                "  {label:<44}  {:>16.0}  {instr:>12.2}  {size:>22}",
+                "  {label:<44}  {:>16.0}  {instr:>12.2}  {worst:>12}  {size:>22}",
                 (ticks - empty) * 10_000.0 / self.pairs as f64
             );
         }
@@ -425,17 +456,35 @@ impl TargetResults {
     }
 
     fn bars(&self) -> Vec<Bar> {
-        let slab = self.instructions("slab");
         let mut bars = Vec::new();
+        for (slab, reference, target) in TARGETS {
+            for worst in ["", "/worst"] {
+                let (Some(s), Some(r)) = (
+                    self.instructions(&format!("{slab}{worst}")),
+                    self.instructions(&format!("{reference}{worst}")),
+                ) else {
+                    continue;
+                };
+                let case = if worst.is_empty() { "" } else { " (worst)" };
+                bars.push(Bar {
+                    label: format!("M3 instr: {slab} / {reference}{case}"),
+                    value: s / r,
+                    target: (worst.is_empty()).then_some(target),
+                    higher: false,
+                });
+            }
+        }
+        let slab = self.instructions("slab");
         for (peer, label) in [
-            ("heapless", "target instr: slab / heapless pool"),
-            ("atomic-pool", "target instr: slab / atomic-pool"),
+            ("bare-cs-list", "M3 instr: slab / floor (bare list)"),
+            ("heapless", "M3 instr: slab / heapless pool"),
+            ("atomic-pool", "M3 instr: slab / atomic-pool"),
         ] {
             if let (Some(s), Some(p)) = (slab, self.instructions(peer)) {
                 bars.push(Bar {
                     label: label.into(),
                     value: s / p,
-                    target: Some(1.0),
+                    target: None,
                     higher: false,
                 });
             }
@@ -504,7 +553,7 @@ fn chart(bars: &[Bar], machine: &str) -> String {
         s,
         r##"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}" font-family="DejaVu Sans, Arial, sans-serif" font-size="12">
 <rect width="100%" height="100%" fill="white"/>
-<text x="16" y="26" font-size="16" font-weight="bold">slab benchmarks: median ratios, 64-byte blocks</text>
+<text x="16" y="26" font-size="16" font-weight="bold">slab benchmarks: median ratios, 64-byte blocks unless named (host CPU below; target: Cortex-M3 under QEMU)</text>
 <text x="16" y="46" fill="#444">{} · green: target met · red: missed · grey: no target · black tick: the target</text>"##,
         escape(machine)
     );

@@ -1,9 +1,17 @@
 //! The cost of one alloc + free pair on a Cortex-M3, under QEMU
-//! (`lm3s6965evb`, `-icount shift=0`): slab against `heapless::pool` (a box
-//! pool, LDREX/STREX) and `atomic-pool` (an atomic bitset), all built for
-//! the same target with the same 64-byte blocks, plus a reference: a bare
+//! (`lm3s6965evb`, `-icount shift=0`): slab (declared, `checks = "full"`
+//! and `checks = "bounds"`, 64- and 48-byte blocks) against a Zephyr-style
+//! `k_mem_slab` written here in Rust (the same two block sizes),
+//! `heapless::pool` (a box pool, LDREX/STREX) and `atomic-pool` (an atomic
+//! bitset), all built for the same target, plus the floor: a bare
 //! intrusive free list under `critical_section::with`, with no checks and
 //! no counters.
+//!
+//! Each contender is measured twice: with most of its 16 blocks free (the
+//! typical pair, "median") and with all but one held, so that every pair
+//! takes the last block and frees it into an empty pool ("worst": for
+//! slab, the full path on both sides; for the Zephyr-style slab, the
+//! pending-waiter check).
 //!
 //! With `-icount shift=0` QEMU advances virtual time by a fixed step per
 //! guest instruction, so SysTick deltas are exact and repeatable: the
@@ -52,6 +60,23 @@ const INIT_ROUNDS: u32 = 100;
 
 #[mem_slab(blocks = 16, size = 64)]
 static SLAB: MemSlab;
+#[mem_slab(blocks = 16, size = 48)]
+static SLAB48: MemSlab;
+#[mem_slab(blocks = 16, size = 64, checks = "bounds")]
+static SLAB_BOUNDS: MemSlab;
+#[mem_slab(blocks = 16, size = 48, checks = "bounds")]
+static SLAB_BOUNDS48: MemSlab;
+
+mod zephyr;
+use zephyr::ZephyrSlab;
+
+static ZEPHYR: ZephyrSlab = ZephyrSlab::new();
+static ZEPHYR48: ZephyrSlab = ZephyrSlab::new();
+/// The Zephyr-style slabs' buffers (`K_MEM_SLAB_DEFINE`'s storage).
+static ZEPHYR_BLOCKS: Blocks<[usize; BLOCK / 4]> =
+    Blocks(core::cell::UnsafeCell::new([[0; BLOCK / 4]; BLOCKS]));
+static ZEPHYR48_BLOCKS: Blocks<[usize; 48 / 4]> =
+    Blocks(core::cell::UnsafeCell::new([[0; 48 / 4]; BLOCKS]));
 
 heapless::box_pool!(HeaplessPool: MaybeUninit<[u8; BLOCK]>);
 
@@ -106,22 +131,69 @@ fn init_rounds() {
 // ---------------------------------------------------------------------------
 // The contenders: alloc and free of each, out of line, by name.
 
-/// slab: `alloc(Timeout::NoWait)`.
-#[unsafe(no_mangle)]
-#[inline(never)]
-pub fn slab_alloc() -> Option<NonNull<u8>> {
-    SLAB.alloc(Timeout::NoWait).ok()
+/// `$alloc`/`$free`: `alloc(Timeout::NoWait)` and `free` of the slab
+/// `$slab` (the result of `free` is dropped; its checks still run).
+macro_rules! slab_contender {
+    ($slab:ident, $alloc:ident, $free:ident) => {
+        #[doc = concat!("`", stringify!($slab), ".alloc(Timeout::NoWait)`.")]
+        #[unsafe(no_mangle)]
+        #[inline(never)]
+        pub fn $alloc() -> Option<NonNull<u8>> {
+            $slab.alloc(Timeout::NoWait).ok()
+        }
+
+        #[doc = concat!("`", stringify!($slab), ".free(block)`.")]
+        ///
+        /// # Safety
+        /// `block` came from the matching alloc and is not used afterwards.
+        #[unsafe(no_mangle)]
+        #[inline(never)]
+        pub unsafe fn $free(block: NonNull<u8>) {
+            // SAFETY: the caller's contract.
+            let _ = unsafe { $slab.free(block) };
+        }
+    };
 }
 
-/// slab: `free` (the result is dropped; the checks still run).
-///
-/// # Safety
-/// `block` came from [`slab_alloc`] and is not used afterwards.
+slab_contender!(SLAB, slab_alloc, slab_free);
+slab_contender!(SLAB48, slab48_alloc, slab48_free);
+slab_contender!(SLAB_BOUNDS, slab_bounds_alloc, slab_bounds_free);
+slab_contender!(SLAB_BOUNDS48, slab_bounds48_alloc, slab_bounds48_free);
+
+/// The Zephyr-style slab: `k_mem_slab_alloc(…, K_NO_WAIT)`.
 #[unsafe(no_mangle)]
 #[inline(never)]
-pub unsafe fn slab_free(block: NonNull<u8>) {
+pub fn zephyr_alloc() -> Option<NonNull<u8>> {
+    ZEPHYR.alloc()
+}
+
+/// The Zephyr-style slab: `k_mem_slab_free` (a bad pointer is refused).
+///
+/// # Safety
+/// `block` came from [`zephyr_alloc`] and is not used afterwards.
+#[unsafe(no_mangle)]
+#[inline(never)]
+pub unsafe fn zephyr_free(block: NonNull<u8>) {
     // SAFETY: the caller's contract.
-    let _ = unsafe { SLAB.free(block) };
+    let _ = unsafe { ZEPHYR.free(block) };
+}
+
+/// The Zephyr-style slab of 48-byte blocks: alloc.
+#[unsafe(no_mangle)]
+#[inline(never)]
+pub fn zephyr48_alloc() -> Option<NonNull<u8>> {
+    ZEPHYR48.alloc()
+}
+
+/// The Zephyr-style slab of 48-byte blocks: free.
+///
+/// # Safety
+/// `block` came from [`zephyr48_alloc`] and is not used afterwards.
+#[unsafe(no_mangle)]
+#[inline(never)]
+pub unsafe fn zephyr48_free(block: NonNull<u8>) {
+    // SAFETY: the caller's contract.
+    let _ = unsafe { ZEPHYR48.free(block) };
 }
 
 /// heapless: a box of uninitialised bytes (nothing is written).
@@ -230,6 +302,20 @@ fn pairs(n: u32, alloc: impl Fn() -> Option<NonNull<u8>>, free: impl Fn(NonNull<
     }
 }
 
+/// The same with all but one of the pool's `BLOCKS` blocks held, so that
+/// every pair takes the last block and frees it into an empty pool.
+#[inline(always)]
+fn worst_pairs(n: u32, alloc: impl Fn() -> Option<NonNull<u8>>, free: impl Fn(NonNull<u8>)) {
+    let mut held = [NonNull::<u8>::dangling(); BLOCKS - 1];
+    for h in &mut held {
+        *h = alloc().unwrap_or_else(|| fail("a pool has fewer blocks than declared"));
+    }
+    pairs(n, &alloc, &free);
+    for h in held {
+        free(h);
+    }
+}
+
 fn fail(what: &str) -> ! {
     hprintln!("bench-firmware: FAILED: {}", what);
     debug::exit(debug::EXIT_FAILURE);
@@ -289,31 +375,33 @@ fn calibrate() -> (u32, u32) {
 struct Contender {
     name: &'static str,
     run: fn(),
+    worst: fn(),
 }
 
-// SAFETY (for the `free` closures below): each frees the block its own
-// `alloc` just gave, and the loop does not use it afterwards.
-const CONTENDERS: [Contender; 5] = [
-    Contender {
-        name: "empty",
-        run: || pairs(PAIRS, empty_alloc, |b| unsafe { empty_free(b) }),
-    },
-    Contender {
-        name: "slab",
-        run: || pairs(PAIRS, slab_alloc, |b| unsafe { slab_free(b) }),
-    },
-    Contender {
-        name: "heapless",
-        run: || pairs(PAIRS, heapless_alloc, |b| unsafe { heapless_free(b) }),
-    },
-    Contender {
-        name: "atomic-pool",
-        run: || pairs(PAIRS, atomic_pool_alloc, |b| unsafe { atomic_pool_free(b) }),
-    },
-    Contender {
-        name: "bare-cs-list",
-        run: || pairs(PAIRS, bare_alloc, |b| unsafe { bare_free(b) }),
-    },
+/// A contender from its two functions: typical and worst-case loops.
+macro_rules! contender {
+    ($name:literal, $alloc:ident, $free:ident) => {
+        Contender {
+            name: $name,
+            // SAFETY: each loop frees the block its own alloc just gave
+            // (or held), and does not use it afterwards.
+            run: || pairs(PAIRS, $alloc, |b| unsafe { $free(b) }),
+            worst: || worst_pairs(PAIRS, $alloc, |b| unsafe { $free(b) }),
+        }
+    };
+}
+
+const CONTENDERS: [Contender; 10] = [
+    contender!("empty", empty_alloc, empty_free),
+    contender!("slab", slab_alloc, slab_free),
+    contender!("slab48", slab48_alloc, slab48_free),
+    contender!("slab-bounds", slab_bounds_alloc, slab_bounds_free),
+    contender!("slab-bounds48", slab_bounds48_alloc, slab_bounds48_free),
+    contender!("zephyr", zephyr_alloc, zephyr_free),
+    contender!("zephyr48", zephyr48_alloc, zephyr48_free),
+    contender!("heapless", heapless_alloc, heapless_free),
+    contender!("atomic-pool", atomic_pool_alloc, atomic_pool_free),
+    contender!("bare-cs-list", bare_alloc, bare_free),
 ];
 
 fn set_up() {
@@ -324,6 +412,18 @@ fn set_up() {
         unsafe { (&mut *HEAPLESS_BLOCKS.0.get(), &mut *BARE_BLOCKS.0.get()) };
     for block in heapless_blocks {
         HeaplessPool.manage(block);
+    }
+    // SAFETY: as above, for the Zephyr-style slabs' buffers.
+    let (zephyr, zephyr48) =
+        unsafe { (&mut *ZEPHYR_BLOCKS.0.get(), &mut *ZEPHYR48_BLOCKS.0.get()) };
+    if ZEPHYR
+        .init(zephyr.as_mut_ptr().cast(), BLOCK, BLOCKS)
+        .is_err()
+        || ZEPHYR48
+            .init(zephyr48.as_mut_ptr().cast(), 48, BLOCKS)
+            .is_err()
+    {
+        fail("k_mem_slab_init");
     }
     for block in bare_blocks {
         // SAFETY: a block of BARE_BLOCKS, given to the list once.
@@ -343,7 +443,7 @@ fn main() -> ! {
 
     hprintln!(
         "bench-firmware: {} on {}, {}-byte blocks, {} pairs per run, {} rounds",
-        "slab vs heapless::pool vs atomic-pool",
+        "slab vs a Zephyr-style k_mem_slab vs heapless::pool vs atomic-pool",
         env!("FIRMWARE_TARGET"),
         BLOCK,
         PAIRS,
@@ -371,6 +471,15 @@ fn main() -> ! {
             *t = ticks(c.run);
         }
         hprintln!("pairs {}: {:?} ticks per {} pairs", c.name, line, PAIRS);
+        for t in &mut line {
+            *t = ticks(c.worst);
+        }
+        hprintln!(
+            "pairs {}/worst: {:?} ticks per {} pairs",
+            c.name,
+            line,
+            PAIRS
+        );
     }
     hprintln!("bench-firmware: done");
     debug::exit(debug::EXIT_SUCCESS);

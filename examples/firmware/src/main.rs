@@ -16,6 +16,7 @@
 mod report;
 mod board;
 mod c_abi;
+mod fast_path;
 mod noinit;
 
 use core::ptr::NonNull;
@@ -53,6 +54,7 @@ fn main() -> ! {
     let mut core = cortex_m::Peripherals::take().expect("core peripherals");
 
     before_boot();
+    fast_path::before_boot();
     slab_core::boot();
     slab_core::boot(); // idempotent
     slab_core::set_wait_hook(board::wait_hook);
@@ -65,6 +67,7 @@ fn main() -> ! {
     registry();
     noinit::check();
     exhaust_and_refill();
+    fast_path::run();
     handoff_rounds();
     timeouts_expire();
     alloc_in_handler();
@@ -97,7 +100,7 @@ fn before_boot() {
 /// The registry lists the three declared slabs, each once, booted.
 fn registry() {
     let registry = slab_core::registry();
-    check_eq!(registry.len(), 3 + noinit::DECLARED);
+    check_eq!(registry.len(), 3 + noinit::DECLARED + fast_path::DECLARED);
     for (name, slab, block_size, blocks) in [
         ("POOL", &POOL, 24, 4),
         ("HANDOFF", &HANDOFF, 32, 2),

@@ -14,7 +14,8 @@
 //! The ratios end the output once more in a machine-readable form, which
 //! `cargo xtask bench` turns into `benchmarks.svg`.
 //!
-//! Fairness: every allocator hands out 64-byte blocks and every loop uses
+//! Fairness: every allocator hands out 64-byte blocks (slab and the
+//! Zephyr-style reference also 48-byte ones) and every loop uses
 //! the pointer only (through `black_box`), never the bytes. The pools hold
 //! `MaybeUninit<[u8; 64]>`, so "moving a value in" writes nothing.
 
@@ -29,8 +30,10 @@ use std::time::Instant;
 
 use slab_core::{MemSlab, Timeout, mem_slab};
 
+mod references;
 mod report;
 
+use references::{SpinList, ZephyrSlab};
 use report::{Bar, Stats, Table};
 
 const BLOCK: usize = 64;
@@ -38,6 +41,18 @@ const BLOCK: usize = 64;
 /// The single-thread pair loop.
 #[mem_slab(blocks = 16, size = 64)]
 static PAIR: MemSlab;
+/// The same with 48-byte blocks (not a power of two).
+#[mem_slab(blocks = 16, size = 48)]
+static PAIR48: MemSlab;
+/// The same at `checks = "bounds"`.
+#[mem_slab(blocks = 16, size = 64, checks = "bounds")]
+static PAIR_BOUNDS: MemSlab;
+
+/// The floor: a bare intrusive list under a one-`xchg` spin lock.
+static SPIN_LIST: SpinList = SpinList::new();
+/// A Zephyr-style `k_mem_slab`, 64- and 48-byte blocks.
+static ZEPHYR: ZephyrSlab = ZephyrSlab::new();
+static ZEPHYR48: ZephyrSlab = ZephyrSlab::new();
 
 /// Two slabs declared next to each other, one per thread.
 #[mem_slab(blocks = 16, size = 64)]
@@ -145,6 +160,13 @@ fn flag(args: &[String], name: &str) -> Option<String> {
 }
 
 fn set_up_peers() {
+    ZEPHYR.init(BLOCK, 16);
+    ZEPHYR48.init(48, 16);
+    for _ in 0..16 {
+        let block = Box::leak(Box::new([0u64; BLOCK / 8]));
+        // SAFETY: a leaked, word-aligned block, given to the list once.
+        unsafe { SPIN_LIST.free(NonNull::from(block).cast()) };
+    }
     for _ in 0..16 {
         let block = Box::leak(Box::new(heapless::pool::boxed::BoxBlock::new()));
         HeaplessPool.manage(block);
@@ -168,16 +190,19 @@ fn per_op(iters: u64, mut op: impl FnMut()) -> f64 {
     start.elapsed().as_nanos() as f64 / iters as f64
 }
 
-/// One sample of each contender per round, contenders interleaved; one
-/// warm-up round first.
+/// One sample of each contender per round, contenders interleaved (each
+/// round in a rotated order); one warm-up round first.
 fn interleaved(rounds: usize, contenders: &[fn() -> f64]) -> Vec<Stats> {
     for c in contenders {
         c();
     }
     let mut samples = vec![Vec::with_capacity(rounds); contenders.len()];
-    for _ in 0..rounds {
-        for (c, s) in contenders.iter().zip(&mut samples) {
-            s.push(c());
+    for round in 0..rounds {
+        // Each round starts with the next contender, so that none always
+        // runs right after the same neighbour.
+        for k in 0..contenders.len() {
+            let i = (round + k) % contenders.len();
+            samples[i].push(contenders[i]());
         }
     }
     samples.into_iter().map(Stats::new).collect()
@@ -188,13 +213,58 @@ fn interleaved(rounds: usize, contenders: &[fn() -> f64]) -> Vec<Stats> {
 
 const PAIRS_PER_SAMPLE: u64 = 400_000;
 
+/// The pair loop of a slab, pasted into each contender's function so that
+/// it is inlined like every other contender's code.
+macro_rules! pairs_of {
+    ($slab:expr) => {
+        per_op(PAIRS_PER_SAMPLE, || {
+            let p = $slab.alloc(Timeout::NoWait).expect("a free block");
+            let p = black_box(p);
+            // SAFETY: `p` came from this slab and is not used afterwards.
+            unsafe { $slab.free(p) }.expect("a valid free");
+        })
+    };
+}
+
 fn slab_pairs() -> f64 {
+    pairs_of!(PAIR)
+}
+
+fn slab48_pairs() -> f64 {
+    pairs_of!(PAIR48)
+}
+
+fn slab_bounds_pairs() -> f64 {
+    pairs_of!(PAIR_BOUNDS)
+}
+
+fn spin_list_pairs() -> f64 {
     per_op(PAIRS_PER_SAMPLE, || {
-        let p = PAIR.alloc(Timeout::NoWait).expect("a free block");
+        let p = SPIN_LIST.alloc().expect("a free block");
         let p = black_box(p);
-        // SAFETY: `p` came from PAIR and is not used afterwards.
-        unsafe { PAIR.free(p) }.expect("a valid free");
+        // SAFETY: `p` came from the list and is not used afterwards.
+        unsafe { SPIN_LIST.free(p) };
     })
+}
+
+/// The same for a Zephyr-style slab.
+macro_rules! zephyr_pairs_of {
+    ($slab:expr) => {
+        per_op(PAIRS_PER_SAMPLE, || {
+            let p = $slab.alloc().expect("a free block");
+            let p = black_box(p);
+            // SAFETY: `p` came from this slab and is not used afterwards.
+            unsafe { $slab.free(p) }.expect("a valid free");
+        })
+    };
+}
+
+fn zephyr_pairs() -> f64 {
+    zephyr_pairs_of!(ZEPHYR)
+}
+
+fn zephyr48_pairs() -> f64 {
+    zephyr_pairs_of!(ZEPHYR48)
 }
 
 fn atomic_pool_pairs() -> f64 {
@@ -237,32 +307,56 @@ fn mutex_list_pairs() -> f64 {
 }
 
 fn pairs(options: &Options, bars: &mut Vec<Bar>) {
-    let names = [
-        "slab (declared; alloc(NoWait) + free)",
-        "atomic-pool 2 (Box new + drop)",
-        "heapless 0.9 pool (box_pool alloc + drop)",
-        "system allocator (std::alloc 64/8)",
-        "Mutex<Vec<*mut u8>> free list",
-    ];
-    let stats = interleaved(
-        options.rounds,
-        &[
+    type Contender = (&'static str, fn() -> f64);
+    let contenders: [Contender; 10] = [
+        (
+            "slab (declared, checks = full; alloc(NoWait) + free)",
             slab_pairs,
-            atomic_pool_pairs,
-            heapless_pairs,
-            malloc_pairs,
-            mutex_list_pairs,
-        ],
-    );
+        ),
+        ("slab, 48-byte blocks", slab48_pairs),
+        ("slab, checks = bounds", slab_bounds_pairs),
+        (
+            "floor: bare list under a one-xchg spin lock",
+            spin_list_pairs,
+        ),
+        ("Zephyr-style k_mem_slab (same spin lock)", zephyr_pairs),
+        ("Zephyr-style k_mem_slab, 48-byte blocks", zephyr48_pairs),
+        ("atomic-pool 2 (Box new + drop)", atomic_pool_pairs),
+        ("heapless 0.9 pool (box_pool alloc + drop)", heapless_pairs),
+        ("system allocator (std::alloc 64/8)", malloc_pairs),
+        ("Mutex<Vec<*mut u8>> free list", mutex_list_pairs),
+    ];
+    let stats = interleaved(options.rounds, &contenders.map(|c| c.1));
     let mut table = Table::new("alloc + free pair, one thread", "ns/pair");
-    for (name, s) in names.iter().zip(&stats) {
+    for ((name, _), s) in contenders.iter().zip(&stats) {
         table.row(name, s);
     }
-    let slab = stats[0].median;
-    table.ratio("slab / system allocator", slab / stats[3].median, Some(1.0));
-    table.ratio("slab / atomic-pool", slab / stats[1].median, Some(1.3));
-    table.ratio("slab / heapless pool", slab / stats[2].median, None);
-    table.ratio("slab / Mutex free list", slab / stats[4].median, None);
+    let [
+        slab,
+        slab48,
+        bounds,
+        floor,
+        zephyr,
+        zephyr48,
+        atomic,
+        heapless,
+        malloc,
+        mutex,
+    ] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map(|i| stats[i].median);
+    table.ratio("slab / spin-locked floor", slab / floor, Some(1.10));
+    table.ratio("slab 48 B / spin-locked floor", slab48 / floor, Some(1.10));
+    table.ratio(
+        "slab bounds / spin-locked floor",
+        bounds / floor,
+        Some(1.10),
+    );
+    table.ratio("slab / atomic-pool", slab / atomic, Some(1.0));
+    table.ratio("slab / heapless pool", slab / heapless, Some(1.0));
+    table.ratio("slab / Zephyr-style", slab / zephyr, None);
+    table.ratio("slab 48 B / Zephyr-style 48 B", slab48 / zephyr48, None);
+    // glibc's per-thread cache takes no atomic: context, not a target.
+    table.ratio("slab / system allocator (context)", slab / malloc, None);
+    table.ratio("slab / Mutex free list", slab / mutex, None);
     table.print();
     bars.extend(table.bars());
 }
@@ -486,7 +580,7 @@ fn hand_off(options: &Options, bars: &mut Vec<Bar>) {
     table.ratio(
         "slab / Mutex + Condvar",
         stats[0].median / stats[1].median,
-        Some(1.5),
+        Some(1.0),
     );
     table.print();
     bars.extend(table.bars());
