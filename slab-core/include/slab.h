@@ -175,8 +175,8 @@ typedef struct {
  `block_size` bytes. Returns 0, or `-EINVAL` (changing nothing) for a null
  `slab` or `buffer`, a `block_size` of 0 or not a multiple of the pointer
  word, a buffer not word-aligned, a `num_blocks` of 0, a size that
- overflows, a slab already initialised, a `K_MEM_SLAB_DEFINE`d slab or a
- Rust-declared one.
+ overflows (or exceeds `PTRDIFF_MAX`), a slab already initialised, a
+ `K_MEM_SLAB_DEFINE`d slab or a Rust-declared one.
 
  # Safety
  `slab` is null or points at a `struct k_mem_slab` that is zeroed or was

@@ -382,8 +382,8 @@ fn count(n: usize) -> u32 {
 /// `block_size` bytes. Returns 0, or `-EINVAL` (changing nothing) for a null
 /// `slab` or `buffer`, a `block_size` of 0 or not a multiple of the pointer
 /// word, a buffer not word-aligned, a `num_blocks` of 0, a size that
-/// overflows, a slab already initialised, a `K_MEM_SLAB_DEFINE`d slab or a
-/// Rust-declared one.
+/// overflows (or exceeds `PTRDIFF_MAX`), a slab already initialised, a
+/// `K_MEM_SLAB_DEFINE`d slab or a Rust-declared one.
 ///
 /// # Safety
 /// `slab` is null or points at a `struct k_mem_slab` that is zeroed or was
@@ -401,7 +401,11 @@ pub unsafe extern "C" fn k_mem_slab_init(
     if slab.is_null() || buffer.is_null() || is_defined(slab) {
         return errno::EINVAL;
     }
-    let Some(bytes) = block_size.checked_mul(num_blocks as usize) else {
+    // Beyond `isize::MAX` no object (and no slice over it) can exist.
+    let Some(bytes) = block_size
+        .checked_mul(num_blocks as usize)
+        .filter(|&b| b <= isize::MAX as usize)
+    else {
         return errno::EINVAL;
     };
     // SAFETY: the caller's contract; a handle from `k_mem_slab_find` has a
