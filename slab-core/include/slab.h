@@ -125,7 +125,8 @@ typedef struct {
  What `K_MEM_SLAB_DEFINE` records for `boot()`: the slab's
  storage, its buffer and shape, its name, and the build check (see the
  module docs). C code writes these in the header's macro; nothing else
- should.
+ can: its fields are private to Rust, so safe Rust code cannot make one
+ (with wild pointers in it, `boot()` would write through them).
  */
 typedef struct {
   /*

@@ -162,22 +162,23 @@ pub struct k_mem_slab {
 /// What `K_MEM_SLAB_DEFINE` records for `boot()`: the slab's
 /// storage, its buffer and shape, its name, and the build check (see the
 /// module docs). C code writes these in the header's macro; nothing else
-/// should.
+/// can: its fields are private to Rust, so safe Rust code cannot make one
+/// (with wild pointers in it, `boot()` would write through them).
 #[repr(C)]
 pub struct k_mem_slab_definition {
     /// The zeroed storage the slab is initialised in.
-    pub slab: *mut k_mem_slab,
+    slab: *mut k_mem_slab,
     /// `block_size × num_blocks` bytes, aligned as declared.
-    pub buffer: *mut c_void,
+    buffer: *mut c_void,
     /// Bytes per block, already rounded up to a multiple of the word.
-    pub block_size: usize,
+    block_size: usize,
     /// Number of blocks.
-    pub num_blocks: u32,
+    num_blocks: u32,
     /// The C identifier, for `k_mem_slab_find`.
-    pub name: *const c_char,
+    name: *const c_char,
     /// `&slab_core_capi_std` or `&slab_core_capi_bare`: resolved by the
     /// linker only when C and Rust agree on `std`.
-    pub config: *const u8,
+    config: *const u8,
 }
 
 // SAFETY: a definition is written once by the C compiler and only read;
