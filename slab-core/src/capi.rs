@@ -85,7 +85,7 @@ use core::cell::UnsafeCell;
 use core::ffi::{CStr, c_char, c_int, c_void};
 use core::mem::{MaybeUninit, align_of, size_of};
 use core::ptr::{self, NonNull};
-use core::sync::atomic::{AtomicPtr, Ordering};
+use core::sync::atomic::{AtomicPtr, Ordering, fence};
 use core::time::Duration;
 
 use crate::error::errno;
@@ -267,8 +267,8 @@ unsafe fn first_word<'a>(handle: *const k_mem_slab) -> &'a AtomicPtr<MemSlab> {
     // SAFETY: both kinds of handle start with a pointer-sized, aligned word
     // (C storage is aligned to at least 8; a registry entry is a
     // `&'static MemSlab`). Only C storage is ever written, under
-    // `INIT_LOCK`; a registry entry is only loaded from, which atomics
-    // allow on read-only memory.
+    // `INIT_LOCK`; a registry entry is only loaded from, with Relaxed
+    // loads, which atomics allow on read-only memory.
     unsafe { &*handle.cast::<AtomicPtr<MemSlab>>() }
 }
 
@@ -282,7 +282,12 @@ unsafe fn slab_of(handle: *const k_mem_slab) -> Result<&'static MemSlab, c_int> 
         return Err(errno::EINVAL);
     }
     // SAFETY: non-null, a handle by the caller's contract.
-    let published = unsafe { first_word(handle) }.load(Ordering::Acquire);
+    let published = unsafe { first_word(handle) }.load(Ordering::Relaxed);
+    // A Relaxed load and an Acquire fence, not an Acquire load: a registry
+    // entry is read-only memory, where only Relaxed atomic loads are
+    // allowed. The fence pairs with the Release store that published a C
+    // slab just the same.
+    fence(Ordering::Acquire);
     // SAFETY: a published pointer is a `&'static MemSlab` (registry) or the
     // slab initialised in static storage before it was published (Release).
     NonNull::new(published).map_or(Err(errno::ENODEV), |p| Ok(unsafe { p.as_ref() }))
@@ -321,7 +326,9 @@ unsafe fn init_storage(
     with_init_lock(|| {
         // SAFETY: a handle by the caller's contract.
         let word = unsafe { first_word(storage) };
-        if !word.load(Ordering::Acquire).is_null() {
+        // Relaxed: the lock orders initialisations, and a registry entry
+        // (read-only memory) allows only Relaxed atomic loads.
+        if !word.load(Ordering::Relaxed).is_null() {
             return errno::EINVAL;
         }
         // SAFETY: the storage is at least `SLAB_OFFSET + size_of::<MemSlab>()`
@@ -572,3 +579,6 @@ pub unsafe extern "C" fn k_mem_slab_find(name: *const c_char) -> *mut k_mem_slab
 pub extern "C" fn slab_core_boot() {
     crate::boot();
 }
+
+#[cfg(test)]
+mod tests;
