@@ -75,10 +75,11 @@
 //! - here, a const assertion fails the build if a `MemSlab` does not fit
 //!   the layout chosen for this build;
 //! - in C, `_Static_assert`s check the struct against those constants, and
-//!   every `K_MEM_SLAB_DEFINE` refers to the symbol `slab_core_capi_std`
-//!   or `slab_core_capi_bare`, of which this crate defines only the one
-//!   that matches its build: a C program compiled with the wrong
-//!   `SLAB_CORE_STD` fails to link.
+//!   every `K_MEM_SLAB_DEFINE` and every call of `k_mem_slab_init` (a
+//!   macro in the header around the function, reading one byte) refers to
+//!   the symbol `slab_core_capi_std` or `slab_core_capi_bare`, of which
+//!   this crate defines only the one that matches its build: a C program
+//!   compiled with the wrong `SLAB_CORE_STD` fails to link.
 #![allow(non_camel_case_types)]
 
 use core::cell::UnsafeCell;

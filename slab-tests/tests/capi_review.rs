@@ -35,3 +35,31 @@ fn init_with_a_size_beyond_isize_max_is_einval() {
         -19
     );
 }
+
+/// A C program that sets up its own `struct k_mem_slab` with
+/// `k_mem_slab_init` (no `K_MEM_SLAB_DEFINE`) refers to the configuration
+/// symbol of the layout it was compiled for, so that one compiled with the
+/// wrong `SLAB_CORE_STD` fails to link, as slab.h promises, instead of
+/// having slab-core write a `MemSlab` past the end of (or misaligned in)
+/// its smaller storage. slab-tests' build.rs compiles `c/init_only.c` to
+/// assembly, optimised, with each `SLAB_CORE_STD`.
+#[test]
+fn init_without_a_define_refers_to_the_layout_symbol() {
+    for (std, symbol, other) in [
+        (0, "slab_core_capi_bare", "slab_core_capi_std"),
+        (1, "slab_core_capi_std", "slab_core_capi_bare"),
+    ] {
+        let path = std::path::Path::new(env!("OUT_DIR")).join(format!("init_only_std{std}.s"));
+        let asm =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert!(
+            asm.contains(symbol),
+            "SLAB_CORE_STD={std}: c/init_only.c does not refer to {symbol}, so a mismatch \
+             with slab-core's build links:\n{asm}"
+        );
+        assert!(
+            !asm.contains(other),
+            "SLAB_CORE_STD={std}: refers to {other}"
+        );
+    }
+}
