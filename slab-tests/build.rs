@@ -40,6 +40,31 @@ fn main() {
         .compile("slab_capi_test");
     println!("cargo:rustc-link-lib=pthread");
     bad_defines(&build, &out);
+    init_only(&build, &out);
+}
+
+/// Compiles `c/init_only.c` (a program with no `K_MEM_SLAB_DEFINE`) to
+/// assembly, optimised, with `SLAB_CORE_STD` 0 and 1:
+/// `OUT_DIR/init_only_std{0,1}.s`, which tests/capi_review.rs reads.
+fn init_only(build: &cc::Build, out: &std::path::Path) {
+    println!("cargo:rerun-if-changed=c/init_only.c");
+    let compiler = build.get_compiler();
+    for std in [0, 1] {
+        let asm = out.join(format!("init_only_std{std}.s"));
+        let output = compiler
+            .to_command()
+            .args(["-O2", "-S", &format!("-DSLAB_CORE_STD={std}")])
+            .arg("c/init_only.c")
+            .arg("-o")
+            .arg(&asm)
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run the C compiler: {e}"));
+        assert!(
+            output.status.success(),
+            "c/init_only.c: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
 }
 
 /// Bad `K_MEM_SLAB_DEFINE`s, each of which must fail to compile with its

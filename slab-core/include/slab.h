@@ -30,7 +30,7 @@
  * changes the layout of struct k_mem_slab. Define it to 0 or 1 before
  * including this header, or leave the default: 1 on hosted operating
  * systems, 0 on bare metal. A mismatch fails to link (see
- * K_MEM_SLAB_DEFINE). */
+ * K_MEM_SLAB_DEFINE and k_mem_slab_init below). */
 #ifndef SLAB_CORE_STD
 #if defined(__linux__) || defined(__APPLE__) || defined(_WIN32) || defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__)
 #define SLAB_CORE_STD 1
@@ -125,7 +125,8 @@ typedef struct {
  What `K_MEM_SLAB_DEFINE` records for `boot()`: the slab's
  storage, its buffer and shape, its name, and the build check (see the
  module docs). C code writes these in the header's macro; nothing else
- should.
+ can: its fields are private to Rust, so safe Rust code cannot make one
+ (with wild pointers in it, `boot()` would write through them).
  */
 typedef struct {
   /*
@@ -175,8 +176,8 @@ typedef struct {
  `block_size` bytes. Returns 0, or `-EINVAL` (changing nothing) for a null
  `slab` or `buffer`, a `block_size` of 0 or not a multiple of the pointer
  word, a buffer not word-aligned, a `num_blocks` of 0, a size that
- overflows, a slab already initialised, a `K_MEM_SLAB_DEFINE`d slab or a
- Rust-declared one.
+ overflows (or exceeds `PTRDIFF_MAX`), a slab already initialised, a
+ `K_MEM_SLAB_DEFINE`d slab or a Rust-declared one.
 
  # Safety
  `slab` is null or points at a `struct k_mem_slab` that is zeroed or was
@@ -306,6 +307,14 @@ _Static_assert(sizeof(k_timeout_t) == 8, "slab.h: k_timeout_t is one 64-bit tick
 #define SLAB_CORE_CAPI_CONFIG slab_core_capi_bare
 #endif
 extern const uint8_t SLAB_CORE_CAPI_CONFIG;
+
+/* k_mem_slab_init reads that symbol too (one volatile byte, once per
+ * init), so that a program that sets up its own struct k_mem_slab, without
+ * K_MEM_SLAB_DEFINE, also fails to link when compiled with the other
+ * SLAB_CORE_STD (slab-core would write past, or misaligned in, its
+ * storage). The function is still k_mem_slab_init; take its address as
+ * usual (the macro expands only where it is called). */
+#define k_mem_slab_init(slab, buffer, block_size, num_blocks) ((void)*(const volatile uint8_t *)&SLAB_CORE_CAPI_CONFIG, k_mem_slab_init((slab), (buffer), (block_size), (num_blocks)))
 
 /* Timeouts (a tick is a microsecond, K_TICKS_PER_SEC per second). */
 #define K_MSEC(ms) ((k_timeout_t){ .ticks = (k_ticks_t)(ms) * 1000 })

@@ -75,17 +75,18 @@
 //! - here, a const assertion fails the build if a `MemSlab` does not fit
 //!   the layout chosen for this build;
 //! - in C, `_Static_assert`s check the struct against those constants, and
-//!   every `K_MEM_SLAB_DEFINE` refers to the symbol `slab_core_capi_std`
-//!   or `slab_core_capi_bare`, of which this crate defines only the one
-//!   that matches its build: a C program compiled with the wrong
-//!   `SLAB_CORE_STD` fails to link.
+//!   every `K_MEM_SLAB_DEFINE` and every call of `k_mem_slab_init` (a
+//!   macro in the header around the function, reading one byte) refers to
+//!   the symbol `slab_core_capi_std` or `slab_core_capi_bare`, of which
+//!   this crate defines only the one that matches its build: a C program
+//!   compiled with the wrong `SLAB_CORE_STD` fails to link.
 #![allow(non_camel_case_types)]
 
 use core::cell::UnsafeCell;
 use core::ffi::{CStr, c_char, c_int, c_void};
 use core::mem::{MaybeUninit, align_of, size_of};
 use core::ptr::{self, NonNull};
-use core::sync::atomic::{AtomicPtr, Ordering};
+use core::sync::atomic::{AtomicPtr, Ordering, fence};
 use core::time::Duration;
 
 use crate::error::errno;
@@ -162,22 +163,23 @@ pub struct k_mem_slab {
 /// What `K_MEM_SLAB_DEFINE` records for `boot()`: the slab's
 /// storage, its buffer and shape, its name, and the build check (see the
 /// module docs). C code writes these in the header's macro; nothing else
-/// should.
+/// can: its fields are private to Rust, so safe Rust code cannot make one
+/// (with wild pointers in it, `boot()` would write through them).
 #[repr(C)]
 pub struct k_mem_slab_definition {
     /// The zeroed storage the slab is initialised in.
-    pub slab: *mut k_mem_slab,
+    slab: *mut k_mem_slab,
     /// `block_size × num_blocks` bytes, aligned as declared.
-    pub buffer: *mut c_void,
+    buffer: *mut c_void,
     /// Bytes per block, already rounded up to a multiple of the word.
-    pub block_size: usize,
+    block_size: usize,
     /// Number of blocks.
-    pub num_blocks: u32,
+    num_blocks: u32,
     /// The C identifier, for `k_mem_slab_find`.
-    pub name: *const c_char,
+    name: *const c_char,
     /// `&slab_core_capi_std` or `&slab_core_capi_bare`: resolved by the
     /// linker only when C and Rust agree on `std`.
-    pub config: *const u8,
+    config: *const u8,
 }
 
 // SAFETY: a definition is written once by the C compiler and only read;
@@ -266,8 +268,8 @@ unsafe fn first_word<'a>(handle: *const k_mem_slab) -> &'a AtomicPtr<MemSlab> {
     // SAFETY: both kinds of handle start with a pointer-sized, aligned word
     // (C storage is aligned to at least 8; a registry entry is a
     // `&'static MemSlab`). Only C storage is ever written, under
-    // `INIT_LOCK`; a registry entry is only loaded from, which atomics
-    // allow on read-only memory.
+    // `INIT_LOCK`; a registry entry is only loaded from, with Relaxed
+    // loads, which atomics allow on read-only memory.
     unsafe { &*handle.cast::<AtomicPtr<MemSlab>>() }
 }
 
@@ -281,7 +283,12 @@ unsafe fn slab_of(handle: *const k_mem_slab) -> Result<&'static MemSlab, c_int> 
         return Err(errno::EINVAL);
     }
     // SAFETY: non-null, a handle by the caller's contract.
-    let published = unsafe { first_word(handle) }.load(Ordering::Acquire);
+    let published = unsafe { first_word(handle) }.load(Ordering::Relaxed);
+    // A Relaxed load and an Acquire fence, not an Acquire load: a registry
+    // entry is read-only memory, where only Relaxed atomic loads are
+    // allowed. The fence pairs with the Release store that published a C
+    // slab just the same.
+    fence(Ordering::Acquire);
     // SAFETY: a published pointer is a `&'static MemSlab` (registry) or the
     // slab initialised in static storage before it was published (Release).
     NonNull::new(published).map_or(Err(errno::ENODEV), |p| Ok(unsafe { p.as_ref() }))
@@ -320,7 +327,9 @@ unsafe fn init_storage(
     with_init_lock(|| {
         // SAFETY: a handle by the caller's contract.
         let word = unsafe { first_word(storage) };
-        if !word.load(Ordering::Acquire).is_null() {
+        // Relaxed: the lock orders initialisations, and a registry entry
+        // (read-only memory) allows only Relaxed atomic loads.
+        if !word.load(Ordering::Relaxed).is_null() {
             return errno::EINVAL;
         }
         // SAFETY: the storage is at least `SLAB_OFFSET + size_of::<MemSlab>()`
@@ -382,8 +391,8 @@ fn count(n: usize) -> u32 {
 /// `block_size` bytes. Returns 0, or `-EINVAL` (changing nothing) for a null
 /// `slab` or `buffer`, a `block_size` of 0 or not a multiple of the pointer
 /// word, a buffer not word-aligned, a `num_blocks` of 0, a size that
-/// overflows, a slab already initialised, a `K_MEM_SLAB_DEFINE`d slab or a
-/// Rust-declared one.
+/// overflows (or exceeds `PTRDIFF_MAX`), a slab already initialised, a
+/// `K_MEM_SLAB_DEFINE`d slab or a Rust-declared one.
 ///
 /// # Safety
 /// `slab` is null or points at a `struct k_mem_slab` that is zeroed or was
@@ -401,7 +410,11 @@ pub unsafe extern "C" fn k_mem_slab_init(
     if slab.is_null() || buffer.is_null() || is_defined(slab) {
         return errno::EINVAL;
     }
-    let Some(bytes) = block_size.checked_mul(num_blocks as usize) else {
+    // Beyond `isize::MAX` no object (and no slice over it) can exist.
+    let Some(bytes) = block_size
+        .checked_mul(num_blocks as usize)
+        .filter(|&b| b <= isize::MAX as usize)
+    else {
         return errno::EINVAL;
     };
     // SAFETY: the caller's contract; a handle from `k_mem_slab_find` has a
@@ -567,3 +580,6 @@ pub unsafe extern "C" fn k_mem_slab_find(name: *const c_char) -> *mut k_mem_slab
 pub extern "C" fn slab_core_boot() {
     crate::boot();
 }
+
+#[cfg(test)]
+mod tests;

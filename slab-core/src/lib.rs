@@ -432,10 +432,11 @@
 //! compile if a `MemSlab` does not fit the layout the header gives C, the
 //! header `_Static_assert`s its struct against the exported constants, and
 //! a C program compiled with the wrong `SLAB_CORE_STD` fails to link its
-//! `K_MEM_SLAB_DEFINE`s (they refer to `slab_core_capi_std` or
-//! `slab_core_capi_bare`, and the crate defines only the one it was built
-//! as). Sizes today: 128 bytes (32-bit, no `std`; a `MemSlab` is 88),
-//! 256 (64-bit, no `std`), 384 and 512 with `std`.
+//! `K_MEM_SLAB_DEFINE`s and its `k_mem_slab_init` calls (they refer to
+//! `slab_core_capi_std` or `slab_core_capi_bare`, and the crate defines
+//! only the one it was built as). Sizes today: 128 bytes (32-bit, no
+//! `std`; a `MemSlab` is 88), 256 (64-bit, no `std`), 384 and 512 with
+//! `std`.
 //!
 //! Where it differs from Zephyr and from API.md §8:
 //! - `k_timeout_t` is `{ int64_t ticks; }` with a tick of one microsecond

@@ -117,6 +117,15 @@ fn test_steps(tally: &mut Tally, quick: bool) -> Result<(), String> {
             );
             result?;
         }
+        // The C ABI's handles (slab-core/src/capi/tests.rs), with Tree
+        // Borrows: a registry entry's handle is read-only memory.
+        cargo_test_with(
+            &mut miri,
+            install::cargo_nightly()
+                .args(["miri", "test", "-p", "slab-core", "--lib"])
+                .args(["--features", "capi,std", "--", "capi::"])
+                .env("MIRIFLAGS", "-Zmiri-ignore-leaks -Zmiri-tree-borrows"),
+        )?;
         tally.merge(&miri);
         lines.push(format!(
             "miri: {} slab-core unit test runs (without and with std) free of undefined behaviour",

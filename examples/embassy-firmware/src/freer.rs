@@ -80,7 +80,8 @@ pub const REMEMBERED: usize = 16;
 pub struct Log {
     /// Blocks freed.
     pub frees: u32,
-    /// Of those, blocks handed to a waiting task.
+    /// Of those, blocks handed to a waiting task (`num_used` unchanged by
+    /// the free).
     pub to_waiters: u32,
     /// `alloc(NoWait)` right after a hand-off that got `NoMemory`.
     pub steals_refused: u32,
@@ -108,9 +109,14 @@ pub fn take_log() -> Log {
 fn free_queued() {
     while let Ok(RawBlock { slab, block }) = TO_FREE.try_receive() {
         let waiting = slab.num_waiting();
+        let used = slab.num_used();
         // SAFETY: the task that queued the block gave it up
         // (`free_from_interrupt`'s contract).
         let freed = unsafe { slab.free(block) };
+        // A hand-off leaves the block allocated (to the waiter): seen in
+        // the count, apart from the steal below, so that the two can be
+        // checked against each other.
+        let handed_off = freed.is_ok() && slab.num_used() == used;
         let steal = (waiting > 0).then(|| slab.alloc(Timeout::NoWait));
         critical_section::with(|cs| {
             let mut log = LOG.borrow_ref_mut(cs);
@@ -122,12 +128,12 @@ fn free_queued() {
             if freed.is_err() {
                 log.errors += 1;
             }
+            if handed_off {
+                log.to_waiters += 1;
+            }
             match steal {
                 None => {}
-                Some(Err(AllocError::NoMemory)) => {
-                    log.to_waiters += 1;
-                    log.steals_refused += 1;
-                }
+                Some(Err(AllocError::NoMemory)) => log.steals_refused += 1,
                 Some(_) => log.errors += 1,
             }
         });
