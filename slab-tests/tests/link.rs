@@ -8,7 +8,10 @@
 //! - a crate that reaches slab-core only through a facade and forgets
 //!   `crate = …`: exactly one error, saying to add it, and one that depends
 //!   on slab-core under another name: one error naming it (`tests/ui`
-//!   cannot show these: its crates depend on slab-core as `slab_core`).
+//!   cannot show these: its crates depend on slab-core as `slab_core`);
+//! - a crate that depends on slab-core under another name but names it
+//!   `slab_core` again (`extern crate sc as slab_core;`): valid Rust, which
+//!   must build without `crate = …`.
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -119,4 +122,23 @@ fn a_renamed_dependency_without_crate_path_is_one_error() {
         "renamed-user/src/main.rs:5:1",
         &["depends on `slab-core` as `sc`: add `crate = ::sc`"],
     );
+}
+
+#[test]
+fn a_renamed_dependency_aliased_back_to_slab_core_builds() {
+    let out = cargo(&["run", "-p", "renamed-alias"]);
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(
+        out.status.success(),
+        "`extern crate sc as slab_core;` makes `::slab_core` resolve, yet:\n{stderr}"
+    );
+    let names: Vec<&str> = stdout
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert_eq!(names, ["RX"], "{stdout}");
 }
