@@ -117,13 +117,27 @@ fn placeholder(item: &Static) -> TokenStream {
         };
     }
     let check = type_check(krate, ty, *ty_written);
+    let private = private(krate);
     quote! {
         #(#attrs)*
-        #vis static #ident: #krate::MemSlab = {
+        #vis static #ident: #private::MemSlab = {
             #check
-            #krate::MemSlab::new()
+            #private::MemSlab::new()
         };
     }
+}
+
+/// `<krate>::__private`, through which the expansion reaches everything
+/// (`MemSlab` too), with `__private` spanned at the end of `krate`: a
+/// `crate = …` that does not lead to `slab_core` is then one error (the
+/// same one for every use), on that path.
+fn private(krate: &Path) -> TokenStream {
+    let span = krate
+        .segments
+        .last()
+        .map_or_else(Span::call_site, |s| s.ident.span());
+    let private = Ident::new("__private", span);
+    quote!(#krate::#private)
 }
 
 /// The static is a `<crate>::MemSlab`; the type the user wrote must be the
@@ -134,8 +148,9 @@ fn type_check(krate: &Path, ty: &Type, ty_written: bool) -> TokenStream {
         return TokenStream::new();
     }
     let value = type_checked_value(ty);
+    let private = private(krate);
     quote! {
-        const _: fn(#krate::MemSlab) -> #ty = |#value| #value;
+        const _: fn(#private::MemSlab) -> #ty = |#value| #value;
     }
 }
 
@@ -160,7 +175,7 @@ fn slab_tokens(item: &Static, slab: &Layout) -> TokenStream {
         ty_written,
         ..
     } = item;
-    let private = quote!(#krate::__private);
+    let private = private(krate);
     let usize = quote!(::core::primitive::usize);
     let name = LitStr::new(&slab.name, Span::call_site());
     let symbol = LitStr::new(&registry_symbol(&slab.name), Span::call_site());
@@ -231,7 +246,7 @@ fn slab_tokens(item: &Static, slab: &Layout) -> TokenStream {
 
     quote! {
         #(#attrs)*
-        #vis static #ident: #krate::MemSlab = {
+        #vis static #ident: #private::MemSlab = {
             #type_check
             #[allow(unused_braces)]
             const __SLAB_BLOCKS: #usize = #blocks;
