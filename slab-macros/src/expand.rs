@@ -3,7 +3,7 @@
 //! `MemSlab` over them, and the registry entry. Everything is reached
 //! through `<crate>::__private`.
 
-use proc_macro2::{Delimiter, Group, Ident, Literal, Span, TokenStream};
+use proc_macro2::{Delimiter, Group, Ident, Literal, Span, TokenStream, TokenTree};
 use quote::{ToTokens, quote, quote_spanned};
 use syn::ext::IdentExt;
 use syn::spanned::Spanned;
@@ -57,8 +57,10 @@ pub fn list(input: TokenStream) -> TokenStream {
             })),
             Err(error) => out.extend(broken(StaticHeader::recover(tokens.clone()), None, error)),
         }
-        if semicolon.is_none() {
-            out.extend(parse::missing_semicolon(&tokens).to_compile_error());
+        match &semicolon {
+            None => out.extend(parse::missing_semicolon(&tokens).to_compile_error()),
+            Some(TokenTree::Punct(p)) if p.as_char() == ';' => {}
+            Some(separator) => out.extend(parse::wrong_separator(separator).to_compile_error()),
         }
     }
     out
