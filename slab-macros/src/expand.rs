@@ -186,6 +186,7 @@ fn slab_tokens(item: &Static, slab: &Layout) -> TokenStream {
         slab: ident.unraw().to_string(),
     };
     let blocks = &slab.blocks;
+    let unbraced_blocks = unbraced(blocks);
 
     let mut checks = TokenStream::new();
     if validate::int_literal(blocks).is_none() {
@@ -198,6 +199,7 @@ fn slab_tokens(item: &Static, slab: &Layout) -> TokenStream {
     let align_literal = slab.align.map(Literal::u64_unsuffixed);
     let shape = match &slab.shape {
         Shape::Size(size) => {
+            let unbraced_size = unbraced(size);
             if validate::int_literal(size).is_none() {
                 checks.extend(size_checks(&assertion, size, &align_literal));
             }
@@ -205,8 +207,7 @@ fn slab_tokens(item: &Static, slab: &Layout) -> TokenStream {
                 .as_ref()
                 .map_or_else(|| quote!(1), ToTokens::to_token_stream);
             quote! {
-                #[allow(unused_braces)]
-                const __SLAB_SIZE: #usize = #size;
+                const __SLAB_SIZE: #usize = #unbraced_size;
                 const __SLAB_ALIGN: #usize = #align;
             }
         }
@@ -250,8 +251,7 @@ fn slab_tokens(item: &Static, slab: &Layout) -> TokenStream {
         #(#attrs)*
         #vis static #ident: #private::MemSlab = {
             #type_check
-            #[allow(unused_braces)]
-            const __SLAB_BLOCKS: #usize = #blocks;
+            const __SLAB_BLOCKS: #usize = #unbraced_blocks;
             #shape
             const __SLAB_BLOCK_SIZE: #usize =
                 #private::round_block_size(__SLAB_SIZE, __SLAB_ALIGN);
@@ -285,6 +285,21 @@ pub fn registry_symbol(name: &str) -> String {
         }
     }
     symbol
+}
+
+/// `expr` without the braces of `{ expr }` (any depth): `blocks = { N + 1 }`
+/// is the user's way to write a const expression, and the braces around a
+/// const item's value would be an `unused_braces` warning from the
+/// expansion (which an `#[allow]` cannot silence in a crate that forbids it).
+fn unbraced(expr: &Expr) -> &Expr {
+    if let Expr::Block(block) = expr
+        && block.attrs.is_empty()
+        && block.label.is_none()
+        && let [syn::Stmt::Expr(inner, None)] = block.block.stmts.as_slice()
+    {
+        return unbraced(inner);
+    }
+    expr
 }
 
 /// The checks of a `size` given as a const expression.
