@@ -48,6 +48,13 @@ pub fn list(input: TokenStream) -> TokenStream {
     }
     let mut out = TokenStream::new();
     for (tokens, semicolon) in items {
+        if tokens.is_empty()
+            && let Some(semicolon) = &semicolon
+        {
+            // A stray `;` (`…);;`): nothing else is wrong with the items.
+            out.extend(parse::stray_separator(semicolon).to_compile_error());
+            continue;
+        }
         match syn::parse2::<ListItem>(tokens.clone()) {
             Ok(item) => out.extend(declaration(Declaration {
                 header: item.header,

@@ -306,6 +306,17 @@ pub fn wrong_separator(separator: &TokenTree) -> syn::Error {
     )
 }
 
+/// The error for a `;` (or `,`) of `mem_slabs!` that ends no item, on it.
+pub fn stray_separator(separator: &TokenTree) -> syn::Error {
+    syn::Error::new(
+        separator.span(),
+        format!(
+            "unexpected `{separator}`: a slab declaration is `static NAME(keys);`, \
+             remove this one"
+        ),
+    )
+}
+
 /// The error for an item of `mem_slabs!` that does not end in `;`.
 pub fn missing_semicolon(item: &TokenStream) -> syn::Error {
     let last = item.clone().into_iter().last();
