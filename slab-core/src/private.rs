@@ -162,7 +162,6 @@ macro_rules! __slab_core_register {
     ($symbol:literal, $slab:ident) => {
         #[$crate::__private::linkme::distributed_slice($crate::__private::SLAB_CORE_REGISTRY)]
         #[linkme(crate = $crate::__private::linkme)]
-        #[allow(deprecated)]
         static __SLAB_ENTRY: &'static $crate::MemSlab = &$slab;
 
         #[used]

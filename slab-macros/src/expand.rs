@@ -3,7 +3,7 @@
 //! `MemSlab` over them, and the registry entry. Everything is reached
 //! through `<crate>::__private`.
 
-use proc_macro2::{Delimiter, Group, Ident, Literal, Span, TokenStream};
+use proc_macro2::{Delimiter, Group, Ident, Literal, Span, TokenStream, TokenTree};
 use quote::{ToTokens, quote, quote_spanned};
 use syn::ext::IdentExt;
 use syn::spanned::Spanned;
@@ -48,6 +48,13 @@ pub fn list(input: TokenStream) -> TokenStream {
     }
     let mut out = TokenStream::new();
     for (tokens, semicolon) in items {
+        if tokens.is_empty()
+            && let Some(semicolon) = &semicolon
+        {
+            // A stray `;` (`…);;`): nothing else is wrong with the items.
+            out.extend(parse::stray_separator(semicolon).to_compile_error());
+            continue;
+        }
         match syn::parse2::<ListItem>(tokens.clone()) {
             Ok(item) => out.extend(declaration(Declaration {
                 header: item.header,
@@ -57,8 +64,10 @@ pub fn list(input: TokenStream) -> TokenStream {
             })),
             Err(error) => out.extend(broken(StaticHeader::recover(tokens.clone()), None, error)),
         }
-        if semicolon.is_none() {
-            out.extend(parse::missing_semicolon(&tokens).to_compile_error());
+        match &semicolon {
+            None => out.extend(parse::missing_semicolon(&tokens).to_compile_error()),
+            Some(TokenTree::Punct(p)) if p.as_char() == ';' => {}
+            Some(separator) => out.extend(parse::wrong_separator(separator).to_compile_error()),
         }
     }
     out
@@ -117,13 +126,27 @@ pub(crate) fn placeholder(item: &Static) -> TokenStream {
         };
     }
     let check = type_check(krate, ty, *ty_written);
+    let private = private(krate);
     quote! {
         #(#attrs)*
-        #vis static #ident: #krate::MemSlab = {
+        #vis static #ident: #private::MemSlab = {
             #check
-            #krate::MemSlab::new()
+            #private::MemSlab::new()
         };
     }
+}
+
+/// `<krate>::__private`, through which the expansion reaches everything
+/// (`MemSlab` too), with `__private` spanned at the end of `krate`: a
+/// `crate = …` that does not lead to `slab_core` is then one error (the
+/// same one for every use), on that path.
+fn private(krate: &Path) -> TokenStream {
+    let span = krate
+        .segments
+        .last()
+        .map_or_else(Span::call_site, |s| s.ident.span());
+    let private = Ident::new("__private", span);
+    quote!(#krate::#private)
 }
 
 /// The static is a `<crate>::MemSlab`; the type the user wrote must be the
@@ -134,8 +157,9 @@ fn type_check(krate: &Path, ty: &Type, ty_written: bool) -> TokenStream {
         return TokenStream::new();
     }
     let value = type_checked_value(ty);
+    let private = private(krate);
     quote! {
-        const _: fn(#krate::MemSlab) -> #ty = |#value| #value;
+        const _: fn(#private::MemSlab) -> #ty = |#value| #value;
     }
 }
 
@@ -160,7 +184,7 @@ pub(crate) fn slab_tokens(item: &Static, slab: &Layout) -> TokenStream {
         ty_written,
         ..
     } = item;
-    let private = quote!(#krate::__private);
+    let private = private(krate);
     let usize = quote!(::core::primitive::usize);
     let name = LitStr::new(&slab.name, Span::call_site());
     let symbol = LitStr::new(&registry_symbol(&slab.name), Span::call_site());
@@ -169,6 +193,7 @@ pub(crate) fn slab_tokens(item: &Static, slab: &Layout) -> TokenStream {
         slab: ident.unraw().to_string(),
     };
     let blocks = &slab.blocks;
+    let unbraced_blocks = unbraced(blocks);
 
     let mut checks = TokenStream::new();
     if validate::int_literal(blocks).is_none() {
@@ -181,6 +206,7 @@ pub(crate) fn slab_tokens(item: &Static, slab: &Layout) -> TokenStream {
     let align_literal = slab.align.map(Literal::u64_unsuffixed);
     let shape = match &slab.shape {
         Shape::Size(size) => {
+            let unbraced_size = unbraced(size);
             if validate::int_literal(size).is_none() {
                 checks.extend(size_checks(&assertion, size, &align_literal));
             }
@@ -188,8 +214,7 @@ pub(crate) fn slab_tokens(item: &Static, slab: &Layout) -> TokenStream {
                 .as_ref()
                 .map_or_else(|| quote!(1), ToTokens::to_token_stream);
             quote! {
-                #[allow(unused_braces)]
-                const __SLAB_SIZE: #usize = #size;
+                const __SLAB_SIZE: #usize = #unbraced_size;
                 const __SLAB_ALIGN: #usize = #align;
             }
         }
@@ -237,10 +262,9 @@ pub(crate) fn slab_tokens(item: &Static, slab: &Layout) -> TokenStream {
 
     quote! {
         #(#attrs)*
-        #vis static #ident: #krate::MemSlab = {
+        #vis static #ident: #private::MemSlab = {
             #type_check
-            #[allow(unused_braces)]
-            const __SLAB_BLOCKS: #usize = #blocks;
+            const __SLAB_BLOCKS: #usize = #unbraced_blocks;
             #shape
             const __SLAB_BLOCK_SIZE: #usize =
                 #private::round_block_size(__SLAB_SIZE, __SLAB_ALIGN);
@@ -274,6 +298,21 @@ pub fn registry_symbol(name: &str) -> String {
         }
     }
     symbol
+}
+
+/// `expr` without the braces of `{ expr }` (any depth): `blocks = { N + 1 }`
+/// is the user's way to write a const expression, and the braces around a
+/// const item's value would be an `unused_braces` warning from the
+/// expansion (which an `#[allow]` cannot silence in a crate that forbids it).
+fn unbraced(expr: &Expr) -> &Expr {
+    if let Expr::Block(block) = expr
+        && block.attrs.is_empty()
+        && block.label.is_none()
+        && let [syn::Stmt::Expr(inner, None)] = block.block.stmts.as_slice()
+    {
+        return unbraced(inner);
+    }
+    expr
 }
 
 /// The checks of a `size` given as a const expression.

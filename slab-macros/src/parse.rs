@@ -260,15 +260,20 @@ impl Parse for ListItem {
 }
 
 /// The input of `mem_slabs!`, split into items so that one bad item spoils
-/// only itself: at each top-level `;`, and after `static NAME(…)` when
-/// something other than `;` follows (the item then has no `;`).
+/// only itself: at each top-level `;`, at a `,` right after `static
+/// NAME(…)` (a wrong separator: the item ends with it), and after `static
+/// NAME(…)` when something else follows (the item then has no `;`).
 pub fn split_items(input: TokenStream) -> Vec<(TokenStream, Option<TokenTree>)> {
     let mut items = Vec::new();
     let mut current: Vec<TokenTree> = Vec::new();
     // Whether `current` ends with `static [mut] NAME(…)`.
     let mut complete = false;
     for token in input {
-        if matches!(&token, TokenTree::Punct(p) if p.as_char() == ';') {
+        let separator = match &token {
+            TokenTree::Punct(p) => p.as_char() == ';' || (complete && p.as_char() == ','),
+            _ => false,
+        };
+        if separator {
             items.push((current.drain(..).collect(), Some(token)));
             complete = false;
             continue;
@@ -295,6 +300,26 @@ fn ends_with_static_name(tokens: &[TokenTree]) -> bool {
         [.., s, TokenTree::Ident(_)] => is(s, "static"),
         _ => false,
     }
+}
+
+/// The error for an item of `mem_slabs!` that ends in `separator` where a
+/// `;` belongs, on it.
+pub fn wrong_separator(separator: &TokenTree) -> syn::Error {
+    syn::Error::new(
+        separator.span(),
+        format!("expected `;` after this slab declaration, found `{separator}`"),
+    )
+}
+
+/// The error for a `;` (or `,`) of `mem_slabs!` that ends no item, on it.
+pub fn stray_separator(separator: &TokenTree) -> syn::Error {
+    syn::Error::new(
+        separator.span(),
+        format!(
+            "unexpected `{separator}`: a slab declaration is `static NAME(keys);`, \
+             remove this one"
+        ),
+    )
 }
 
 /// The error for an item of `mem_slabs!` that does not end in `;`.

@@ -170,10 +170,53 @@ enum Reach {
 
 /// [`Reach`] from this process's command line; `None` when it is not
 /// rustc's (rust-analyzer's macro server) or is in an `@file`, so that
-/// nothing is reported.
+/// nothing is reported. A crate root that names a crate `slab_core` itself
+/// (`extern crate slab_core;` found through `-L`, or `extern crate sc as
+/// slab_core;`), which the command line cannot show, is `Direct`.
 fn slab_core_reach() -> Option<Reach> {
     let args: Vec<String> = std::env::args().collect();
-    reach_from(&args)
+    let reach = reach_from(&args)?;
+    let root_names_it = || {
+        crate_roots(&args)
+            .any(|root| std::fs::read_to_string(root).is_ok_and(|source| names_slab_core(&source)))
+    };
+    if reach != Reach::Direct && root_names_it() {
+        return Some(Reach::Direct);
+    }
+    Some(reach)
+}
+
+/// The source files on rustc's command line `args` (the crate root).
+fn crate_roots(args: &[String]) -> impl Iterator<Item = &str> {
+    args.windows(2)
+        .filter(|w| w[0] != "-o" && w[1].ends_with(".rs"))
+        .map(|w| w[1].as_str())
+}
+
+/// Whether the crate root `source` has an `extern crate` item that binds
+/// the name `slab_core` (`extern crate slab_core;`, `extern crate NAME as
+/// slab_core;`), making `::slab_core` resolve whatever `--extern` says.
+fn names_slab_core(source: &str) -> bool {
+    use proc_macro2::TokenTree;
+    let Ok(tokens) = source.parse::<TokenStream>() else {
+        return false;
+    };
+    let tokens: Vec<TokenTree> = tokens.into_iter().collect();
+    let word = |i: usize| match tokens.get(i) {
+        Some(TokenTree::Ident(ident)) => Some(ident.to_string()),
+        _ => None,
+    };
+    (0..tokens.len()).any(|i| {
+        if word(i).as_deref() != Some("extern") || word(i + 1).as_deref() != Some("crate") {
+            return false;
+        }
+        let bound = if word(i + 3).as_deref() == Some("as") {
+            word(i + 4)
+        } else {
+            word(i + 2)
+        };
+        bound.as_deref() == Some("slab_core")
+    })
 }
 
 /// [`slab_core_reach`] for the command line `args`.
@@ -197,9 +240,15 @@ fn reach_from(args: &[String]) -> Option<Reach> {
     if crate_name == NAME {
         return Some(Reach::Direct);
     }
+    let externs = value_of("--extern");
+    if externs.is_empty() {
+        // The macro was found through `-L` and `extern crate`: nothing
+        // here says how the crate reaches `slab_core`.
+        return None;
+    }
     let mut renamed = None;
     // `--extern [modifiers:]NAME[=PATH]`.
-    for spec in value_of("--extern") {
+    for spec in externs {
         let (name, path) = spec.split_once('=').unwrap_or((spec, ""));
         let name = name.rsplit(':').next().unwrap_or(name);
         if name == NAME {
@@ -734,5 +783,25 @@ mod tests {
         // Not rustc's command line, or not all of it: no verdict.
         assert_eq!(reach("proc-macro-srv"), None);
         assert_eq!(reach("rustc @/tmp/args"), None);
+        // Crates found through `-L` (`extern crate slab_core;`): no verdict.
+        assert_eq!(
+            reach("rustc --crate-name app -L crate=/t/lib -L dependency=/t/deps app.rs"),
+            None
+        );
+    }
+
+    #[test]
+    fn an_extern_crate_item_can_name_slab_core() {
+        use super::names_slab_core;
+        assert!(names_slab_core("extern crate slab_core;\nfn main() {}"));
+        assert!(names_slab_core(
+            "#[macro_use]\npub extern crate sc as slab_core;"
+        ));
+        assert!(!names_slab_core("extern crate sc;\nuse sc as slab_core;"));
+        assert!(!names_slab_core(
+            "// extern crate sc as slab_core;\nfn main() {}"
+        ));
+        assert!(!names_slab_core("extern crate slab_core as sc;"));
+        assert!(!names_slab_core("fn main() { let x = ; }}"));
     }
 }

@@ -230,6 +230,22 @@ fn noinit_noload(target: &str) {
         noinit.addr >= bss.addr + bss.size,
         "{target}: .noinit is after .bss, outside what reset zeroes"
     );
+    // cortex-m-rt's reset handler zeroes `__sbss..__ebss`, and sections
+    // inserted after `.bss` push `__ebss`: `.noinit` must start at or past it.
+    let symbol = |wanted: &str| {
+        elf.symbols
+            .iter()
+            .find(|(name, _)| name == wanted)
+            .map(|(_, at)| *at)
+            .unwrap_or_else(|| panic!("{target}: no symbol {wanted}"))
+    };
+    let (sbss, ebss) = (symbol("__sbss"), symbol("__ebss"));
+    assert!(
+        noinit.addr >= ebss || noinit.addr + noinit.size <= sbss,
+        "{target}: .noinit at {:#x}..{:#x} is inside {sbss:#x}..{ebss:#x}, which reset zeroes",
+        noinit.addr,
+        noinit.addr + noinit.size
+    );
     // The slab's buffer (two blocks of 64 bytes) is what is in it.
     let (storage, at) = elf
         .symbols

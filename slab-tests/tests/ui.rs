@@ -7,3 +7,14 @@ fn ui() {
     t.compile_fail("tests/ui/fail/*.rs");
     t.pass("tests/ui/pass/*.rs");
 }
+
+/// Declarations that must not compile because they are unsound from safe
+/// code (the fix blesses their `.stderr`).
+#[test]
+#[ignore = "defect: `section = …` expands to `#[unsafe(link_section = …)]`, so a \
+            crate that forbids unsafe code can place a buffer in `.init_array` \
+            and crash before `main`"]
+fn unsound_declarations_do_not_compile() {
+    let t = trybuild::TestCases::new();
+    t.compile_fail("tests/ui/unsound/*.rs");
+}
