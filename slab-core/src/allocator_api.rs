@@ -7,8 +7,9 @@
 //! full (a `Vec` grows within it without moving). Any other
 //! layout is an `AllocError`, never a smaller block. `allocate` never
 //! waits (`Timeout::NoWait`): an empty slab is an `AllocError` too.
-//! `grow` and `shrink` stay in the same block while the new layout fits
-//! it, and fail otherwise (a slab has no larger block to move to).
+//! `grow`, `grow_zeroed` and `shrink` stay in the same block while the
+//! new layout fits it, and fail otherwise (a slab has no larger block to
+//! move to).
 //!
 //! ```
 //! use allocator_api2::boxed::Box;
@@ -94,6 +95,30 @@ unsafe impl Allocator for MemSlab {
         } else {
             Err(AllocError)
         }
+    }
+
+    /// In place, like `grow`, with the block's bytes past
+    /// `old_layout.size()` zeroed (allocator-api2's default would take a
+    /// second block, and fail on a slab that has none free).
+    unsafe fn grow_zeroed(
+        &self,
+        ptr: NonNull<u8>,
+        old_layout: Layout,
+        new_layout: Layout,
+    ) -> Result<NonNull<[u8]>, AllocError> {
+        if !self.holds(new_layout) {
+            return Err(AllocError);
+        }
+        let keep = old_layout.size().min(self.block_size());
+        // SAFETY: `ptr` is a live block of this slab (`grow_zeroed`'s
+        // contract), `block_size()` bytes long, all the caller's; the bytes
+        // from `keep` to its end are inside it.
+        unsafe {
+            ptr.as_ptr()
+                .add(keep)
+                .write_bytes(0, self.block_size() - keep)
+        };
+        Ok(self.whole_block(ptr))
     }
 
     unsafe fn shrink(

@@ -209,7 +209,7 @@
 //!   for layouts that fit its blocks, so `allocator_api2::boxed::Box::new_in(v,
 //!   &SLAB)` and `allocator_api2::vec::Vec::with_capacity_in(n, &SLAB)` live in
 //!   its blocks. A layout too large or too aligned for a block, or an empty
-//!   slab, is an `AllocError`; `grow`/`shrink` stay within the block.
+//!   slab, is an `AllocError`; `grow`/`grow_zeroed`/`shrink` stay within the block.
 //! - `capi`: the C ABI, Zephyr's `k_mem_slab_*` functions for C code (see
 //!   [C ABI](#c-abi-feature-capi) below).
 //!
