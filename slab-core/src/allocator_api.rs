@@ -134,3 +134,33 @@ unsafe impl Allocator for MemSlab {
         }
     }
 }
+
+/// Under miri too (`cargo miri test -p slab-core --lib --features
+/// allocator-api2`), over a runtime-initialised slab.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layout::WORD;
+
+    #[test]
+    fn grow_zeroed_in_place_keeps_the_old_bytes_and_zeroes_the_rest() {
+        let slab = crate::tests::slab(4 * WORD, 1);
+        let small = Layout::from_size_align(3, 1).unwrap();
+        let p = slab.allocate(small).unwrap().cast::<u8>();
+        // SAFETY: `p` is the slab's one block, live with `small` (its whole
+        // `4 * WORD` bytes are the caller's); every byte read was written.
+        unsafe {
+            p.as_ptr().write_bytes(7, 4 * WORD);
+            let big = Layout::from_size_align(4 * WORD, WORD).unwrap();
+            let grown = slab.grow_zeroed(p, small, big).unwrap();
+            assert_eq!((grown.cast::<u8>(), grown.len()), (p, 4 * WORD));
+            let bytes = core::slice::from_raw_parts(p.as_ptr(), 4 * WORD);
+            assert_eq!(bytes[..3], [7; 3]);
+            assert!(bytes[3..].iter().all(|&b| b == 0));
+            let too_big = Layout::from_size_align(4 * WORD + 1, 1).unwrap();
+            assert!(slab.grow_zeroed(p, big, too_big).is_err());
+            slab.deallocate(p, big);
+        }
+        assert_eq!(slab.num_used(), 0);
+    }
+}
