@@ -89,3 +89,25 @@ fn edges_of_the_contract() {
     }
     assert_eq!(HEAP.stats().allocated_bytes, 0);
 }
+
+slab_core::slab_heap! {
+    // Its own heap: the tests run in parallel.
+    static ZERO_HEAP: SlabHeap = [(blocks = 2, size = 16)];
+}
+
+/// A zero-size request (outside `GlobalAlloc`'s contract) is null, not a
+/// block, and freeing a null or foreign pointer changes nothing.
+#[test]
+fn zero_size_is_null_and_foreign_frees_change_nothing() {
+    slab_core::boot();
+    let before = ZERO_HEAP.stats();
+    // SAFETY: `SlabHeap::alloc` reads nothing through a zero-size layout;
+    // `dealloc` of a pointer that is no block of the heap is refused.
+    unsafe {
+        assert!(ZERO_HEAP.alloc(layout(0, 8)).is_null());
+        ZERO_HEAP.dealloc(core::ptr::null_mut(), layout(8, 8));
+        let mut local = 0u64;
+        ZERO_HEAP.dealloc((&raw mut local).cast(), layout(8, 8));
+    }
+    assert_eq!(ZERO_HEAP.stats(), before);
+}
