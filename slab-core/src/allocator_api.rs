@@ -7,8 +7,9 @@
 //! full (a `Vec` grows within it without moving). Any other
 //! layout is an `AllocError`, never a smaller block. `allocate` never
 //! waits (`Timeout::NoWait`): an empty slab is an `AllocError` too.
-//! `grow` and `shrink` stay in the same block while the new layout fits
-//! it, and fail otherwise (a slab has no larger block to move to).
+//! `grow`, `grow_zeroed` and `shrink` stay in the same block while the
+//! new layout fits it, and fail otherwise (a slab has no larger block to
+//! move to).
 //!
 //! ```
 //! use allocator_api2::boxed::Box;
@@ -96,6 +97,30 @@ unsafe impl Allocator for MemSlab {
         }
     }
 
+    /// In place, like `grow`, with the block's bytes past
+    /// `old_layout.size()` zeroed (allocator-api2's default would take a
+    /// second block, and fail on a slab that has none free).
+    unsafe fn grow_zeroed(
+        &self,
+        ptr: NonNull<u8>,
+        old_layout: Layout,
+        new_layout: Layout,
+    ) -> Result<NonNull<[u8]>, AllocError> {
+        if !self.holds(new_layout) {
+            return Err(AllocError);
+        }
+        let keep = old_layout.size().min(self.block_size());
+        // SAFETY: `ptr` is a live block of this slab (`grow_zeroed`'s
+        // contract), `block_size()` bytes long, all the caller's; the bytes
+        // from `keep` to its end are inside it.
+        unsafe {
+            ptr.as_ptr()
+                .add(keep)
+                .write_bytes(0, self.block_size() - keep)
+        };
+        Ok(self.whole_block(ptr))
+    }
+
     unsafe fn shrink(
         &self,
         ptr: NonNull<u8>,
@@ -107,5 +132,35 @@ unsafe impl Allocator for MemSlab {
         } else {
             Err(AllocError)
         }
+    }
+}
+
+/// Under miri too (`cargo miri test -p slab-core --lib --features
+/// allocator-api2`), over a runtime-initialised slab.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layout::WORD;
+
+    #[test]
+    fn grow_zeroed_in_place_keeps_the_old_bytes_and_zeroes_the_rest() {
+        let slab = crate::tests::slab(4 * WORD, 1);
+        let small = Layout::from_size_align(3, 1).unwrap();
+        let p = slab.allocate(small).unwrap().cast::<u8>();
+        // SAFETY: `p` is the slab's one block, live with `small` (its whole
+        // `4 * WORD` bytes are the caller's); every byte read was written.
+        unsafe {
+            p.as_ptr().write_bytes(7, 4 * WORD);
+            let big = Layout::from_size_align(4 * WORD, WORD).unwrap();
+            let grown = slab.grow_zeroed(p, small, big).unwrap();
+            assert_eq!((grown.cast::<u8>(), grown.len()), (p, 4 * WORD));
+            let bytes = core::slice::from_raw_parts(p.as_ptr(), 4 * WORD);
+            assert_eq!(bytes[..3], [7; 3]);
+            assert!(bytes[3..].iter().all(|&b| b == 0));
+            let too_big = Layout::from_size_align(4 * WORD + 1, 1).unwrap();
+            assert!(slab.grow_zeroed(p, big, too_big).is_err());
+            slab.deallocate(p, big);
+        }
+        assert_eq!(slab.num_used(), 0);
     }
 }

@@ -136,8 +136,9 @@ impl SlabHeap {
     /// The classes that may fit `layout`, smallest first.
     #[inline]
     fn candidates(&self, layout: Layout) -> core::slice::Iter<'static, HeapClass> {
-        // A zero size (which `GlobalAlloc` never passes) wraps to the
-        // longest bit length, whose classes fit anything.
+        // A zero size (which `GlobalAlloc`'s callers may not pass) wraps
+        // to the longest bit length, past every class: no candidates, so
+        // `alloc` returns null and `dealloc` finds no class.
         let bits = (usize::BITS - layout.size().wrapping_sub(1).leading_zeros()) as usize;
         let first = self.first[bits] as usize;
         // SAFETY: `new` made every entry of `first` at most the number of

@@ -117,10 +117,12 @@
 //! size and declared alignment fit, else to the next larger ones, else it
 //! is null; `dealloc` finds the class by address, `realloc` stays in place
 //! while the new size fits the block. Nothing splits or coalesces, so the
-//! cost depends on the number of classes, never on the heap's history
-//! (BENCHMARKS.md: 181 instructions per alloc + free on a Cortex-M3 in
-//! every state of a fill-and-fragment workload, 232 at worst, against
-//! 873 for embedded-alloc's first-fit heap and 244 for its TLSF heap).
+//! cost is bounded by the number of classes, whatever the heap's history;
+//! within that bound it rises with the full classes a request passes over
+//! (BENCHMARKS.md, on a Cortex-M3: 181 instructions per alloc + free on an
+//! empty heap, 232 at worst over a fill-and-fragment workload, against
+//! 873 for embedded-alloc's first-fit heap and 244 for its TLSF heap; 355
+//! with every class but the largest full).
 //!
 //! ```
 //! use core::alloc::{GlobalAlloc, Layout};
@@ -210,7 +212,7 @@
 //!   for layouts that fit its blocks, so `allocator_api2::boxed::Box::new_in(v,
 //!   &SLAB)` and `allocator_api2::vec::Vec::with_capacity_in(n, &SLAB)` live in
 //!   its blocks. A layout too large or too aligned for a block, or an empty
-//!   slab, is an `AllocError`; `grow`/`shrink` stay within the block.
+//!   slab, is an `AllocError`; `grow`/`grow_zeroed`/`shrink` stay within the block.
 //! - `capi`: the C ABI, Zephyr's `k_mem_slab_*` functions for C code (see
 //!   [C ABI](#c-abi-feature-capi) below).
 //!

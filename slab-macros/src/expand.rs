@@ -175,6 +175,13 @@ fn type_checked_value(ty: &Type) -> Ident {
 
 /// The expansion of a valid declaration.
 pub(crate) fn slab_tokens(item: &Static, slab: &Layout) -> TokenStream {
+    slab_tokens_with(item, slab, TokenStream::new())
+}
+
+/// [`slab_tokens`], with `inside` among the items of the static's
+/// initializer, where the shape's constants (`__SLAB_BLOCKS`,
+/// `__SLAB_BLOCK_SIZE`, `__SLAB_ALIGN`) are in scope.
+pub(crate) fn slab_tokens_with(item: &Static, slab: &Layout, inside: TokenStream) -> TokenStream {
     let Static {
         attrs,
         vis,
@@ -269,6 +276,7 @@ pub(crate) fn slab_tokens(item: &Static, slab: &Layout) -> TokenStream {
             const __SLAB_BLOCK_SIZE: #usize =
                 #private::round_block_size(__SLAB_SIZE, __SLAB_ALIGN);
             #checks
+            #inside
             #section
             static __SLAB_STORAGE: #private::Storage<
                 <#private::align::Align<{ __SLAB_ALIGN }> as #private::align::Marker>::Type,

@@ -182,6 +182,7 @@ fn heap(item: HeapItem) -> TokenStream {
     let mut slabs = TokenStream::new();
     let mut idents = Vec::new();
     let mut shapes: Vec<Option<ClassShape>> = Vec::new();
+    let mut shape_consts = TokenStream::new();
     let mut krates = Vec::new();
     // `crate = …` on any class is the whole heap's: classes without one
     // get it too.
@@ -229,8 +230,39 @@ fn heap(item: HeapItem) -> TokenStream {
         krates.push(validated.item.krate.clone());
         match validated.layout {
             Ok(layout) => {
-                slabs.extend(expand::slab_tokens(&validated.item, &layout));
-                shapes.push(Some(ClassShape::of(&validated.item, &layout, number)));
+                let shape = ClassShape::of(&validated.item, &layout, number);
+                // The heap's view of the class is evaluated once, here, and
+                // the class's slab checks that its own (the same keys, in
+                // its initializer's scope) agrees: a `size`, `type` or
+                // `blocks` naming an item the slab's expansion declares
+                // (`__SLAB_BLOCKS`, …) would otherwise mean one block size to
+                // the heap and another to the slab.
+                let (block_size, align, blocks) = (&shape.block_size, &shape.align, &shape.blocks);
+                let usize = quote!(::core::primitive::usize);
+                let konst = &shape.konst;
+                shape_consts.extend(quote! {
+                    #[allow(unused_braces, non_upper_case_globals)]
+                    const #konst: (#usize, #usize, #usize) = (#block_size, #align, #blocks);
+                });
+                let message = LitStr::new(
+                    &format!(
+                        "slab heap `{}`: class {number}'s `size`, `type` or `blocks` has another \
+                         value in the class's slab than in the heap: it names an item of the \
+                         macro's expansion (`__SLAB_…`); rename that item",
+                        heap_ident.unraw()
+                    ),
+                    shape.span,
+                );
+                let agree = quote_spanned! {shape.span=>
+                    const _: () = ::core::assert!(
+                        __SLAB_BLOCK_SIZE == #konst.0
+                            && __SLAB_ALIGN == #konst.1
+                            && __SLAB_BLOCKS == #konst.2,
+                        #message
+                    );
+                };
+                slabs.extend(expand::slab_tokens_with(&validated.item, &layout, agree));
+                shapes.push(Some(shape));
             }
             Err(error) => {
                 slabs.extend(expand::placeholder(&validated.item));
@@ -250,21 +282,25 @@ fn heap(item: HeapItem) -> TokenStream {
     }) {
         let mut out = placeholder(&attrs, vis, &heap_ident, &krate);
         // The classes' own statics too, so that each error shows once.
-        out.extend(quote!(const _: () = { #slabs };));
+        out.extend(quote!(const _: () = { #shape_consts #slabs };));
         out.extend(error.to_compile_error());
         return out;
     }
     let private = quote!(#krate::__private);
     let count = idents.len();
-    let sizes = shapes.iter().flatten().map(|shape| &shape.block_size);
+    let sizes = shapes.iter().flatten().map(|shape| {
+        let konst = &shape.konst;
+        quote!(#konst.0)
+    });
     let classes = idents.iter().zip(&shapes).map(|(ident, shape)| {
         let shape = shape.as_ref().expect("no errors: every class is valid");
-        let (block_size, align, blocks) = (&shape.block_size, &shape.align, &shape.blocks);
-        quote!(#private::heap_class(&#ident, #block_size, #align, #blocks))
+        let konst = &shape.konst;
+        quote!(#private::heap_class(&#ident, #konst.0, #konst.1, #konst.2))
     });
     quote! {
         #(#attrs)*
         #vis static #heap_ident: #krate::SlabHeap = {
+            #shape_consts
             #slabs
             #order
             static __SLAB_HEAP_CLASSES: [#private::HeapClass; #count] = [#(#classes),*];
@@ -332,6 +368,8 @@ fn size_text(args: &Args) -> String {
 /// What the order check needs of a valid class.
 struct ClassShape {
     number: usize,
+    /// The heap's constant `(block size, align, blocks)` of the class.
+    konst: Ident,
     /// Its block size, rounded, as a const expression.
     block_size: TokenStream,
     /// Its alignment before raising to the word, as a const expression.
@@ -359,6 +397,7 @@ impl ClassShape {
                     .map(|v| (v.next_multiple_of(align), size.span()));
                 ClassShape {
                     number,
+                    konst: shape_const(number),
                     block_size: quote!(#private::round_block_size(#size, #align_lit)),
                     align: align_lit.to_token_stream(),
                     blocks: layout.blocks.clone(),
@@ -370,6 +409,7 @@ impl ClassShape {
                 let (size, block_align) = expand::type_size_align(&private, ty, layout.align);
                 ClassShape {
                     number,
+                    konst: shape_const(number),
                     block_size: quote!(#private::round_block_size(#size, #block_align)),
                     align: block_align,
                     blocks: layout.blocks.clone(),
@@ -379,6 +419,11 @@ impl ClassShape {
             }
         }
     }
+}
+
+/// The name of class `number`'s shape constant in the heap's initializer.
+fn shape_const(number: usize) -> Ident {
+    format_ident!("__SLAB_HEAP_SHAPE_{}", number)
 }
 
 /// Neighbouring valid classes ascend strictly: literals are checked here

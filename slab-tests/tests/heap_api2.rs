@@ -97,3 +97,37 @@ fn grow_past_the_block_fails_and_keeps_it() {
     }
     assert_eq!(ONE.num_used(), 0);
 }
+
+#[mem_slab(blocks = 1, size = 32)]
+static ZEROED: MemSlab;
+
+/// `grow_zeroed` is a `grow`: it stays in the block while the new layout
+/// fits it (so it works on a slab with no other block free), zeroing the
+/// bytes past the old layout's size, and fails past the block.
+#[test]
+fn grow_zeroed_stays_in_the_block_and_zeroes_the_rest() {
+    slab_core::boot();
+    let small = Layout::from_size_align(8, 8).unwrap();
+    let p = ZEROED.allocate(small).unwrap().cast::<u8>();
+    // SAFETY: `p` is live with layout `small` (the whole 32-byte block is
+    // the caller's: `allocate` reported its length); the layouts grow it.
+    unsafe {
+        p.as_ptr().write_bytes(0xa5, 32);
+        let big = Layout::from_size_align(24, 8).unwrap();
+        let grown = ZEROED
+            .grow_zeroed(p, small, big)
+            .expect("24 bytes fit the block: in place, no other block needed");
+        assert_eq!(grown.cast::<u8>(), p);
+        assert_eq!(grown.len(), 32);
+        let bytes = core::slice::from_raw_parts(p.as_ptr(), 32);
+        assert_eq!(bytes[..8], [0xa5; 8], "the old layout's bytes are kept");
+        assert_eq!(bytes[8..], [0; 24], "the rest of the block is zeroed");
+        assert!(
+            ZEROED
+                .grow_zeroed(p, big, Layout::from_size_align(33, 8).unwrap())
+                .is_err()
+        );
+        ZEROED.deallocate(p, big);
+    }
+    assert_eq!(ZEROED.num_used(), 0);
+}

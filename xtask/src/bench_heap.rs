@@ -95,6 +95,9 @@ struct Results {
     states: Vec<(String, Vec<State>)>,
     /// `heap NAME: N steps, F requests failed` lines.
     summaries: Vec<String>,
+    /// `SlabHeap` with every class but the largest full: the classes a
+    /// request of the smallest size passes over, and instructions per pair.
+    fall_through: (u64, f64),
 }
 
 impl Results {
@@ -111,6 +114,7 @@ impl Results {
         let mut states: Vec<(String, Vec<State>)> = Vec::new();
         let mut raw = Vec::new();
         let mut summaries = Vec::new();
+        let mut fall_through = None;
         for line in output.lines() {
             let words: Vec<&str> = line.split_whitespace().collect();
             match words.as_slice() {
@@ -144,11 +148,19 @@ impl Results {
                     ));
                 }
                 ["heap", ..] => summaries.push(line.to_string()),
+                ["fall-through", passed, ticks] => {
+                    fall_through = Some((number(passed)?, number(ticks)?));
+                }
                 _ => {}
             }
         }
         let per_tick = per_tick.ok_or("no calibration line")?;
         let (empty, pairs) = (empty.ok_or("no empty line")?, pairs.ok_or("no pairs")?);
+        let (passed, ticks) = fall_through.ok_or("no fall-through line")?;
+        let fall_through = (
+            passed,
+            ticks.saturating_sub(empty) as f64 * per_tick / pairs as f64,
+        );
         for (heap, phase, live, ticks) in raw {
             let instructions = ticks.saturating_sub(empty) as f64 * per_tick / pairs as f64;
             let state = State {
@@ -174,6 +186,7 @@ impl Results {
             pairs,
             states,
             summaries,
+            fall_through,
         })
     }
 
@@ -252,6 +265,11 @@ impl Results {
             }
             println!();
         }
+        println!(
+            "\n  SlabHeap's worst state (not reached by the workload): every class but the \
+             largest full, a 4-byte request passes {} classes: {:.0} instructions per pair",
+            self.fall_through.0, self.fall_through.1
+        );
         let worst = |heap| max(self.of(heap).iter().map(|s| s.instructions));
         println!(
             "\n  worst-case ratio: SlabHeap / LLFF {:.2}, SlabHeap / TLSF {:.2}",

@@ -105,7 +105,7 @@ fn test_steps(tally: &mut Tally, quick: bool) -> Result<(), String> {
 
         install::ensure_miri()?;
         let mut miri = Tally::default();
-        for features in [&[][..], &["--features", "std"][..]] {
+        for features in [&[][..], &["--features", "std,allocator-api2"][..]] {
             let result = cargo_test_with(
                 &mut miri,
                 install::cargo_nightly()

@@ -19,6 +19,10 @@
 //! guest instruction, so SysTick deltas are exact and repeatable (see
 //! examples/bench-firmware). SysTick is a 24-bit down-counter: a delta is
 //! `(start - end) mod 2^24`, and the program checks that none comes close.
+//!
+//! Before the workload, `SlabHeap`'s own worst state is timed too (every
+//! class but the largest full, a request of the smallest size): the
+//! workload need not reach it, and it bounds what any state costs.
 #![no_std]
 #![no_main]
 
@@ -178,6 +182,39 @@ impl<'h, H: GlobalAlloc> Runner<'h, H> {
     }
 }
 
+/// `SlabHeap`'s own worst state, which the workload need not reach: every
+/// class but the largest full, so that the smallest request falls through
+/// all of them (and its `dealloc` checks each one's range). Prints
+/// `fall-through CLASSES_PASSED TICKS`; leaves the heap empty.
+fn fall_through_all() {
+    const HELD: usize = 64 + 32 + 32 + 16 + 8 + 4;
+    let mut held = [(core::ptr::null_mut::<u8>(), Layout::new::<u8>()); HELD];
+    let mut n = 0;
+    let classes = SLAB_HEAP.classes().count();
+    for class in SLAB_HEAP.classes().take(classes - 1) {
+        let layout = Layout::from_size_align(class.block_size(), 4).unwrap();
+        while class.num_free() > 0 {
+            // SAFETY: a non-zero size; freed below with the same layout.
+            let p = unsafe { SLAB_HEAP.alloc(layout) };
+            if p.is_null() || n == HELD {
+                fail("filling the classes below the largest");
+            }
+            held[n] = (p, layout);
+            n += 1;
+        }
+    }
+    let smallest = Layout::from_size_align(4, 4).unwrap();
+    let ticks = ticks(|| pairs(&SLAB_HEAP, smallest, PAIRS));
+    hprintln!("fall-through {} {}", classes - 1, ticks);
+    for &(p, layout) in &held[..n] {
+        // SAFETY: allocated above with `layout`, not used afterwards.
+        unsafe { SLAB_HEAP.dealloc(p, layout) };
+    }
+    if SLAB_HEAP.stats().allocated_bytes != 0 {
+        fail("the fall-through state was not undone");
+    }
+}
+
 fn fail(what: &str) -> ! {
     hprintln!("heap-bench: FAILED: {}", what);
     debug::exit(debug::EXIT_FAILURE);
@@ -271,6 +308,7 @@ fn main() -> ! {
         PAIRS
     );
 
+    fall_through_all();
     Runner::new("slab", &SLAB_HEAP).run();
     Runner::new("llff", &LLFF).run();
     Runner::new("tlsf", &TLSF).run();
