@@ -183,7 +183,13 @@ fn slab_tokens(item: &Static, slab: &Layout) -> TokenStream {
             static __SLAB_USED: #private::UsedMap<
                 { #private::used_map_words(__SLAB_BLOCKS, __SLAB_BLOCK_SIZE) },
             > = #private::UsedMap::new();
-            #private::declare(#name, &__SLAB_STORAGE, &__SLAB_USED, __SLAB_BLOCK_SIZE, __SLAB_BLOCKS)
+            // SAFETY: `__SLAB_STORAGE` and `__SLAB_USED` are sized from
+            // `__SLAB_BLOCKS` and `__SLAB_BLOCK_SIZE` just above (the block
+            // size rounded by `round_block_size`, its rules asserted), are
+            // private to this block, and are given to this one slab only.
+            unsafe {
+                #private::declare(#name, &__SLAB_STORAGE, &__SLAB_USED, __SLAB_BLOCK_SIZE, __SLAB_BLOCKS)
+            }
         };
         #(#cfgs)*
         #[allow(deprecated)]
