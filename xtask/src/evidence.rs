@@ -31,9 +31,36 @@ const TSAN_TESTS: [&str; 6] = [
 
 /// `cargo xtask tsan`.
 pub fn tsan(_args: &[String]) -> Result<(), String> {
+    run_tsan(&mut Tally::default())
+}
+
+/// The TSan runs, adding their results to `tally` (also a step of `cargo
+/// xtask test`: about 40 s here, plus a minute the first time to build the
+/// instrumented std).
+pub fn run_tsan(tally: &mut Tally) -> Result<(), String> {
     install::ensure_miri()?; // nightly with rust-src, which -Zbuild-std needs
     let started = Instant::now();
-    let mut tally = Tally::default();
+    let mut own = Tally::default();
+    let result = tsan_steps(&mut own);
+    tally.merge(&own);
+    result?;
+    if own.failed > 0 || own.passed == 0 {
+        return Err(format!(
+            "tsan: {} passed, {} failed",
+            own.passed, own.failed
+        ));
+    }
+    let line = format!(
+        "tsan: {} std test runs (slab-core unit tests, slab-tests {}) under ThreadSanitizer with an instrumented std: no data race reported ({:.0} s)",
+        own.passed,
+        TSAN_TESTS.join(", "),
+        started.elapsed().as_secs_f64()
+    );
+    record("tsan", &line);
+    Ok(())
+}
+
+fn tsan_steps(tally: &mut Tally) -> Result<(), String> {
     let target = host_triple()?;
     let with_tsan = |cmd: &mut Command| {
         cmd.env("RUSTFLAGS", "-Zsanitizer=thread")
@@ -50,7 +77,7 @@ pub fn tsan(_args: &[String]) -> Result<(), String> {
     core.args(["test", "-Zbuild-std", "--target", &target])
         .args(["-p", "slab-core", "--features", "std", "--lib"]);
     with_tsan(&mut core);
-    cargo_test_with(&mut tally, &mut core)?;
+    cargo_test_with(tally, &mut core)?;
     let mut tests = install::cargo_nightly();
     tests
         .args(["test", "-Zbuild-std", "--target", &target])
@@ -59,21 +86,7 @@ pub fn tsan(_args: &[String]) -> Result<(), String> {
         tests.args(["--test", test]);
     }
     with_tsan(&mut tests);
-    cargo_test_with(&mut tally, &mut tests)?;
-    if tally.failed > 0 || tally.passed == 0 {
-        return Err(format!(
-            "tsan: {} passed, {} failed",
-            tally.passed, tally.failed
-        ));
-    }
-    let line = format!(
-        "tsan: {} std test runs (slab-core unit tests, slab-tests {}) under ThreadSanitizer with an instrumented std: no data race reported ({:.0} s)",
-        tally.passed,
-        TSAN_TESTS.join(", "),
-        started.elapsed().as_secs_f64()
-    );
-    record("tsan", &line);
-    Ok(())
+    cargo_test_with(tally, &mut tests)
 }
 
 fn host_triple() -> Result<String, String> {

@@ -129,6 +129,10 @@ fn test_steps(tally: &mut Tally, quick: bool) -> Result<(), String> {
             "miri: {} slab-core unit test runs (without and with std) free of undefined behaviour",
             miri.passed
         ));
+
+        // ThreadSanitizer over the std tests; its line goes to
+        // target/evidence, printed below.
+        crate::evidence::run_tsan(tally)?;
     }
 
     let mut files: Vec<_> = std::fs::read_dir(&evidence)
