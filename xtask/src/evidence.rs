@@ -110,12 +110,21 @@ pub const MUTANT_FILES: [&str; 5] = [
 ];
 
 /// `cargo xtask mutants [FILE…]`: installs cargo-mutants if needed, then
-/// mutates the named files (default: [`MUTANT_FILES`]) and runs slab-core's
-/// unit tests and slab-tests' host tests (with `std`) against each mutant.
-/// The compile-fail (trybuild) and QEMU tests are skipped: they cannot
-/// see a mutant of these files that the host tests miss, and they would
-/// multiply the run time. cargo-mutants writes its full report to
-/// `target/mutants/mutants.out/` (`missed.txt` lists the survivors).
+/// mutates the named files (default: [`MUTANT_FILES`]) in two passes:
+///
+/// 1. with `std`: slab-core's unit tests and slab-tests' integration tests
+///    against every mutant;
+/// 2. without `std` (the bare-metal port): slab-core's unit tests against
+///    the survivors of pass 1 only (`--iterate`): code that only runs on
+///    bare metal, such as withdrawing a waiter whose wait hook unwinds, is
+///    only exercised there.
+///
+/// A mutant survives when neither pass catches it. The compile-fail
+/// (trybuild) and QEMU tests are left out: a mutant of the runtime cannot
+/// change what they check that the host tests miss, and they would
+/// multiply the run time. cargo-mutants writes its report to
+/// `target/mutants/mutants.out/`: after the run, `missed.txt` lists the
+/// survivors of both passes.
 pub fn mutants(args: &[String]) -> Result<(), String> {
     ensure_cargo_mutants()?;
     let files: Vec<&str> = if args.is_empty() {
@@ -124,45 +133,98 @@ pub fn mutants(args: &[String]) -> Result<(), String> {
         args.iter().map(String::as_str).collect()
     };
     let started = Instant::now();
-    let mut cmd = cargo();
     let out = workspace_root().join("target").join("mutants");
-    cmd.args(["mutants", "--package", "slab-core", "--no-shuffle"])
-        .arg("--output")
-        .arg(&out)
-        .args([
-            "--test-package",
-            "slab-core",
-            "--test-package",
-            "slab-tests",
-        ])
-        .args(["--features", "slab-core/std"])
-        // One target directory for every run: the dependencies are built
-        // once, and each mutated copy only rebuilds the workspace crates.
-        .env("CARGO_TARGET_DIR", &out);
-    for file in &files {
-        cmd.args(["--file", file]);
-    }
+    let mutants_cmd = || {
+        let mut cmd = cargo();
+        cmd.args(["mutants", "--package", "slab-core", "--no-shuffle"])
+            .arg("--output")
+            .arg(&out)
+            // One target directory for every run: the dependencies are built
+            // once, and each mutated copy only rebuilds the workspace crates.
+            .env("CARGO_TARGET_DIR", &out)
+            // The firmware runs under QEMU test the same code for a target.
+            .env("SLAB_SKIP_QEMU", "1");
+        for file in &files {
+            cmd.args(["--file", file]);
+        }
+        cmd
+    };
+
+    let mut host = mutants_cmd();
+    host.args([
+        "--test-package",
+        "slab-core",
+        "--test-package",
+        "slab-tests",
+    ])
+    .args(["--features", "slab-core/std"]);
     // To `cargo test`: unit and integration tests, not the doctests; to
     // the test binaries: not the two compile-fail suites (by exact name).
-    cmd.args(["--", "--tests", "--", "--exact"]);
+    host.args(["--", "--tests", "--", "--exact"]);
     for test in COMPILE_FAIL_TESTS {
-        cmd.args(["--skip", test]);
+        host.args(["--skip", test]);
     }
-    let (_, output) = run_captured(&mut cmd)?;
+    let (_, output) = run_captured(&mut host)?;
+    let host = Outcomes::parse(&output)?;
+
+    let mut bare = mutants_cmd();
+    bare.args(["--iterate", "--test-package", "slab-core", "--", "--lib"]);
+    let (_, output) = run_captured(&mut bare)?;
+    // Nothing left to test is a run with no summary line.
+    let bare = Outcomes::parse(&output).unwrap_or_default();
+
+    let viable = host.caught + host.timeouts + host.missed;
+    let killed = viable - bare.missed;
     let minutes = started.elapsed().as_secs_f64() / 60.0;
-    let summary = output
-        .lines()
-        .rev()
-        .find(|l| l.contains("mutants tested"))
-        .unwrap_or("no summary line from cargo-mutants")
-        .trim()
-        .to_string();
     let line = format!(
-        "mutants: {} — {summary} ({minutes:.0} min; survivors in target/mutants/mutants.out/missed.txt)",
-        files.join(", ")
+        "mutants: {killed} of {viable} viable mutants of {} caught ({} survived, {} unviable; \
+         {} by the host tests, {} more without std), {minutes:.0} min; survivors in \
+         target/mutants/mutants.out/missed.txt",
+        files.join(", "),
+        bare.missed,
+        host.unviable,
+        host.caught + host.timeouts,
+        bare.caught + bare.timeouts,
     );
     record("mutants", &line);
     Ok(())
+}
+
+/// The counts of cargo-mutants' summary line (`N mutants tested in 5m: 3
+/// missed, 40 caught, 2 unviable, 1 timeouts`).
+#[derive(Default)]
+struct Outcomes {
+    missed: u64,
+    caught: u64,
+    unviable: u64,
+    timeouts: u64,
+}
+
+impl Outcomes {
+    fn parse(output: &str) -> Result<Self, String> {
+        let line = output
+            .lines()
+            .rev()
+            .find(|l| l.contains("mutants tested"))
+            .ok_or("no summary line from cargo-mutants")?;
+        let (_, counts) = line.split_once(':').ok_or("no counts in the summary")?;
+        let mut outcomes = Outcomes::default();
+        for part in counts.split(',') {
+            let mut words = part.split_whitespace();
+            let (Some(n), Some(what)) = (words.next(), words.next()) else {
+                continue;
+            };
+            let n: u64 = n.parse().map_err(|_| format!("bad count in `{line}`"))?;
+            match what {
+                "missed" => outcomes.missed = n,
+                "caught" => outcomes.caught = n,
+                "unviable" => outcomes.unviable = n,
+                w if w.starts_with("timeout") => outcomes.timeouts = n,
+                _ => {}
+            }
+        }
+        Ok(outcomes)
+    }
 }
 
 /// The trybuild tests (`tests/ui.rs`, `tests/unsafe_declare.rs`): they
