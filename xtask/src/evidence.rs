@@ -137,6 +137,10 @@ pub fn mutants(args: &[String]) -> Result<(), String> {
     let mutants_cmd = || {
         let mut cmd = cargo();
         cmd.args(["mutants", "--package", "slab-core", "--no-shuffle"])
+            // The baseline cargo-mutants times runs only slab-core's tests,
+            // and would set the limit from that: a whole suite's run takes
+            // 15-25 s here, a mutant that hangs is caught at a minute.
+            .args(["--timeout", "60"])
             .arg("--output")
             .arg(&out)
             // One target directory for every run: the dependencies are built
