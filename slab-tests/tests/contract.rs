@@ -177,3 +177,24 @@ fn a_double_free_behind_the_head_is_refused() {
     }
     assert_eq!(counts(slab), before);
 }
+
+/// API.md: `MemSlab` and `Semaphore` are `Debug`; the output shows their
+/// state.
+#[test]
+fn debug_shows_the_state() {
+    let sem = slab_core::Semaphore::new(2, 5);
+    assert_eq!(
+        format!("{sem:?}"),
+        "Semaphore { count: 2, limit: 5, waiting: 0 }"
+    );
+    let slab = runtime_slab(WORD, 3);
+    let block = slab.alloc(Timeout::NoWait).unwrap();
+    assert_eq!(
+        format!("{slab:?}"),
+        format!(
+            "MemSlab {{ name: \"\", block_size: {WORD}, num_blocks: 3, num_used: 1, \
+             num_free: 2, max_used: 1, ready: true }}"
+        )
+    );
+    free_all(slab, [block]);
+}
