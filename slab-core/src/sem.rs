@@ -90,6 +90,12 @@ impl Semaphore {
         let node = node.as_ref().get_ref();
         // The second look: a give since the first is taken here, without
         // reading a clock (`wait` computes the deadline once queued).
+        //
+        // Mutation testing: this look differs from the first only when a
+        // give lands between the two, which no host test can arrange; the
+        // loom models do, and fail for `>` → `<` (`forever_take_is_woken_by_give`
+        // deadlocks) and `-=` → `+=`/`/=` (three models see a permit made
+        // from nothing).
         let taken = self.state.with(|s| {
             if s.count > 0 {
                 s.count -= 1;

@@ -265,6 +265,14 @@ impl WaitQueue {
 
     /// Unlinks the most urgent waiter that arrived before `ticket` and tells
     /// it it was cancelled.
+    ///
+    /// An equivalent mutant (mutation testing): `<` → `<=` would also cancel
+    /// the one waiter with ticket `ticket`, the first to arrive after the
+    /// reset's locked step, if it arrives while the reset still runs. Its
+    /// `take` then overlaps the reset, so "queued before it, cancelled" is
+    /// a linearisable outcome too (givers never skip it, so nothing is
+    /// lost); `<` is the exact set, and keeps later arrivals waiting as
+    /// `reset` documents.
     pub fn cancel_first_before(&mut self, ticket: u64) -> Option<Wake> {
         let first = self.first_where(|arrived| arrived < ticket);
         self.decide(first, CANCELLED, ptr::null_mut())
