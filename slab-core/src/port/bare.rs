@@ -49,6 +49,15 @@
 //! that advances the count does), or a timeout can overrun until the next
 //! interrupt. Without a clock, `NoWait` and `Forever` work and a finite
 //! timeout that has to wait panics with a message naming [`set_clock`].
+//! The clock is only read once the waiter is queued: an `alloc` or `take`
+//! that finds a block or permit at its second look (one freed by an
+//! interrupt handler just after the first) never needs it.
+//!
+//! A hook or clock that panics: the waiter is withdrawn from the queue while
+//! the panic unwinds out of `alloc`/`take`, as a timeout would be, and a
+//! block or permit handed to it meanwhile is passed on to the next waiter
+//! (or back to the slab or the count). Nothing keeps pointing into the
+//! unwound frame, and nothing is lost.
 //!
 //! # Rules
 //!
