@@ -198,3 +198,28 @@ fn debug_shows_the_state() {
     );
     free_all(slab, [block]);
 }
+
+/// The walk is bounded by the number of blocks counted free (slab.rs: "a
+/// bounded walk of the free list, O(free blocks)"): a link overwritten to
+/// point at an allocated block, whose owner's data happens to hold the
+/// address of another allocated block, does not make `free` refuse that
+/// block as a double free.
+#[test]
+fn the_double_free_walk_looks_at_no_more_nodes_than_blocks_are_free() {
+    let slab = runtime_slab(2 * WORD, 4);
+    let blocks = drain(slab);
+    let (head, allocated, freed_later) = (blocks[0], blocks[1], blocks[2]);
+    free_all(slab, [head]);
+    // One block free. Its link now points at an allocated block (a write
+    // after free), whose owner stored `freed_later`'s address in it.
+    // SAFETY: `allocated` is ours; `head`'s link is the deliberate bug.
+    unsafe {
+        allocated
+            .as_ptr()
+            .cast::<*mut u8>()
+            .write(freed_later.as_ptr());
+        head.as_ptr().cast::<*mut u8>().write(allocated.as_ptr());
+    }
+    // SAFETY: `freed_later` is allocated and ours.
+    assert_eq!(unsafe { slab.free(freed_later) }, Ok(()));
+}
