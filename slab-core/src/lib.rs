@@ -32,6 +32,8 @@
 //! fn main() -> Result<(), Box<dyn std::error::Error>> {
 //!     // 2. Boot: once, at the start of `main`. Before it, nothing is usable.
 //!     assert_eq!(RX_BUFS.alloc(Timeout::NoWait), Err(AllocError::NotReady));
+//!     // The shape is known, the blocks are not counted yet (see below).
+//!     assert_eq!((RX_BUFS.num_blocks(), RX_BUFS.num_used() + RX_BUFS.num_free()), (8, 0));
 //!     slab_core::boot();
 //!     assert!(RX_BUFS.is_ready());
 //!
@@ -83,6 +85,15 @@
 //! 2. **Boot**: [`boot`] threads every declared slab's free list, once
 //!    (later calls do nothing). Until then `alloc` returns
 //!    `Err(AllocError::NotReady)` and `free` `Err(FreeError::NotReady)`.
+//!
+//!    **The one exception to the counter invariant.** API.md promises
+//!    `num_used() + num_free() == num_blocks()` whenever no call is in
+//!    flight. Before `boot()` a declared slab already reports its declared
+//!    shape (`num_blocks() == N`, `block_size()`), while `num_used()` and
+//!    `num_free()` are both 0: its blocks are not threaded, so none is free
+//!    to hand out, and none is in use. The invariant holds from `boot()`
+//!    on. (A [`MemSlab::new`] slab reports 0 for all of them until
+//!    [`MemSlab::init`], which makes it ready at once.)
 //! 3. **Allocate and free**:
 //!    - [`MemSlab::alloc`] / [`MemSlab::free`]: raw `NonNull<u8>` blocks,
 //!      Zephyr's `k_mem_slab_alloc`/`k_mem_slab_free`. A `free` with waiters

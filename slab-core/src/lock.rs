@@ -102,6 +102,11 @@ mod spin {
                     core::hint::spin_loop();
                 }
                 spent = spent.saturating_add(backoff);
+                // Equivalent mutants (mutation testing): how long to wait
+                // between looks and when to start yielding (`*` → `+`/`/`,
+                // `>` → `>=`/`==`/`<` below) change only timing: the exit
+                // test after them is what makes the lock exclusive, and
+                // progress never depends on the yield (the OS preempts).
                 backoff = (backoff * 2).min(16);
                 if spent > 256 {
                     std::thread::yield_now();

@@ -21,7 +21,14 @@ pub const fn heap(classes: &'static [HeapClass], block_sizes: &[usize]) -> crate
 /// A class of a `slab_heap!`: `slab`, whose `num_blocks` blocks are
 /// `block_size` bytes (as `round_block_size` made them) at multiples of
 /// `max(align, WORD)`.
-pub const fn heap_class(
+///
+/// # Safety
+/// `SlabHeap` hands out `slab`'s blocks for any layout of at most
+/// `block_size` bytes and `max(align, WORD)` alignment, so the caller (the
+/// expansion of `slab_heap!`, which passes the constants the class's slab
+/// was declared from, and asserts that they agree) promises that `slab`'s
+/// blocks really are at least that large and that aligned.
+pub const unsafe fn heap_class(
     slab: &'static MemSlab,
     block_size: usize,
     align: usize,
@@ -81,7 +88,21 @@ crate::sync::loom_const_fn! {
     /// The `MemSlab` of a declaration: `num_blocks` blocks of `block_size`
     /// bytes (already rounded with [`round_block_size`]) over `storage`. Not
     /// threaded until `boot()`.
-    pub const fn declare<A, const BYTES: usize, const WORDS: usize>(
+    ///
+    /// # Safety
+    /// The slab trusts its storage from here on, so the caller (the expansion of
+    /// `#[mem_slab]` / `mem_slabs!`, which meets this by construction) promises:
+    /// - `storage` holds at least [`buffer_len`]`(num_blocks, block_size)`
+    ///   bytes and `used` at least [`map_words`]`(num_blocks)` words, i.e. they
+    ///   were sized from these same two values;
+    /// - `block_size` is what [`round_block_size`] made of the declared size
+    ///   (a non-zero multiple of the word and of the storage's alignment), and
+    ///   `num_blocks × block_size` does not overflow — or else the
+    ///   declaration's own const assertions fail the build;
+    /// - `storage` and `used` are given to this one call only, and nothing else
+    ///   reads or writes them: two slabs over the same storage would hand the
+    ///   same memory to two owners.
+    pub const unsafe fn declare<A, const BYTES: usize, const WORDS: usize>(
         name: &'static str,
         storage: &'static Storage<A, BYTES>,
         used: &'static UsedMap<WORDS>,

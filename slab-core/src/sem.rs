@@ -5,7 +5,6 @@ use core::pin::pin;
 
 use crate::error::SemError;
 use crate::lock::Locked;
-use crate::port::Deadline;
 use crate::timeout::Timeout;
 use crate::wait::{self, Outcome, WaitQueue, Waiter};
 
@@ -87,9 +86,16 @@ impl Semaphore {
         let Some(limit) = timeout.wait_limit() else {
             return Err(SemError::Busy);
         };
-        let deadline = Deadline::after(limit);
         let node = pin!(Waiter::new());
         let node = node.as_ref().get_ref();
+        // The second look: a give since the first is taken here, without
+        // reading a clock (`wait` computes the deadline once queued).
+        //
+        // Mutation testing: this look differs from the first only when a
+        // give lands between the two, which no host test can arrange; the
+        // loom models do, and fail for `>` → `<` (`forever_take_is_woken_by_give`
+        // deadlocks) and `-=` → `+=`/`/=` (three models see a permit made
+        // from nothing).
         let taken = self.state.with(|s| {
             if s.count > 0 {
                 s.count -= 1;
@@ -104,8 +110,10 @@ impl Semaphore {
         if taken {
             return Ok(());
         }
+        // A permit granted to a wait that unwinds is given on.
+        let pass_on = |_| self.give();
         // SAFETY: `node` is linked and pinned in this frame.
-        match unsafe { wait::wait(&self.state, |s| &mut s.waiters, node, deadline) } {
+        match unsafe { wait::wait(&self.state, |s| &mut s.waiters, node, limit, pass_on) } {
             Outcome::Granted(_) => Ok(()),
             Outcome::Cancelled | Outcome::TimedOut => Err(SemError::TimedOut),
         }
@@ -133,12 +141,20 @@ impl Semaphore {
 
     /// Sets the count to 0; every thread waiting at the time returns
     /// `Err(SemError::TimedOut)`.
+    ///
+    /// One step as far as other callers can tell: a `give` racing the reset
+    /// either comes before it (and may serve a waiter, which then returns
+    /// `Ok`) or after it (it serves a later arrival, or is counted), never
+    /// in between.
     pub fn reset(&self) {
+        // The count and every waiter present, in one locked step: from here
+        // on givers skip those waiters.
         let arrived_before = self.state.with(|s| {
             s.count = 0;
-            s.waiters.next_ticket()
+            s.waiters.cancel_queued()
         });
-        // One at a time, each woken outside the lock; later arrivals wait on.
+        // Told one at a time, each woken outside the lock; later arrivals
+        // wait on.
         while let Some(wake) = self
             .state
             .with(|s| s.waiters.cancel_first_before(arrived_before))

@@ -109,7 +109,6 @@ use crate::block::Block;
 use crate::error::{AllocError, FreeError, InitError};
 use crate::layout::{Geometry, WORD};
 use crate::lock::Locked;
-use crate::port::Deadline;
 use crate::timeout::Timeout;
 use crate::wait::{self, Outcome, WaitQueue, Waiter};
 
@@ -495,12 +494,15 @@ impl MemSlab {
     }
 
     #[cold]
-    fn alloc_slow(&self, timeout: Timeout) -> Result<NonNull<u8>, AllocError> {
+    pub(crate) fn alloc_slow(&self, timeout: Timeout) -> Result<NonNull<u8>, AllocError> {
         let Some(limit) = timeout.wait_limit() else {
             return Err(AllocError::NoMemory);
         };
         let node = pin!(Waiter::new());
         let node = node.as_ref().get_ref();
+        // The second look. A block freed since the first (by an interrupt
+        // handler, say) is taken here without reading a clock: the deadline
+        // is only computed in `wait`, once the node is queued.
         let first_try = self.state.with(|s| match self.pop(s) {
             Err(AllocError::NoMemory) => {
                 // SAFETY: `node` is pinned in this frame, and `wait` below
@@ -513,11 +515,18 @@ impl MemSlab {
         if let Some(done) = first_try {
             return done;
         }
-        // Only now: a finite timeout needs a clock, which a block that is
-        // free (or an error) must not.
-        let deadline = Deadline::after(limit);
+        let pass_on = |block: *mut u8| {
+            // SAFETY: `free` grants only blocks of this slab (non-null); this
+            // one was handed to us and never given to anyone, so freeing it
+            // passes it to the next waiter or back to the free list.
+            let passed = unsafe { self.free(NonNull::new_unchecked(block)) };
+            debug_assert!(
+                passed.is_ok(),
+                "passing on a granted block failed: {passed:?}"
+            );
+        };
         // SAFETY: `node` is linked and pinned in this frame.
-        match unsafe { wait::wait(&self.state, |s| &mut s.waiters, node, deadline) } {
+        match unsafe { wait::wait(&self.state, |s| &mut s.waiters, node, limit, pass_on) } {
             // SAFETY: only blocks (non-null) are granted by `free`.
             Outcome::Granted(block) => Ok(unsafe { NonNull::new_unchecked(block) }),
             Outcome::TimedOut | Outcome::Cancelled => Err(AllocError::TimedOut),

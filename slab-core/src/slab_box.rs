@@ -10,7 +10,9 @@
 //!
 //! - **At run time, always**: [`SlabBox::new_in`] / [`MemSlab::alloc_box`]
 //!   compare `T`'s layout with the slab's actual shape before allocating
-//!   (two comparisons) and fail with [`BoxErrorKind::TooLarge`] or
+//!   (two comparisons; on a slab that had no shape yet, after allocating,
+//!   against the shape of the slab the block came from, since another
+//!   thread's `init` may land in between) and fail with [`BoxErrorKind::TooLarge`] or
 //!   [`BoxErrorKind::Underaligned`] (both `errno()` −22), giving the value
 //!   back. A `&MemSlab`'s shape is a run-time value (a `MemSlab::new()`
 //!   slab gets it from `init`), so this is the check that makes the box
@@ -84,7 +86,9 @@ impl<'a, T> SlabBox<'a, T> {
     /// On failure the value is given back inside the [`BoxError`]: the
     /// allocation failed ([`BoxErrorKind::Alloc`]), or `T` does not fit the
     /// slab's blocks ([`BoxErrorKind::TooLarge`],
-    /// [`BoxErrorKind::Underaligned`]; checked before allocating).
+    /// [`BoxErrorKind::Underaligned`]; checked before allocating, or, on a
+    /// slab that another thread initialises meanwhile, against the shape of
+    /// the slab the block came from, which is then freed).
     ///
     /// ```
     /// # use slab_core::{AllocError, BoxErrorKind, MemSlab, SlabBox, Timeout};
@@ -103,31 +107,46 @@ impl<'a, T> SlabBox<'a, T> {
     /// # drop(first);
     /// ```
     pub fn new_in(slab: &'a MemSlab, value: T, timeout: Timeout) -> Result<Self, BoxError<T>> {
-        // Before the slab has a shape (`new()` without `init`) there is
-        // nothing to check against: `alloc` reports `NotReady`.
-        if slab.num_blocks() != 0 {
+        // Checked before allocating when the slab has its shape, so that a
+        // misfit takes no block from anyone. A `new()` slab without one yet
+        // may get it from an `init` on another thread at any moment, up to
+        // the `alloc` below: then the check waits for the block, and is made
+        // against the shape of the slab it came from.
+        let shaped = slab.num_blocks() != 0;
+        if shaped {
             if let Err(kind) = fits::<T>(slab.block_size(), slab.block_align()) {
                 return Err(BoxError { value, kind });
             }
         }
-        match slab.alloc(timeout) {
-            Ok(block) => {
-                let ptr = block.cast::<T>();
-                // SAFETY: the block is ours, at least `size_of::<T>()` bytes
-                // and aligned for `T` (checked above against the slab's
-                // shape, which every block shares).
-                unsafe { ptr.as_ptr().write(value) };
-                Ok(Self {
-                    ptr,
-                    slab,
-                    _owns: PhantomData,
-                })
+        let block = match slab.alloc(timeout) {
+            Ok(block) => block,
+            Err(e) => {
+                return Err(BoxError {
+                    value,
+                    kind: BoxErrorKind::Alloc(e),
+                });
             }
-            Err(e) => Err(BoxError {
-                value,
-                kind: BoxErrorKind::Alloc(e),
-            }),
+        };
+        if !shaped {
+            // The block came from a ready slab, whose shape is final now.
+            if let Err(kind) = fits::<T>(slab.block_size(), slab.block_align()) {
+                // SAFETY: the block was just allocated from `slab` and
+                // nothing points into it.
+                let freed = unsafe { slab.free(block) };
+                debug_assert!(freed.is_ok(), "freeing a fresh block failed: {freed:?}");
+                return Err(BoxError { value, kind });
+            }
         }
+        let ptr = block.cast::<T>();
+        // SAFETY: the block is ours, at least `size_of::<T>()` bytes and
+        // aligned for `T` (checked above against the shape of the slab it
+        // came from, which every block shares).
+        unsafe { ptr.as_ptr().write(value) };
+        Ok(Self {
+            ptr,
+            slab,
+            _owns: PhantomData,
+        })
     }
 
     /// Moves the value out and frees the block.

@@ -80,5 +80,11 @@ macro_rules! loom_const_fn {
         #[cfg(loom)]
         $(#[$attr])* $vis fn $name $($rest)*
     };
+    ($(#[$attr:meta])* $vis:vis const unsafe fn $name:ident $($rest:tt)*) => {
+        #[cfg(not(loom))]
+        $(#[$attr])* $vis const unsafe fn $name $($rest)*
+        #[cfg(loom)]
+        $(#[$attr])* $vis unsafe fn $name $($rest)*
+    };
 }
 pub(crate) use loom_const_fn;

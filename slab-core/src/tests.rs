@@ -139,7 +139,9 @@ fn declared_storage_through_private() {
     const BS: usize = round_block_size(20, 16);
     static STORAGE: Storage<A16, { buffer_len(3, BS) }> = Storage::new();
     static USED: UsedMap<{ map_words(3) }> = UsedMap::new();
-    static SLAB: MemSlab = declare("MIRI", &STORAGE, &USED, BS, 3);
+    // SAFETY: STORAGE and USED are sized from BS and 3, and only this slab
+    // uses them.
+    static SLAB: MemSlab = unsafe { declare("MIRI", &STORAGE, &USED, BS, 3) };
     assert_eq!(SLAB.alloc(Timeout::Forever), Err(AllocError::NotReady));
     SLAB.boot();
     SLAB.boot(); // once only

@@ -26,6 +26,7 @@ use core::cell::Cell;
 use core::marker::PhantomPinned;
 use core::ptr;
 use core::sync::atomic::Ordering;
+use core::time::Duration;
 
 use crate::lock::Locked;
 use crate::port::{self, Deadline, Wake};
@@ -135,6 +136,10 @@ pub(crate) struct WaitQueue {
     len: usize,
     /// Tickets handed out so far.
     arrivals: u64,
+    /// Waiters with a lower ticket were queued when a `reset` began: they
+    /// are cancelled already as far as givers are concerned (skipped), and
+    /// the reset tells them so one at a time.
+    cancelled_below: u64,
 }
 
 impl WaitQueue {
@@ -144,6 +149,7 @@ impl WaitQueue {
             tail: ptr::null(),
             len: 0,
             arrivals: 0,
+            cancelled_below: 0,
         }
     }
 
@@ -151,9 +157,12 @@ impl WaitQueue {
         self.len
     }
 
-    /// The ticket the next arrival will get: waiters with a lower ticket
-    /// arrived before this call.
-    pub fn next_ticket(&self) -> u64 {
+    /// Cancels every waiter queued now, in one step: from here on givers
+    /// skip them (a give goes to a later arrival, or to the count), and
+    /// [`Self::cancel_first_before`] with the returned ticket tells them
+    /// one at a time.
+    pub fn cancel_queued(&mut self) -> u64 {
+        self.cancelled_below = self.arrivals;
         self.arrivals
     }
 
@@ -247,26 +256,40 @@ impl WaitQueue {
         if self.head.is_null() {
             return None;
         }
-        self.decide_first(GRANTED, value)
+        // Past the waiters of a reset in progress (none, unless a semaphore
+        // is being reset right now: then the walk is short-lived).
+        let cancelled_below = self.cancelled_below;
+        let first = self.first_where(|ticket| ticket >= cancelled_below);
+        self.decide(first, GRANTED, value)
     }
 
     /// Unlinks the most urgent waiter that arrived before `ticket` and tells
     /// it it was cancelled.
+    ///
+    /// An equivalent mutant (mutation testing): `<` → `<=` would also cancel
+    /// the one waiter with ticket `ticket`, the first to arrive after the
+    /// reset's locked step, if it arrives while the reset still runs. Its
+    /// `take` then overlaps the reset, so "queued before it, cancelled" is
+    /// a linearisable outcome too (givers never skip it, so nothing is
+    /// lost); `<` is the exact set, and keeps later arrivals waiting as
+    /// `reset` documents.
     pub fn cancel_first_before(&mut self, ticket: u64) -> Option<Wake> {
+        let first = self.first_where(|arrived| arrived < ticket);
+        self.decide(first, CANCELLED, ptr::null_mut())
+    }
+
+    /// The most urgent waiter whose ticket passes `pick`, or null.
+    fn first_where(&self, pick: impl Fn(u64) -> bool) -> *const Waiter {
         let mut w = self.head;
         while !w.is_null() {
             // SAFETY: linked nodes are alive.
             let node = unsafe { &*w };
-            if node.ticket.get() < ticket {
+            if pick(node.ticket.get()) {
                 break;
             }
             w = node.next.get();
         }
-        self.decide(w, CANCELLED, ptr::null_mut())
-    }
-
-    fn decide_first(&mut self, status: u8, value: *mut u8) -> Option<Wake> {
-        self.decide(self.head, status, value)
+        w
     }
 
     fn decide(&mut self, w: *const Waiter, status: u8, value: *mut u8) -> Option<Wake> {
@@ -291,26 +314,87 @@ impl WaitQueue {
 }
 
 /// Waits for `node`, already linked into the queue that `queue` picks out of
-/// `locked`, to be decided, or for `deadline` to pass.
+/// `locked`, to be decided, or for `limit` (from now; `None` is forever) to
+/// pass.
+///
+/// The deadline is only computed here, once the node is queued: the
+/// caller's second look at the object needs no clock. Waiting runs user
+/// code (a bare-metal wait hook, the registered clock); if that unwinds,
+/// the node is withdrawn before its frame dies, as a timeout would, and a
+/// grant that arrived first is handed to `pass_on` (free the block, give
+/// the permit), so nothing is left pointing into the dead frame and
+/// nothing is lost.
 ///
 /// # Safety
-/// `node` is linked into that queue and stays where it is until this returns.
-pub(crate) unsafe fn wait<T>(
+/// `node` is linked into that queue and stays where it is until this returns
+/// or unwinds.
+pub(crate) unsafe fn wait<T, Q, P>(
     locked: &Locked<T>,
-    queue: impl Fn(&mut T) -> &mut WaitQueue,
+    queue: Q,
     node: &Waiter,
-    deadline: Deadline,
-) -> Outcome {
-    loop {
+    limit: Option<Duration>,
+    pass_on: P,
+) -> Outcome
+where
+    Q: Fn(&mut T) -> &mut WaitQueue,
+    P: FnOnce(*mut u8),
+{
+    let mut linked = Linked {
+        locked,
+        queue: &queue,
+        node,
+        pass_on: Some(pass_on),
+    };
+    let deadline = Deadline::after(limit);
+    let outcome = loop {
         if let Some(outcome) = node.decided(Ordering::Acquire) {
-            return outcome;
+            break outcome;
         }
         if !port::park(&node.status, WAITING, &deadline) {
             // The deadline passed. Decide under the lock, racing any giver.
-            return locked.with(|state| {
+            break locked.with(|state| {
                 // SAFETY: `node` was linked into this queue (our contract).
                 unsafe { queue(state).withdraw(node) }.unwrap_or(Outcome::TimedOut)
             });
+        }
+    };
+    // Decided or withdrawn: the node is unlinked, and the outcome ours.
+    linked.pass_on = None;
+    outcome
+}
+
+/// A waiter node that `wait` has not seen decided or withdrawn yet: when
+/// dropped armed (`pass_on` still set, i.e. while unwinding out of `wait`),
+/// it withdraws the node and passes on a grant that arrived first.
+struct Linked<'a, T, Q, P>
+where
+    Q: Fn(&mut T) -> &mut WaitQueue,
+    P: FnOnce(*mut u8),
+{
+    locked: &'a Locked<T>,
+    queue: &'a Q,
+    node: &'a Waiter,
+    pass_on: Option<P>,
+}
+
+impl<T, Q, P> Drop for Linked<'_, T, Q, P>
+where
+    Q: Fn(&mut T) -> &mut WaitQueue,
+    P: FnOnce(*mut u8),
+{
+    fn drop(&mut self) {
+        let Some(pass_on) = self.pass_on.take() else {
+            return;
+        };
+        let (queue, node) = (self.queue, self.node);
+        // SAFETY: armed means `wait` had neither seen the node decided nor
+        // withdrawn it: it is still linked into this queue unless a giver
+        // decided it, which `withdraw` tells apart under the lock.
+        let outcome = self
+            .locked
+            .with(|state| unsafe { queue(state).withdraw(node) });
+        if let Some(Outcome::Granted(value)) = outcome {
+            pass_on(value);
         }
     }
 }

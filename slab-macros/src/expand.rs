@@ -261,7 +261,13 @@ pub(crate) fn slab_tokens_with(item: &Static, slab: &Layout, inside: TokenStream
         .map(|section| quote!(#[unsafe(link_section = #section)]));
     let type_check = type_check(krate, static_ty, *ty_written);
     let mut declare = quote! {
-        #private::declare(#name, &__SLAB_STORAGE, &__SLAB_USED, __SLAB_BLOCK_SIZE, __SLAB_BLOCKS)
+        // SAFETY: `__SLAB_STORAGE` and `__SLAB_USED` are sized from
+        // `__SLAB_BLOCKS` and `__SLAB_BLOCK_SIZE` just above (the block
+        // size rounded by `round_block_size`, its rules asserted), are
+        // private to this block, and are given to this one slab only.
+        unsafe {
+            #private::declare(#name, &__SLAB_STORAGE, &__SLAB_USED, __SLAB_BLOCK_SIZE, __SLAB_BLOCKS)
+        }
     };
     if slab.bounds_checks {
         declare = quote!(#private::bounds_checks(#declare));

@@ -295,7 +295,12 @@ fn heap(item: HeapItem) -> TokenStream {
     let classes = idents.iter().zip(&shapes).map(|(ident, shape)| {
         let shape = shape.as_ref().expect("no errors: every class is valid");
         let konst = &shape.konst;
-        quote!(#private::heap_class(&#ident, #konst.0, #konst.1, #konst.2))
+        quote! {
+            // SAFETY: `#konst` holds the block size, alignment and count
+            // that the class's slab `#ident` is declared from (asserted in
+            // its expansion).
+            unsafe { #private::heap_class(&#ident, #konst.0, #konst.1, #konst.2) }
+        }
     });
     quote! {
         #(#attrs)*

@@ -1,5 +1,7 @@
 //! `cargo xtask test`: slab's whole test suite, installing what it needs;
-//! `cargo xtask bench`: the benchmarks (`bench.rs`).
+//! `cargo xtask bench`: the benchmarks (`bench.rs`); `cargo xtask tsan` and
+//! `cargo xtask mutants`: ThreadSanitizer and mutation testing
+//! (`evidence.rs`).
 //!
 //! Every step prints what it runs; the run ends with one line
 //! `N passed, N failed` counting the test binaries' results.
@@ -8,6 +10,7 @@ use std::process::{Command, ExitCode};
 
 mod bench;
 mod bench_heap;
+mod evidence;
 mod install;
 mod steps;
 
@@ -17,10 +20,13 @@ fn main() -> ExitCode {
         Some("test") => steps::test(&args[1..]),
         Some("demo") => steps::demo(),
         Some("bench") => bench::bench(&args[1..]),
+        Some("tsan") => evidence::tsan(&args[1..]),
+        Some("mutants") => evidence::mutants(&args[1..]),
         _ => {
             eprintln!(
                 "usage: cargo xtask test [--quick]\n       cargo xtask demo\n       \
-                 cargo xtask bench [--rounds N] [--only SECTION]"
+                 cargo xtask bench [--rounds N] [--only SECTION]\n       \
+                 cargo xtask tsan\n       cargo xtask mutants [FILE...]"
             );
             return ExitCode::from(2);
         }

@@ -66,7 +66,14 @@ fn test_steps(tally: &mut Tally, quick: bool) -> Result<(), String> {
     install::build_bare_metal()?;
 
     let evidence = workspace_root().join("target").join("evidence");
-    let _ = std::fs::remove_dir_all(&evidence);
+    // This run's evidence is written afresh; the records of the separate,
+    // longer runs (`cargo xtask tsan`, `cargo xtask mutants`) are kept.
+    for entry in std::fs::read_dir(&evidence).into_iter().flatten().flatten() {
+        let name = entry.file_name();
+        if !crate::evidence::KEPT.iter().any(|k| name == *k) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
     let mut lines = Vec::new();
 
     // Everything on the host, with `std` (slab-tests enables it), QEMU runs
@@ -131,6 +138,10 @@ fn test_steps(tally: &mut Tally, quick: bool) -> Result<(), String> {
             "miri: {} slab-core unit test runs (without and with std) free of undefined behaviour",
             miri.passed
         ));
+
+        // ThreadSanitizer over the std tests; its line goes to
+        // target/evidence, printed below.
+        crate::evidence::run_tsan(tally)?;
     }
 
     let mut files: Vec<_> = std::fs::read_dir(&evidence)

@@ -49,6 +49,15 @@
 //! that advances the count does), or a timeout can overrun until the next
 //! interrupt. Without a clock, `NoWait` and `Forever` work and a finite
 //! timeout that has to wait panics with a message naming [`set_clock`].
+//! The clock is only read once the waiter is queued: an `alloc` or `take`
+//! that finds a block or permit at its second look (one freed by an
+//! interrupt handler just after the first) never needs it.
+//!
+//! A hook or clock that panics: the waiter is withdrawn from the queue while
+//! the panic unwinds out of `alloc`/`take`, as a timeout would be, and a
+//! block or permit handed to it meanwhile is passed on to the next waiter
+//! (or back to the slab or the count). Nothing keeps pointing into the
+//! unwound frame, and nothing is lost.
 //!
 //! # Rules
 //!
@@ -257,6 +266,168 @@ pub(crate) fn park(status: &AtomicU8, waiting: u8, deadline: &Deadline) -> bool 
 mod tests {
     use super::ticks_at_least;
     use core::time::Duration;
+
+    use crate::{AllocError, SemError, Semaphore, Timeout};
+
+    extern crate std;
+    use std::boxed::Box;
+    use std::cell::{Cell, RefCell};
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    /// What the test clock does before it answers, given its read count.
+    type OnClock = Option<Box<dyn FnMut(u32)>>;
+
+    // The hook and the clock are process-wide, and the tests of this binary
+    // run on several threads: what each test makes them do is per thread.
+    // Threads that set nothing get a busy loop and a ticking clock.
+    std::thread_local! {
+        /// Run by the wait hook: stands for an interrupt handler, or fails.
+        static ON_WAIT: RefCell<Option<Box<dyn FnMut()>>> = RefCell::new(None);
+        /// Run by the clock before it answers: fails, to stand for a broken
+        /// clock.
+        static ON_CLOCK: RefCell<OnClock> = RefCell::new(None);
+        /// How often this thread read the clock.
+        static CLOCK_READS: Cell<u32> = const { Cell::new(0) };
+    }
+
+    static TICKS: AtomicU64 = AtomicU64::new(0);
+
+    fn hook() {
+        ON_WAIT.with(|f| match &mut *f.borrow_mut() {
+            Some(f) => f(),
+            None => core::hint::spin_loop(),
+        });
+    }
+
+    fn now() -> u64 {
+        let reads = CLOCK_READS.with(|r| {
+            r.set(r.get() + 1);
+            r.get()
+        });
+        ON_CLOCK.with(|f| {
+            if let Some(f) = &mut *f.borrow_mut() {
+                f(reads)
+            }
+        });
+        TICKS.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Registers the test hook and clock (the same ones for every test) and
+    /// sets what they do on this thread.
+    fn on_this_thread(on_wait: Option<Box<dyn FnMut()>>, on_clock: OnClock) {
+        super::set_wait_hook(hook);
+        super::set_clock(now, 1_000);
+        ON_WAIT.with(|f| *f.borrow_mut() = on_wait);
+        ON_CLOCK.with(|f| *f.borrow_mut() = on_clock);
+        CLOCK_READS.with(|r| r.set(0));
+    }
+
+    #[test]
+    fn a_panicking_wait_hook_leaves_no_waiter_behind() {
+        on_this_thread(Some(Box::new(|| panic!("the wait hook failed"))), None);
+        let s = crate::tests::slab(crate::layout::WORD, 1);
+        let held = s.alloc(Timeout::NoWait).unwrap();
+        let unwound = catch_unwind(AssertUnwindSafe(|| s.alloc(Timeout::Forever)));
+        on_this_thread(None, None);
+        assert!(unwound.is_err());
+        assert_eq!(s.num_waiting(), 0, "the dead frame's waiter was withdrawn");
+        // SAFETY: ours. With the waiter gone it goes back to the free list.
+        unsafe { s.free(held) }.unwrap();
+        assert_eq!((s.num_used(), s.num_free()), (0, 1));
+        assert_eq!(s.alloc(Timeout::NoWait), Ok(held));
+    }
+
+    #[test]
+    fn a_panicking_clock_leaves_no_waiter_behind() {
+        // The first read may be taken before the waiter is queued; fail on
+        // the first read made while it waits.
+        on_this_thread(
+            None,
+            Some(Box::new(|reads| {
+                if reads >= 2 {
+                    panic!("the clock failed")
+                }
+            })),
+        );
+        let s = crate::tests::slab(crate::layout::WORD, 1);
+        let held = s.alloc(Timeout::NoWait).unwrap();
+        let unwound = catch_unwind(AssertUnwindSafe(|| s.alloc(Timeout::millis(50))));
+        on_this_thread(None, None);
+        assert!(unwound.is_err());
+        assert_eq!(s.num_waiting(), 0, "the dead frame's waiter was withdrawn");
+        // SAFETY: ours.
+        unsafe { s.free(held) }.unwrap();
+        assert_eq!((s.num_used(), s.num_free()), (0, 1));
+    }
+
+    #[test]
+    fn a_grant_that_arrived_before_the_hook_panicked_is_passed_on() {
+        let s = crate::tests::slab(crate::layout::WORD, 1);
+        let held = s.alloc(Timeout::NoWait).unwrap();
+        // The "interrupt handler" frees the block to the waiter, then the
+        // hook fails before the waiter looks again.
+        let mut freed = false;
+        on_this_thread(
+            Some(Box::new(move || {
+                if !freed {
+                    freed = true;
+                    // SAFETY: `held` is given up here, once.
+                    unsafe { s.free(held) }.unwrap();
+                }
+                panic!("the wait hook failed after a free");
+            })),
+            None,
+        );
+        let unwound = catch_unwind(AssertUnwindSafe(|| s.alloc(Timeout::Forever)));
+        on_this_thread(None, None);
+        assert!(unwound.is_err());
+        assert_eq!(s.num_waiting(), 0);
+        assert_eq!(
+            (s.num_used(), s.num_free()),
+            (0, 1),
+            "the grant was not lost"
+        );
+        assert_eq!(s.alloc(Timeout::NoWait), Ok(held));
+    }
+
+    #[test]
+    fn a_panicking_wait_hook_leaves_no_semaphore_waiter_behind() {
+        on_this_thread(Some(Box::new(|| panic!("the wait hook failed"))), None);
+        let sem = Semaphore::new(0, 1);
+        let unwound = catch_unwind(AssertUnwindSafe(|| sem.take(Timeout::Forever)));
+        on_this_thread(None, None);
+        assert!(unwound.is_err());
+        assert_eq!(sem.num_waiting(), 0);
+        sem.give();
+        assert_eq!(sem.count(), 1, "the give was not handed to a dead frame");
+        assert_eq!(sem.take(Timeout::NoWait), Ok(()));
+        assert_eq!(sem.take(Timeout::NoWait), Err(SemError::Busy));
+    }
+
+    /// `alloc`'s slow path is entered when the first look found no block; an
+    /// interrupt handler may free one before the second look, which then
+    /// takes it without waiting, so it must not need the clock (which may
+    /// not be registered at all).
+    #[test]
+    fn a_block_freed_before_the_second_look_needs_no_clock() {
+        on_this_thread(None, Some(Box::new(|_| panic!("the clock was read"))));
+        let s = crate::tests::slab(crate::layout::WORD, 1);
+        // The state right after a first look that found nothing, and a free
+        // by an interrupt handler: a block is free again.
+        let got = catch_unwind(AssertUnwindSafe(|| s.alloc_slow(Timeout::millis(5))));
+        let reads = CLOCK_READS.with(Cell::get);
+        on_this_thread(None, None);
+        assert!(
+            got.is_ok(),
+            "the slow path read the clock before its second look"
+        );
+        assert!(got.unwrap().is_ok());
+        assert_eq!(reads, 0);
+        // Nothing free at the second look: now the deadline is needed.
+        assert_eq!(s.alloc(Timeout::millis(1)), Err(AllocError::TimedOut));
+        assert!(CLOCK_READS.with(Cell::get) > 0);
+    }
 
     #[test]
     fn ticks_round_up_and_saturate() {

@@ -3,12 +3,13 @@
 
 extern crate std;
 
+use std::boxed::Box;
 use std::format;
 use std::string::String;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::layout::WORD;
-use crate::tests::slab;
+use crate::tests::{leak_buffer, slab};
 use crate::{AllocError, BoxErrorKind, MemSlab, SlabBox, Timeout};
 
 /// Counts its drops in the counter it points at.
@@ -146,4 +147,41 @@ fn formatting_forwards() {
     let s = slab(3 * WORD, 1);
     let b = s.alloc_box(String::from("x\"y"), Timeout::NoWait).unwrap();
     assert_eq!(format!("{b} {b:?}"), "x\"y \"x\\\"y\"");
+}
+
+/// `new_in` racing `init` on another thread: whenever the block comes from
+/// the slab, the value is checked against the shape that slab then has,
+/// so an oversized value is refused (and the block freed) however the two
+/// calls interleave. The race is tried many times, each on a fresh slab.
+#[test]
+fn a_slab_initialised_meanwhile_is_still_checked() {
+    let trials = if cfg!(miri) { 3 } else { 300 };
+    for _ in 0..trials {
+        let s: &'static MemSlab = Box::leak(Box::new(MemSlab::new()));
+        // Room for the oversized value, so that a missed check shows up as
+        // an `Ok` rather than as a write outside the allocation.
+        let buffer = leak_buffer(8 * WORD);
+        let refused = std::thread::scope(|scope| {
+            scope.spawn(|| s.init(buffer, WORD, 1).unwrap());
+            loop {
+                match SlabBox::new_in(s, [0usize; 8], Timeout::NoWait) {
+                    Err(e) if e.kind() == BoxErrorKind::Alloc(AllocError::NotReady) => {}
+                    Err(e) => break e.kind(),
+                    Ok(b) => panic!(
+                        "a {}-byte value was boxed in a {}-byte block",
+                        core::mem::size_of_val(&*b),
+                        s.block_size()
+                    ),
+                }
+            }
+        });
+        assert_eq!(
+            refused,
+            BoxErrorKind::TooLarge {
+                size: 8 * WORD,
+                block_size: WORD
+            }
+        );
+        assert_eq!((s.num_used(), s.num_free()), (0, 1), "the block is back");
+    }
 }

@@ -1,0 +1,262 @@
+//! The heavier evidence tools that `cargo xtask test` does not run on
+//! every push, each one command:
+//!
+//! - `cargo xtask tsan`: the `std` tests under ThreadSanitizer (nightly,
+//!   `-Zsanitizer=thread`, the standard library rebuilt with it by
+//!   `-Zbuild-std`, so that its atomics and thread code are instrumented
+//!   too and TSan reports no false races on them).
+//! - `cargo xtask mutants [FILE…]`: `cargo-mutants` over slab-core's core
+//!   files (or the files named), with the host suite as its test.
+//!
+//! Each writes its summary line to `target/evidence/`, which `cargo xtask
+//! test` prints with the rest of the evidence.
+
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use crate::steps::{Tally, cargo_test_with};
+use crate::{cargo, install, run, run_captured, workspace_root};
+
+/// The host test targets TSan runs: slab-core's unit tests with `std`, and
+/// slab-tests' concurrency tests (the others are single-threaded, compile
+/// tests or QEMU runs, which TSan has nothing to say about).
+const TSAN_TESTS: [&str; 6] = [
+    "waiting",
+    "semaphore",
+    "stress",
+    "async_alloc",
+    "slab",
+    "concurrency_model",
+];
+
+/// `cargo xtask tsan`.
+pub fn tsan(_args: &[String]) -> Result<(), String> {
+    run_tsan(&mut Tally::default())
+}
+
+/// The TSan runs, adding their results to `tally` (also a step of `cargo
+/// xtask test`: about 40 s here, plus a minute the first time to build the
+/// instrumented std).
+pub fn run_tsan(tally: &mut Tally) -> Result<(), String> {
+    install::ensure_miri()?; // nightly with rust-src, which -Zbuild-std needs
+    let started = Instant::now();
+    let mut own = Tally::default();
+    let result = tsan_steps(&mut own);
+    tally.merge(&own);
+    result?;
+    if own.failed > 0 || own.passed == 0 {
+        return Err(format!(
+            "tsan: {} passed, {} failed",
+            own.passed, own.failed
+        ));
+    }
+    let line = format!(
+        "tsan: {} std test runs (slab-core unit tests, slab-tests {}) under ThreadSanitizer with an instrumented std: no data race reported ({:.0} s)",
+        own.passed,
+        TSAN_TESTS.join(", "),
+        started.elapsed().as_secs_f64()
+    );
+    record("tsan", &line);
+    Ok(())
+}
+
+fn tsan_steps(tally: &mut Tally) -> Result<(), String> {
+    let target = host_triple()?;
+    let with_tsan = |cmd: &mut Command| {
+        cmd.env("RUSTFLAGS", "-Zsanitizer=thread")
+            .env("RUSTDOCFLAGS", "-Zsanitizer=thread")
+            // Its own target directory: every crate is built differently.
+            .env(
+                "CARGO_TARGET_DIR",
+                workspace_root().join("target").join("tsan"),
+            )
+            // A report fails the test binary instead of only printing.
+            .env("TSAN_OPTIONS", "halt_on_error=1 abort_on_error=1");
+    };
+    let mut core = install::cargo_nightly();
+    core.args(["test", "-Zbuild-std", "--target", &target])
+        .args(["-p", "slab-core", "--features", "std", "--lib"]);
+    with_tsan(&mut core);
+    cargo_test_with(tally, &mut core)?;
+    let mut tests = install::cargo_nightly();
+    tests
+        .args(["test", "-Zbuild-std", "--target", &target])
+        .args(["-p", "slab-tests"]);
+    for test in TSAN_TESTS {
+        tests.args(["--test", test]);
+    }
+    with_tsan(&mut tests);
+    cargo_test_with(tally, &mut tests)
+}
+
+fn host_triple() -> Result<String, String> {
+    let out = Command::new("rustup")
+        .args(["run", "nightly", "rustc", "-vV"])
+        .output()
+        .map_err(|e| format!("rustc +nightly -vV: {e}"))?;
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("host: ").map(String::from))
+        .ok_or_else(|| "rustc +nightly -vV printed no host".into())
+}
+
+/// The files whose every viable mutant the suite must catch (issue 10).
+pub const MUTANT_FILES: [&str; 5] = [
+    "slab-core/src/slab.rs",
+    "slab-core/src/wait.rs",
+    "slab-core/src/sem.rs",
+    "slab-core/src/layout.rs",
+    "slab-core/src/lock.rs",
+];
+
+/// `cargo xtask mutants [FILE…]`: installs cargo-mutants if needed, then
+/// mutates the named files (default: [`MUTANT_FILES`]) in two passes:
+///
+/// 1. with `std`: slab-core's unit tests and slab-tests' integration tests
+///    against every mutant;
+/// 2. without `std` (the bare-metal port): slab-core's unit tests against
+///    the survivors of pass 1 only (`--iterate`): code that only runs on
+///    bare metal, such as withdrawing a waiter whose wait hook unwinds, is
+///    only exercised there.
+///
+/// A mutant survives when neither pass catches it. The compile-fail
+/// (trybuild) and QEMU tests are left out: a mutant of the runtime cannot
+/// change what they check that the host tests miss, and they would
+/// multiply the run time. cargo-mutants writes its report to
+/// `target/mutants/mutants.out/`: after the run, `missed.txt` lists the
+/// survivors of both passes.
+pub fn mutants(args: &[String]) -> Result<(), String> {
+    ensure_cargo_mutants()?;
+    let files: Vec<&str> = if args.is_empty() {
+        MUTANT_FILES.to_vec()
+    } else {
+        args.iter().map(String::as_str).collect()
+    };
+    let started = Instant::now();
+    let out = workspace_root().join("target").join("mutants");
+    let mutants_cmd = || {
+        let mut cmd = cargo();
+        cmd.args(["mutants", "--package", "slab-core", "--no-shuffle"])
+            // The baseline cargo-mutants times runs only slab-core's tests,
+            // and would set the limit from that: a whole suite's run takes
+            // 15-25 s here, a mutant that hangs is caught at a minute.
+            .args(["--timeout", "60"])
+            .arg("--output")
+            .arg(&out)
+            // One target directory for every run: the dependencies are built
+            // once, and each mutated copy only rebuilds the workspace crates.
+            .env("CARGO_TARGET_DIR", &out)
+            // The firmware runs under QEMU test the same code for a target.
+            .env("SLAB_SKIP_QEMU", "1");
+        for file in &files {
+            cmd.args(["--file", file]);
+        }
+        cmd
+    };
+
+    let mut host = mutants_cmd();
+    host.args([
+        "--test-package",
+        "slab-core",
+        "--test-package",
+        "slab-tests",
+    ])
+    .args(["--features", "slab-core/std"]);
+    // To `cargo test`: unit and integration tests, not the doctests; to
+    // the test binaries: not the two compile-fail suites (by exact name).
+    host.args(["--", "--tests", "--", "--exact"]);
+    for test in COMPILE_FAIL_TESTS {
+        host.args(["--skip", test]);
+    }
+    let (_, output) = run_captured(&mut host)?;
+    let host = Outcomes::parse(&output)?;
+
+    let mut bare = mutants_cmd();
+    bare.args(["--iterate", "--test-package", "slab-core", "--", "--lib"]);
+    let (_, output) = run_captured(&mut bare)?;
+    // Nothing left to test is a run with no summary line.
+    let bare = Outcomes::parse(&output).unwrap_or_default();
+
+    let viable = host.caught + host.timeouts + host.missed;
+    let killed = viable - bare.missed;
+    let minutes = started.elapsed().as_secs_f64() / 60.0;
+    let line = format!(
+        "mutants: {killed} of {viable} viable mutants of {} caught ({} survived, {} unviable; \
+         {} by the host tests, {} more without std), {minutes:.0} min; survivors in \
+         target/mutants/mutants.out/missed.txt",
+        files.join(", "),
+        bare.missed,
+        host.unviable,
+        host.caught + host.timeouts,
+        bare.caught + bare.timeouts,
+    );
+    record("mutants", &line);
+    Ok(())
+}
+
+/// The counts of cargo-mutants' summary line (`N mutants tested in 5m: 3
+/// missed, 40 caught, 2 unviable, 1 timeouts`).
+#[derive(Default)]
+struct Outcomes {
+    missed: u64,
+    caught: u64,
+    unviable: u64,
+    timeouts: u64,
+}
+
+impl Outcomes {
+    fn parse(output: &str) -> Result<Self, String> {
+        let line = output
+            .lines()
+            .rev()
+            .find(|l| l.contains("mutants tested"))
+            .ok_or("no summary line from cargo-mutants")?;
+        let (_, counts) = line.split_once(':').ok_or("no counts in the summary")?;
+        let mut outcomes = Outcomes::default();
+        for part in counts.split(',') {
+            let mut words = part.split_whitespace();
+            let (Some(n), Some(what)) = (words.next(), words.next()) else {
+                continue;
+            };
+            let n: u64 = n.parse().map_err(|_| format!("bad count in `{line}`"))?;
+            match what {
+                "missed" => outcomes.missed = n,
+                "caught" => outcomes.caught = n,
+                "unviable" => outcomes.unviable = n,
+                w if w.starts_with("timeout") => outcomes.timeouts = n,
+                _ => {}
+            }
+        }
+        Ok(outcomes)
+    }
+}
+
+/// The trybuild tests (`tests/ui.rs`, `tests/unsafe_declare.rs`): they
+/// compile programs against the macros, which a mutant of the runtime
+/// cannot change, and take longer than all the others together.
+const COMPILE_FAIL_TESTS: [&str; 2] = ["ui", "declare_needs_unsafe"];
+
+fn ensure_cargo_mutants() -> Result<(), String> {
+    let present = cargo()
+        .args(["mutants", "--version"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if present {
+        return Ok(());
+    }
+    run(cargo().args(["install", "--locked", "cargo-mutants"]))
+}
+
+/// The evidence files of these runs, which `cargo xtask test` keeps.
+pub const KEPT: [&str; 2] = ["tsan.txt", "mutants.txt"];
+
+/// Writes `line` to `target/evidence/NAME.txt` (and prints it).
+fn record(name: &str, line: &str) {
+    println!("\n{line}");
+    let dir = workspace_root().join("target").join("evidence");
+    if std::fs::create_dir_all(&dir).is_ok() {
+        let _ = std::fs::write(dir.join(format!("{name}.txt")), format!("{line}\n"));
+    }
+}
