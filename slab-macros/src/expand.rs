@@ -248,10 +248,17 @@ pub(crate) fn slab_tokens(item: &Static, slab: &Layout) -> TokenStream {
          4 GiB (and `isize::MAX` bytes on the target); use fewer or smaller blocks",
     ));
 
-    let section = slab
-        .section
-        .as_ref()
-        .map(|section| quote!(#[unsafe(link_section = #section)]));
+    // `link_section` is an unsafe attribute. Under the user's `unsafe(…)`
+    // it is spanned at their `unsafe`, so that their crate's `unsafe_code`
+    // lint applies to it; a RAM section (`validate::RAM_SECTIONS`) needs no
+    // promise from them, and its attribute is the macro's own.
+    let section = slab.section.as_ref().map(|section| {
+        let name = &section.name;
+        match &section.unsafe_token {
+            Some(token) => quote_spanned!(token.span=> #[unsafe(link_section = #name)]),
+            None => quote!(#[unsafe(link_section = #name)]),
+        }
+    });
     let type_check = type_check(krate, static_ty, *ty_written);
     let mut declare = quote! {
         #private::declare(#name, &__SLAB_STORAGE, &__SLAB_USED, __SLAB_BLOCK_SIZE, __SLAB_BLOCKS)
