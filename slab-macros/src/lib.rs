@@ -86,8 +86,10 @@ mod validate;
 /// Registry names are unique: each is also the symbol
 /// `slab_core_registry_name_<name>` (letters and digits kept, `_` doubled,
 /// any other byte as `_` and two hex digits), so two slabs of one name in a
-/// program are a build error in every profile (a duplicate symbol: within
-/// one crate at compile time, across crates at link time).
+/// program are a build error (a duplicate symbol: within one crate at
+/// compile time, across crates at link time). Cross-crate ThinLTO can
+/// internalise the symbols and link; `boot()` then panics naming the
+/// duplicate, before threading any slab.
 ///
 /// The expansion is a word-aligned block buffer and a byte of free flags
 /// per block (two hidden statics), the const-initialised `MemSlab` over them, and its

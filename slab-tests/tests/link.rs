@@ -3,7 +3,8 @@
 //! `target/link-fixture`):
 //! - two crates registering a slab under one name (`uart::RX`, `spi::RX`)
 //!   in one program: a link error naming the name's symbol and both
-//!   definitions;
+//!   definitions, or with ThinLTO (which may internalise the symbols) a
+//!   panic in `boot()` naming the name;
 //! - one crate registering two slabs under one name (the same default name
 //!   from two modules, or one `name` given twice): a compile error for each
 //!   pair (not a trybuild case: which of the two definitions the error
@@ -68,11 +69,8 @@ fn one_name_in_two_crates_does_not_link() {
         !out.status.success(),
         "linked with two slabs named RX:\n{stderr}"
     );
-    let symbol = "slab_core_registry_name_RX";
-    // lld: "duplicate symbol: X"; GNU ld: "multiple definition of `X'".
     assert!(
-        stderr.contains(&format!("duplicate symbol: {symbol}"))
-            || stderr.contains(&format!("multiple definition of `{symbol}'")),
+        duplicate_symbol(&stderr, "slab_core_registry_name_RX"),
         "not the duplicate-name link error:\n{stderr}"
     );
     // Both definitions are named.
@@ -114,21 +112,58 @@ fn one_name_given_twice_is_one_error() {
     duplicate_in_one_crate("named", "slab_core_registry_name_uart_2drx");
 }
 
-/// The same program built with cross-crate ThinLTO, which the README says
-/// is also a build error ("in every profile").
+/// Whether `stderr` has the link error of two definitions of `symbol`.
+fn duplicate_symbol(stderr: &str, symbol: &str) -> bool {
+    // lld: "duplicate symbol: X"; GNU ld: "multiple definition of `X'".
+    stderr.contains(&format!("duplicate symbol: {symbol}"))
+        || stderr.contains(&format!("multiple definition of `{symbol}'"))
+}
+
+/// The same program built with cross-crate ThinLTO, which can internalise
+/// both `slab_core_registry_name_RX` symbols and link: then `boot()` panics
+/// naming the name and both buffers, before the program lists anything.
 #[test]
-#[ignore = "defect: with `lto = \"thin\"` the two `slab_core_registry_name_RX` \
-            symbols are internalized, the program links and lists `RX` twice"]
 fn one_name_in_two_crates_does_not_link_with_thin_lto() {
     let out = cargo_env(
         &["run", "--release", "-p", "duplicate"],
         &[("CARGO_PROFILE_RELEASE_LTO", "thin")],
     );
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
     assert!(
         !out.status.success(),
-        "built and ran with two slabs named RX:\n{}",
-        String::from_utf8_lossy(&out.stdout)
+        "built and ran with two slabs named RX:\n{stdout}"
     );
+    if duplicate_symbol(&stderr, "slab_core_registry_name_RX") {
+        return;
+    }
+    // It linked: the program ran, and `boot()` stopped it.
+    assert!(
+        stderr.contains("Running `"),
+        "neither the duplicate-symbol error nor a run:\n{stderr}"
+    );
+    let panic = stderr
+        .lines()
+        .skip_while(|l| !l.contains("panicked at"))
+        .nth(1)
+        .unwrap_or_else(|| panic!("no panic:\n{stderr}"));
+    assert!(
+        panic.starts_with(
+            "slab_core::boot(): two slabs are registered under the name `RX` (buffers at 0x"
+        ),
+        "not the duplicate-name panic:\n{stderr}"
+    );
+    // The two buffers, distinct.
+    let ranges: Vec<&str> = panic
+        .split("0x")
+        .skip(1)
+        .map(|r| r.trim_end_matches(|c: char| !c.is_ascii_hexdigit()))
+        .collect();
+    assert_eq!(ranges.len(), 4, "{panic}");
+    assert_ne!(ranges[0], ranges[2], "one buffer named twice: {panic}");
+    assert!(stdout.is_empty(), "listed before panicking:\n{stdout}");
 }
 
 #[test]
