@@ -35,9 +35,9 @@ pub struct Static {
     /// Whether `ty` is the user's (not `<crate>::MemSlab`).
     pub ty_written: bool,
     /// With no `crate = …`, when `::slab_core` is not a dependency of this
-    /// crate: the error saying so, which replaces the whole expansion (any
-    /// path through `::slab_core` would only add errors).
-    pub no_crate: Option<TokenStream>,
+    /// crate: the error message saying so, which replaces the whole
+    /// expansion (any path through `::slab_core` would only add errors).
+    pub no_crate: Option<String>,
 }
 
 /// The slab of a declaration that follows every rule the macro can check.
@@ -105,8 +105,7 @@ pub fn validate(decl: Declaration) -> Validated {
             "this crate depends on `slab-core` as `{name}`: add `crate = ::{name}`"
         )),
         _ => None,
-    }
-    .map(|message| syn::Error::new(Span::call_site(), message).to_compile_error());
+    };
     let krate = keys.krate.clone().unwrap_or_else(default_crate);
     let ty_written = ty.as_ref().is_some_and(may_be_mem_slab);
     let ty = match ty {
