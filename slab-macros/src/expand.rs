@@ -102,8 +102,7 @@ fn broken(header: Option<StaticHeader>, ty: Option<Type>, error: syn::Error) -> 
 
 /// A well-typed stand-in for a rejected declaration, so that uses of the
 /// static elsewhere do not fail as well. Without a reachable `slab_core`,
-/// its initializer is the error that says so (and so is its type, if the
-/// user wrote none): nothing else is reported.
+/// see [`no_crate_placeholder`].
 pub(crate) fn placeholder(item: &Static) -> TokenStream {
     let Static {
         attrs,
@@ -114,16 +113,8 @@ pub(crate) fn placeholder(item: &Static) -> TokenStream {
         ty_written,
         no_crate,
     } = item;
-    if let Some(error) = no_crate {
-        let ty = if *ty_written {
-            quote!(#ty)
-        } else {
-            error.clone()
-        };
-        return quote! {
-            #(#attrs)*
-            #vis static #ident: #ty = #error;
-        };
+    if let Some(message) = no_crate {
+        return no_crate_placeholder(item, message);
     }
     let check = type_check(krate, ty, *ty_written);
     let private = private(krate);
@@ -133,6 +124,54 @@ pub(crate) fn placeholder(item: &Static) -> TokenStream {
             #check
             #private::MemSlab::new()
         };
+    }
+}
+
+/// The stand-in of a declaration that cannot reach `slab_core`: one error,
+/// `message`, and no other for the static's uses. With the user's type
+/// (`static NAME: MemSlab;`, which names `MemSlab` through their own path),
+/// the initializer is `compile_error!`. Without one (`mem_slabs!`), the
+/// type is `<() as Trait>::MemSlab` for a local trait that `()` does not
+/// implement, whose `on_unimplemented` message is `message`: that is the
+/// one error, and the type is an error type, on which every use of the
+/// static type-checks silently (`compile_error!` would give it type `()`,
+/// and each method call on it one more error).
+fn no_crate_placeholder(item: &Static, message: &str) -> TokenStream {
+    let Static {
+        attrs,
+        vis,
+        ident,
+        ty,
+        ty_written,
+        ..
+    } = item;
+    if *ty_written {
+        let error = syn::Error::new(Span::call_site(), message).to_compile_error();
+        return quote! {
+            #(#attrs)*
+            #vis static #ident: #ty = #error;
+        };
+    }
+    // One trait per static (a module may hold several): a name of the
+    // expansion's own, which no lint of the user's crate judges.
+    let name = Ident::new(
+        &format!("__SlabCoreMissing_{}", ident.unraw()),
+        Span::call_site(),
+    );
+    // The type, and so the error, is spanned at the static's name.
+    let ty = quote_spanned!(ident.span()=> <() as #name>::MemSlab);
+    quote! {
+        #[doc(hidden)]
+        #[diagnostic::on_unimplemented(
+            message = #message,
+            label = "this slab cannot reach `slab_core`"
+        )]
+        pub trait #name {
+            /// Never: `()` does not implement this trait.
+            type MemSlab;
+        }
+        #(#attrs)*
+        #vis static #ident: #ty = loop {};
     }
 }
 
@@ -255,10 +294,17 @@ pub(crate) fn slab_tokens_with(item: &Static, slab: &Layout, inside: TokenStream
          4 GiB (and `isize::MAX` bytes on the target); use fewer or smaller blocks",
     ));
 
-    let section = slab
-        .section
-        .as_ref()
-        .map(|section| quote!(#[unsafe(link_section = #section)]));
+    // `link_section` is an unsafe attribute. Under the user's `unsafe(…)`
+    // it is spanned at their `unsafe`, so that their crate's `unsafe_code`
+    // lint applies to it; a RAM section (`validate::RAM_SECTIONS`) needs no
+    // promise from them, and its attribute is the macro's own.
+    let section = slab.section.as_ref().map(|section| {
+        let name = &section.name;
+        match &section.unsafe_token {
+            Some(token) => quote_spanned!(token.span=> #[unsafe(link_section = #name)]),
+            None => quote!(#[unsafe(link_section = #name)]),
+        }
+    });
     let type_check = type_check(krate, static_ty, *ty_written);
     let mut declare = quote! {
         // SAFETY: `__SLAB_STORAGE` and `__SLAB_USED` are sized from

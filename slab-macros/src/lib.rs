@@ -42,7 +42,7 @@ mod validate;
 /// | `type` | a type `T` | block size and alignment from `T` (each raised to a word); exclusive with `size` |
 /// | `align` | integer literal, a power of two ≤ 2^29 | block alignment, at least the word; `size` must be a multiple of it |
 /// | `name` | non-empty string literal | name in the registry (default: the static's identifier as written), unique in the program |
-/// | `section` | string literal | link section of the block buffer (default: `.bss`); `".noinit"` is placed by `slab.x` on Cortex-M |
+/// | `section` | string literal, or `unsafe("…")` | link section of the block buffer (default: `.bss`); `".noinit"` is placed by `slab.x` on Cortex-M; see below |
 /// | `crate` | path | where `slab_core` is, for crates that re-export it (default `::slab_core`) |
 /// | `checks` | `"full"` or `"bounds"` | how much `free`/`alloc` verify (default `"full"`, below) |
 ///
@@ -56,6 +56,26 @@ mod validate;
 /// out twice; a link overwritten after free is followed). Counters,
 /// hand-off and everything else are the same.
 ///
+/// `section` names, as a plain string, only a section of ordinary
+/// zero-initialised or uninitialised RAM data: `.bss`, `.noinit`,
+/// `.uninit`, `.data`, or any of them followed by `.` and more
+/// (`.uninit.NAME`, `.bss.dma`). Any other section is written
+/// `section = unsafe(".axisram")`: the user's promise that the linker
+/// script places it in RAM that nothing else interprets (a buffer in
+/// `.init_array` or a vector table would be run or read as code pointers).
+/// That `unsafe` is theirs: a crate with `#![forbid(unsafe_code)]` rejects
+/// it (the lint's error is on it), and accepts the plain RAM sections. The
+/// plain string of another section is an error on it saying to add
+/// `unsafe(…)`.
+///
+/// ```ignore
+/// #[mem_slab(blocks = 4, size = 512, section = ".uninit.dma")]
+/// static DMA_BUFS: MemSlab;
+///
+/// #[mem_slab(blocks = 4, size = 512, section = unsafe(".axisram"))]
+/// static AXI_BUFS: MemSlab;
+/// ```
+///
 /// Exactly one of `size` and `type` is required. A slab's buffer is at most
 /// 4 GiB (`isize::MAX` bytes on 32-bit targets). The static's type is
 /// `MemSlab`, or an alias of it. Its doc comments, `#[cfg]`, `#[cfg_attr]`,
@@ -66,8 +86,10 @@ mod validate;
 /// Registry names are unique: each is also the symbol
 /// `slab_core_registry_name_<name>` (letters and digits kept, `_` doubled,
 /// any other byte as `_` and two hex digits), so two slabs of one name in a
-/// program are a build error in every profile (a duplicate symbol: within
-/// one crate at compile time, across crates at link time).
+/// program are a build error (a duplicate symbol: within one crate at
+/// compile time, across crates at link time). Cross-crate ThinLTO can
+/// internalise the symbols and link; `boot()` then panics naming the
+/// duplicate, before threading any slab.
 ///
 /// The expansion is a word-aligned block buffer and a byte of free flags
 /// per block (two hidden statics), the const-initialised `MemSlab` over them, and its
@@ -78,7 +100,8 @@ mod validate;
 /// unknown, repeated or valueless key; `blocks = 0`; `size = 0`; an `align`
 /// that is not an integer literal, not a power of two or above 2^29; a
 /// `size` that is not a multiple of `align`; `blocks × size` above the
-/// limit; a zero-sized or unsized `type`; an empty `name`; a `crate` that is
+/// limit; a zero-sized or unsized `type`; an empty `name`; an empty
+/// `section`, or one outside the RAM sections without `unsafe(…)`; a `crate` that is
 /// not a path; the attribute on anything but a static, twice on one, on a
 /// `static mut`, on a static with an initializer or of a type other than
 /// `MemSlab`; `slab_core` unreachable without `crate = …`. Const

@@ -28,7 +28,7 @@ pub enum Value {
     Type(Type),
     Align(LitInt),
     Name(LitStr),
-    Section(LitStr),
+    Section(Section),
     Crate(Path),
     Checks(LitStr),
     /// A key that does not exist; its value, if any, is skipped.
@@ -93,10 +93,7 @@ impl Parse for Arg {
                 input,
                 "`name` takes a string literal: e.g. `name = \"rx_bufs\"`",
             )?),
-            "section" => Value::Section(literal(
-                input,
-                "`section` takes a string literal: e.g. `section = \".noinit\"`",
-            )?),
+            "section" => Value::Section(input.parse()?),
             "crate" => {
                 if input.peek(syn::Lit) {
                     let lit = input.parse::<syn::Lit>()?;
@@ -112,6 +109,45 @@ impl Parse for Arg {
             other => unreachable!("`{other}` is in KEYS but has no parser"),
         };
         Ok(Arg { key, value })
+    }
+}
+
+/// `section = "…"`, or `section = unsafe("…")` for a section the user
+/// vouches for.
+pub struct Section {
+    /// The `unsafe` the user wrote: the expansion's `unsafe(link_section)`
+    /// carries its span, so that the crate's `unsafe_code` lint sees it.
+    pub unsafe_token: Option<Token![unsafe]>,
+    pub name: LitStr,
+}
+
+/// What `section` takes.
+const SECTION_MESSAGE: &str = "`section` takes a string literal, e.g. `section = \".noinit\"`, \
+                               or `unsafe(\"…\")` around one, e.g. `section = unsafe(\".axisram\")`";
+
+impl Parse for Section {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        if !input.peek(Token![unsafe]) {
+            return Ok(Section {
+                unsafe_token: None,
+                name: literal(input, SECTION_MESSAGE)?,
+            });
+        }
+        let unsafe_token = input.parse::<Token![unsafe]>()?;
+        if !input.peek(syn::token::Paren) {
+            return Err(input.error(SECTION_MESSAGE));
+        }
+        let content;
+        syn::parenthesized!(content in input);
+        let name = literal(&content, SECTION_MESSAGE)?;
+        if !content.is_empty() {
+            let rest = content.parse::<TokenStream>()?;
+            return Err(syn::Error::new_spanned(rest, SECTION_MESSAGE));
+        }
+        Ok(Section {
+            unsafe_token: Some(unsafe_token),
+            name,
+        })
     }
 }
 

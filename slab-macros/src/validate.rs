@@ -8,7 +8,7 @@ use quote::ToTokens;
 use syn::ext::IdentExt;
 use syn::{Attribute, Expr, Ident, Lit, LitInt, LitStr, Path, Type, Visibility};
 
-use crate::parse::{Args, KEYS, StaticHeader, Value};
+use crate::parse::{Args, KEYS, Section, StaticHeader, Value};
 
 /// The largest `align` (`#[repr(align)]`'s limit); `__private::MAX_ALIGN`.
 const MAX_ALIGN: u64 = 1 << 29;
@@ -35,9 +35,9 @@ pub struct Static {
     /// Whether `ty` is the user's (not `<crate>::MemSlab`).
     pub ty_written: bool,
     /// With no `crate = …`, when `::slab_core` is not a dependency of this
-    /// crate: the error saying so, which replaces the whole expansion (any
-    /// path through `::slab_core` would only add errors).
-    pub no_crate: Option<TokenStream>,
+    /// crate: the error message saying so, which replaces the whole
+    /// expansion (any path through `::slab_core` would only add errors).
+    pub no_crate: Option<String>,
 }
 
 /// The slab of a declaration that follows every rule the macro can check.
@@ -48,7 +48,7 @@ pub struct Layout {
     pub align: Option<u64>,
     /// The name in the registry.
     pub name: String,
-    pub section: Option<LitStr>,
+    pub section: Option<Section>,
     /// `checks = "bounds"`.
     pub bounds_checks: bool,
 }
@@ -105,8 +105,7 @@ pub fn validate(decl: Declaration) -> Validated {
             "this crate depends on `slab-core` as `{name}`: add `crate = ::{name}`"
         )),
         _ => None,
-    }
-    .map(|message| syn::Error::new(Span::call_site(), message).to_compile_error());
+    };
     let krate = keys.krate.clone().unwrap_or_else(default_crate);
     let ty_written = ty.as_ref().is_some_and(may_be_mem_slab);
     let ty = match ty {
@@ -381,7 +380,7 @@ struct Keys {
     ty: Option<(Ident, Type)>,
     align: Option<LitInt>,
     name: Option<LitStr>,
-    section: Option<LitStr>,
+    section: Option<Section>,
     krate: Option<Path>,
     checks: Option<LitStr>,
     /// Whether `type` came before `size` (the error goes on the later one).
@@ -506,14 +505,8 @@ impl Keys {
             Some(lit) => lit.value(),
             None => ident.unraw().to_string(),
         };
-        if let Some(lit) = &self.section {
-            if lit.value().is_empty() {
-                errors.push(syn::Error::new_spanned(
-                    lit,
-                    "`section` must not be empty: name a link section such as \
-                     `\".noinit\"`, or remove `section`",
-                ));
-            }
+        if let Some(section) = &self.section {
+            check_section(section, errors);
         }
         let checks = self.checks.as_ref().map(LitStr::value);
         if let Some(lit) = self
@@ -531,6 +524,46 @@ impl Keys {
             name,
             section: self.section,
         })
+    }
+}
+
+/// The sections `section = "…"` may name without `unsafe(…)`: ordinary
+/// zero-initialised or uninitialised RAM data, each also followed by `.`
+/// and more (`.uninit.NAME`, `.bss.dma`).
+pub const RAM_SECTIONS: &[&str] = &[".bss", ".noinit", ".uninit", ".data"];
+
+/// Whether `name` is one of [`RAM_SECTIONS`] or a subsection of one.
+fn is_ram_section(name: &str) -> bool {
+    RAM_SECTIONS.iter().any(|base| {
+        name.strip_prefix(base)
+            .is_some_and(|rest| rest.is_empty() || rest.len() > 1 && rest.starts_with('.'))
+    })
+}
+
+/// `section`: not empty, and any section but ordinary RAM data only under
+/// the user's `unsafe(…)` (a buffer in `.init_array`, `.text` or a vector
+/// table is code or start-up data, not a slab: placing it there is the
+/// linker script's promise, which safe code cannot make).
+fn check_section(section: &Section, errors: &mut Errors) {
+    let lit = &section.name;
+    let name = lit.value();
+    if name.is_empty() {
+        errors.push(syn::Error::new_spanned(
+            lit,
+            "`section` must not be empty: name a link section such as \
+             `\".noinit\"`, or remove `section`",
+        ));
+    } else if section.unsafe_token.is_none() && !is_ram_section(&name) {
+        errors.push(syn::Error::new_spanned(
+            lit,
+            format!(
+                "`section = {name:?}` needs `unsafe`: only `.bss`, `.noinit`, `.uninit` and \
+                 `.data` (and their subsections, e.g. `.uninit.NAME`) are known to be \
+                 ordinary RAM; for any other section write `section = unsafe({name:?})`, \
+                 your promise that the linker script places it in RAM that nothing else \
+                 interprets"
+            ),
+        ));
     }
 }
 

@@ -3,7 +3,8 @@
 //! `target/link-fixture`):
 //! - two crates registering a slab under one name (`uart::RX`, `spi::RX`)
 //!   in one program: a link error naming the name's symbol and both
-//!   definitions;
+//!   definitions, or with ThinLTO (which may internalise the symbols) a
+//!   panic in `boot()` naming the name;
 //! - one crate registering two slabs under one name (the same default name
 //!   from two modules, or one `name` given twice): a compile error for each
 //!   pair (not a trybuild case: which of the two definitions the error
@@ -11,7 +12,8 @@
 //!   crate's path);
 //! - the same program with distinct names links and lists both;
 //! - a crate that reaches slab-core only through a facade and forgets
-//!   `crate = …`: exactly one error, saying to add it, and one that depends
+//!   `crate = …`: exactly one error per declaration (with `mem_slabs!`, on
+//!   each item's name), saying to add it, and one that depends
 //!   on slab-core under another name: one error naming it (`tests/ui`
 //!   cannot show these: its crates depend on slab-core as `slab_core`);
 //! - a crate that depends on slab-core under another name but names it
@@ -68,11 +70,8 @@ fn one_name_in_two_crates_does_not_link() {
         !out.status.success(),
         "linked with two slabs named RX:\n{stderr}"
     );
-    let symbol = "slab_core_registry_name_RX";
-    // lld: "duplicate symbol: X"; GNU ld: "multiple definition of `X'".
     assert!(
-        stderr.contains(&format!("duplicate symbol: {symbol}"))
-            || stderr.contains(&format!("multiple definition of `{symbol}'")),
+        duplicate_symbol(&stderr, "slab_core_registry_name_RX"),
         "not the duplicate-name link error:\n{stderr}"
     );
     // Both definitions are named.
@@ -114,21 +113,58 @@ fn one_name_given_twice_is_one_error() {
     duplicate_in_one_crate("named", "slab_core_registry_name_uart_2drx");
 }
 
-/// The same program built with cross-crate ThinLTO, which the README says
-/// is also a build error ("in every profile").
+/// Whether `stderr` has the link error of two definitions of `symbol`.
+fn duplicate_symbol(stderr: &str, symbol: &str) -> bool {
+    // lld: "duplicate symbol: X"; GNU ld: "multiple definition of `X'".
+    stderr.contains(&format!("duplicate symbol: {symbol}"))
+        || stderr.contains(&format!("multiple definition of `{symbol}'"))
+}
+
+/// The same program built with cross-crate ThinLTO, which can internalise
+/// both `slab_core_registry_name_RX` symbols and link: then `boot()` panics
+/// naming the name and both buffers, before the program lists anything.
 #[test]
-#[ignore = "defect: with `lto = \"thin\"` the two `slab_core_registry_name_RX` \
-            symbols are internalized, the program links and lists `RX` twice"]
 fn one_name_in_two_crates_does_not_link_with_thin_lto() {
     let out = cargo_env(
         &["run", "--release", "-p", "duplicate"],
         &[("CARGO_PROFILE_RELEASE_LTO", "thin")],
     );
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
     assert!(
         !out.status.success(),
-        "built and ran with two slabs named RX:\n{}",
-        String::from_utf8_lossy(&out.stdout)
+        "built and ran with two slabs named RX:\n{stdout}"
     );
+    if duplicate_symbol(&stderr, "slab_core_registry_name_RX") {
+        return;
+    }
+    // It linked: the program ran, and `boot()` stopped it.
+    assert!(
+        stderr.contains("Running `"),
+        "neither the duplicate-symbol error nor a run:\n{stderr}"
+    );
+    let panic = stderr
+        .lines()
+        .skip_while(|l| !l.contains("panicked at"))
+        .nth(1)
+        .unwrap_or_else(|| panic!("no panic:\n{stderr}"));
+    assert!(
+        panic.starts_with(
+            "slab_core::boot(): two slabs are registered under the name `RX` (buffers at 0x"
+        ),
+        "not the duplicate-name panic:\n{stderr}"
+    );
+    // The two buffers, distinct.
+    let ranges: Vec<&str> = panic
+        .split("0x")
+        .skip(1)
+        .map(|r| r.trim_end_matches(|c: char| !c.is_ascii_hexdigit()))
+        .collect();
+    assert_eq!(ranges.len(), 4, "{panic}");
+    assert_ne!(ranges[0], ranges[2], "one buffer named twice: {panic}");
+    assert!(stdout.is_empty(), "listed before panicking:\n{stdout}");
 }
 
 #[test]
@@ -173,18 +209,30 @@ fn a_facade_without_crate_path_is_one_error() {
     );
 }
 
+/// `mem_slabs!` through a facade without `crate = …`: one error per item,
+/// on its name, saying to add it, and none on the uses of the statics (a
+/// method call on each) nor, under `#![deny(warnings)]`, on the stand-ins.
 #[test]
-#[ignore = "defect: the placeholder of a `mem_slabs!` item has type `()` (what \
-            `compile_error!` gives), so each use of the static is one more error"]
 fn a_facade_without_crate_path_is_one_error_with_mem_slabs() {
-    one_error(
-        "facade-list-user",
-        "facade-list-user/src/main.rs:3:1",
-        &[
+    let out = cargo(&["build", "-p", "facade-list-user"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "facade-list-user built:\n{stderr}");
+    let errors = errors(&stderr);
+    assert_eq!(errors.len(), 2, "one per item, not {errors:#?}:\n{stderr}");
+    for error in &errors {
+        for text in [
             "`slab_core` is not a dependency of this crate",
             "add `crate = path::to::slab_core`",
-        ],
-    );
+        ] {
+            assert!(error.contains(text), "no {text:?} in:\n{stderr}");
+        }
+    }
+    for at in [
+        "facade-list-user/src/main.rs:6:12",
+        "facade-list-user/src/main.rs:7:16",
+    ] {
+        assert!(stderr.contains(at), "not at {at}:\n{stderr}");
+    }
 }
 
 #[test]

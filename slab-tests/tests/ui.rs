@@ -9,11 +9,9 @@ fn ui() {
 }
 
 /// Declarations that must not compile because they are unsound from safe
-/// code (the fix blesses their `.stderr`).
+/// code: a buffer in a section that is not ordinary RAM data needs the
+/// user's `unsafe`, which their crate's `unsafe_code` lint sees.
 #[test]
-#[ignore = "defect: `section = …` expands to `#[unsafe(link_section = …)]`, so a \
-            crate that forbids unsafe code can place a buffer in `.init_array` \
-            and crash before `main`"]
 fn unsound_declarations_do_not_compile() {
     let t = trybuild::TestCases::new();
     t.compile_fail("tests/ui/unsound/*.rs");
