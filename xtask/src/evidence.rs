@@ -234,7 +234,11 @@ impl Outcomes {
 /// The trybuild tests (`tests/ui.rs`, `tests/unsafe_declare.rs`): they
 /// compile programs against the macros, which a mutant of the runtime
 /// cannot change, and take longer than all the others together.
-const COMPILE_FAIL_TESTS: [&str; 2] = ["ui", "declare_needs_unsafe"];
+const COMPILE_FAIL_TESTS: [&str; 3] = [
+    "ui",
+    "unsound_declarations_do_not_compile",
+    "declare_needs_unsafe",
+];
 
 fn ensure_cargo_mutants() -> Result<(), String> {
     let present = cargo()
@@ -258,5 +262,41 @@ fn record(name: &str, line: &str) {
     let dir = workspace_root().join("target").join("evidence");
     if std::fs::create_dir_all(&dir).is_ok() {
         let _ = std::fs::write(dir.join(format!("{name}.txt")), format!("{line}\n"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::COMPILE_FAIL_TESTS;
+    use crate::workspace_root;
+
+    /// `cargo xtask mutants` leaves the compile-fail tests out (each one
+    /// builds the crates again, for every mutant): every `trybuild` test
+    /// of slab-tests must be named in `COMPILE_FAIL_TESTS`.
+    #[test]
+    fn every_trybuild_test_is_left_out_of_the_mutation_run() {
+        let dir = workspace_root().join("slab-tests/tests");
+        let mut missing = Vec::new();
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            for test in text.split("#[test]").skip(1) {
+                let Some(name) = test
+                    .split_once("fn ")
+                    .and_then(|(_, rest)| rest.split_once('('))
+                    .map(|(name, _)| name.trim())
+                else {
+                    continue;
+                };
+                let body = test.split("\n}\n").next().unwrap_or(test);
+                if body.contains("trybuild::") && !COMPILE_FAIL_TESTS.contains(&name) {
+                    missing.push(format!("{}: {name}", path.display()));
+                }
+            }
+        }
+        assert!(missing.is_empty(), "not left out: {missing:?}");
     }
 }
