@@ -175,7 +175,7 @@ pub fn mutants(args: &[String]) -> Result<(), String> {
     bare.args(["--iterate", "--test-package", "slab-core", "--", "--lib"]);
     let (_, output) = run_captured(&mut bare)?;
     // Nothing left to test is a run with no summary line.
-    let bare = Outcomes::parse(&output).unwrap_or_default();
+    let bare = Outcomes::survivors_pass(&host, &output)?;
 
     let viable = host.caught + host.timeouts + host.missed;
     let killed = viable - bare.missed;
@@ -205,6 +205,21 @@ struct Outcomes {
 }
 
 impl Outcomes {
+    /// The second pass, which only retests the first pass's survivors: with
+    /// none, it may test nothing and print no summary; with some, a missing
+    /// summary means the pass failed (a baseline that does not build or
+    /// pass without `std`), which must not count those survivors as caught.
+    fn survivors_pass(host: &Outcomes, output: &str) -> Result<Self, String> {
+        match Self::parse(output) {
+            Err(_) if host.missed == 0 => Ok(Self::default()),
+            Err(e) => Err(format!(
+                "the pass without std over {} survivors failed: {e}",
+                host.missed
+            )),
+            ok => ok,
+        }
+    }
+
     fn parse(output: &str) -> Result<Self, String> {
         let line = output
             .lines()
@@ -267,12 +282,25 @@ fn record(name: &str, line: &str) {
 
 #[cfg(test)]
 mod tests {
-    use super::COMPILE_FAIL_TESTS;
+    use super::{COMPILE_FAIL_TESTS, Outcomes};
     use crate::workspace_root;
 
     /// `cargo xtask mutants` leaves the compile-fail tests out (each one
     /// builds the crates again, for every mutant): every `trybuild` test
     /// of slab-tests must be named in `COMPILE_FAIL_TESTS`.
+    /// A survivors pass that printed no summary (it failed) fails the
+    /// run rather than counting every survivor as caught.
+    #[test]
+    fn a_failed_survivors_pass_is_not_a_full_score() {
+        let host = Outcomes::parse("42 mutants tested in 3m: 2 missed, 40 caught").unwrap();
+        let failed = "FAIL: baseline test failed";
+        assert!(Outcomes::survivors_pass(&host, failed).is_err());
+        let none = Outcomes::parse("1 mutants tested in 3m: 1 caught").unwrap();
+        assert_eq!(Outcomes::survivors_pass(&none, failed).unwrap().missed, 0);
+        let bare = Outcomes::survivors_pass(&host, "2 mutants tested in 1m: 1 missed, 1 caught");
+        assert_eq!(bare.unwrap().missed, 1);
+    }
+
     #[test]
     fn every_trybuild_test_is_left_out_of_the_mutation_run() {
         let dir = workspace_root().join("slab-tests/tests");
