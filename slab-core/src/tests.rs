@@ -256,3 +256,55 @@ fn double_free_hidden_by_a_cut_list_is_still_refused() {
     assert_eq!(unsafe { s.free(blocks[1]) }, Err(FreeError::DoubleFree));
     assert_eq!((s.num_used(), s.num_free()), (0, 3));
 }
+
+/// A declared slab (free flags): a free block's link overwritten with the
+/// address of a block another thread owns and is writing. The `alloc` that
+/// reaches that block reports `Corrupted`, as documented, but the full
+/// path (`MemSlab::pop`) reads the allocated block's first word *before*
+/// it checks the block's flag: a non-atomic read racing its owner's write,
+/// a data race that miri reports. `pop_fast` checks the flag first ("a
+/// flag of 1 proves the head a free block, so its link is safe to read");
+/// `pop` should too (index and flag before the link, for `checks =
+/// "full"`). Miri finds the race with some schedules:
+/// `MIRIFLAGS="-Zmiri-ignore-leaks -Zmiri-many-seeds=0..16" cargo +nightly
+/// miri test -p slab-core --lib -- --ignored a_corrupted_link`.
+#[test]
+#[ignore = "defect: MemSlab::pop reads the link of an allocated block before checking its flag (a data race with its owner under a corrupted link); run under miri with MIRIFLAGS=-Zmiri-many-seeds=0..16"]
+fn a_corrupted_link_to_an_owned_block_is_not_read() {
+    use std::sync::mpsc;
+
+    let blocks = 3;
+    let buffer = leak_buffer(blocks * WORD);
+    let map = leak_buffer(crate::layout::map_words(blocks) * WORD);
+    let s: &'static MemSlab = Box::leak(Box::new(MemSlab::declared(
+        "race",
+        buffer.as_mut_ptr(),
+        map.as_mut_ptr(),
+        WORD,
+        blocks,
+    )));
+    s.boot();
+    let a = s.alloc(Timeout::NoWait).unwrap();
+    let (allocated, told) = mpsc::channel();
+    let owner = std::thread::spawn(move || {
+        let b = s.alloc(Timeout::NoWait).unwrap();
+        allocated.send(b.as_ptr() as usize).unwrap();
+        // (Blocks are handed out in address order: this is block 1.)
+        // The owner uses its block: no synchronisation with the slab.
+        // SAFETY: `b` is this thread's block.
+        unsafe { b.as_ptr().cast::<usize>().write(0x5EED) };
+        b.as_ptr() as usize
+    });
+    let at = told.recv().unwrap();
+    // Block 1, with the buffer's provenance.
+    let b = a.as_ptr().wrapping_add(WORD);
+    assert_eq!(b as usize, at);
+    // SAFETY: `a` is ours.
+    unsafe { s.free(a) }.unwrap();
+    // A write after free: `a`'s link now points at the owner's block.
+    // SAFETY: the buffer is leaked and `a` is one of its blocks.
+    unsafe { a.as_ptr().cast::<*mut u8>().write(b) };
+    assert_eq!(s.alloc(Timeout::NoWait), Ok(a));
+    assert_eq!(s.alloc(Timeout::NoWait), Err(AllocError::Corrupted));
+    assert_eq!(owner.join().unwrap(), b as usize);
+}

@@ -277,3 +277,43 @@ fn reset_is_one_step_against_a_racing_give() {
         assert_eq!(sem.num_waiting(), 0);
     });
 }
+
+/// `reset` racing a `give` *and* a `take(NoWait)` that arrives at any
+/// point: with one waiter queued before the reset, the outcome is one of
+/// the three linearisations (give before the reset: the waiter served;
+/// reset, then give: counted, and the late take gets it if it comes after
+/// the give), and the permit is never lost or doubled.
+#[test]
+fn reset_is_one_step_against_a_racing_give_and_take() {
+    let mut model = loom::model::Builder::new();
+    model.preemption_bound = Some(4);
+    model.check(|| {
+        let sem = Arc::new(Semaphore::new(0, 1));
+        let waiter = {
+            let sem = sem.clone();
+            thread::spawn(move || sem.take(Timeout::Forever))
+        };
+        while sem.num_waiting() < 1 {
+            thread::yield_now();
+        }
+        let resetter = {
+            let sem = sem.clone();
+            thread::spawn(move || sem.reset())
+        };
+        let giver = {
+            let sem = sem.clone();
+            thread::spawn(move || sem.give())
+        };
+        let late = sem.take(Timeout::NoWait);
+        resetter.join().unwrap();
+        giver.join().unwrap();
+        let outcome = (waiter.join().unwrap(), late, sem.count());
+        let valid = [
+            (Ok(()), Err(SemError::Busy), 0),
+            (Err(SemError::TimedOut), Ok(()), 0),
+            (Err(SemError::TimedOut), Err(SemError::Busy), 1),
+        ];
+        assert!(valid.contains(&outcome), "not linearisable: {outcome:?}");
+        assert_eq!(sem.num_waiting(), 0);
+    });
+}

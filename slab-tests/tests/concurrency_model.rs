@@ -9,8 +9,8 @@
 //! block it was handed was owned by the slab, a block it frees was its
 //! own) and the counters' bounds; at the end of every round all threads
 //! stop and the checker compares the slab's and the semaphore's counters
-//! with the ledger exactly (`num_used` = blocks held, `num_free` the rest,
-//! nobody waiting; permits held + count = permits issued, or at most that
+//! with the ledger exactly (`num_used` = blocks held, and the free list,
+//! drained, holds exactly the rest, each once; nobody waiting; permits held + count = permits issued, or at most that
 //! in a round with resets).
 //!
 //! Every script is drawn from a fixed seed, so a failure names the round and
@@ -19,8 +19,8 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Barrier;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Condvar, Mutex, PoisonError};
 use std::task::{Context, Poll, Waker};
 use std::thread;
 use std::time::Instant;
@@ -44,6 +44,63 @@ const _: () = assert!(THREADS * ROUNDS * STEPS_PER_ROUND >= 1_000_000);
 
 /// The ledger entry of a block the slab owns.
 const SLAB_OWNS: u32 = 0;
+/// The ledger id of the checker when it drains the free list between rounds
+/// (workers are 1 to `THREADS`).
+const CHECKER: u32 = THREADS as u32 + 1;
+
+/// A barrier that a panicking party breaks: the others then panic too
+/// instead of waiting forever, so that a failed check fails the test with
+/// its message rather than hanging it (`std::sync::Barrier` would leave the
+/// other threads waiting, and `thread::scope` waiting for them).
+struct Gate {
+    parties: usize,
+    /// Arrived in this generation, the generation, broken.
+    state: Mutex<(usize, u64, bool)>,
+    turned: Condvar,
+}
+
+impl Gate {
+    fn new(parties: usize) -> Self {
+        Self {
+            parties,
+            state: Mutex::new((0, 0, false)),
+            turned: Condvar::new(),
+        }
+    }
+
+    fn wait(&self) {
+        let mut s = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        assert!(!s.2, "another thread of the model failed");
+        let generation = s.1;
+        s.0 += 1;
+        if s.0 == self.parties {
+            s.0 = 0;
+            s.1 += 1;
+            self.turned.notify_all();
+            return;
+        }
+        while s.1 == generation && !s.2 {
+            s = self.turned.wait(s).unwrap_or_else(PoisonError::into_inner);
+        }
+        assert_eq!(s.1, generation + 1, "another thread of the model failed");
+    }
+
+    fn break_all(&self) {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner).2 = true;
+        self.turned.notify_all();
+    }
+}
+
+/// Breaks the gates when the thread holding it unwinds.
+struct BreakOnPanic<'a>([&'a Gate; 2]);
+
+impl Drop for BreakOnPanic<'_> {
+    fn drop(&mut self) {
+        if thread::panicking() {
+            self.0.iter().for_each(|gate| gate.break_all());
+        }
+    }
+}
 
 /// A tiny deterministic generator (xorshift).
 struct Rng(u64);
@@ -263,14 +320,15 @@ fn random_schedules_keep_every_block_and_permit_accounted_for() {
     let started = Instant::now();
     // Workers wait at `start`, run a round, settle, meet at `stop`; the
     // checker looks while they wait at the next `start`.
-    let start = Barrier::new(THREADS + 1);
-    let stop = Barrier::new(THREADS + 1);
+    let start = Gate::new(THREADS + 1);
+    let stop = Gate::new(THREADS + 1);
     // Permits held per thread, published at `stop`.
     let held: Vec<AtomicU32> = (0..THREADS).map(|_| AtomicU32::new(0)).collect();
     thread::scope(|scope| {
         for id in 0..THREADS {
             let (model, start, stop, held) = (&model, &start, &stop, &held);
             scope.spawn(move || {
+                let _break = BreakOnPanic([start, stop]);
                 let mut worker = Worker {
                     model,
                     me: id as u32 + 1,
@@ -299,6 +357,7 @@ fn random_schedules_keep_every_block_and_permit_accounted_for() {
                 }
             });
         }
+        let _break = BreakOnPanic([&start, &stop]);
         for round in 0..ROUNDS {
             start.wait();
             stop.wait();
@@ -319,6 +378,29 @@ fn random_schedules_keep_every_block_and_permit_accounted_for() {
                 "round {round}: num_free vs the ledger"
             );
             assert_eq!(slab.num_waiting(), 0, "round {round}: a waiter left behind");
+            // `num_free` is derived from `num_used`: the free list itself
+            // must hold exactly the blocks nobody owns. Drain it, each block
+            // one the ledger says the slab owns and none twice, then give
+            // them back.
+            let mut drained = Vec::new();
+            loop {
+                match slab.alloc(Timeout::NoWait) {
+                    Ok(block) => {
+                        model.took(CHECKER, block, round);
+                        drained.push(block);
+                    }
+                    Err(AllocError::NoMemory) => break,
+                    Err(e) => panic!("round {round}: draining the free list: {e:?}"),
+                }
+            }
+            assert_eq!(
+                drained.len(),
+                slab.num_blocks() - owned,
+                "round {round}: the free list vs the ledger"
+            );
+            for block in drained {
+                model.give_back(CHECKER, block, round);
+            }
             assert_eq!(
                 model.sem.num_waiting(),
                 0,

@@ -186,7 +186,8 @@ pub fn mutants(args: &[String]) -> Result<(), String> {
         }
         bare.args(["--", "--lib"]);
         let (_, output) = run_captured(&mut bare)?;
-        Outcomes::parse(&output)?
+        // A pass that printed no summary failed: never a full score.
+        Outcomes::survivors_pass(&host, &output)?
     };
 
     let viable = host.caught + host.timeouts + host.missed;
@@ -229,6 +230,21 @@ struct Outcomes {
 }
 
 impl Outcomes {
+    /// The second pass, which only retests the first pass's survivors: with
+    /// none, it may test nothing and print no summary; with some, a missing
+    /// summary means the pass failed (a baseline that does not build or
+    /// pass without `std`), which must not count those survivors as caught.
+    fn survivors_pass(host: &Outcomes, output: &str) -> Result<Self, String> {
+        match Self::parse(output) {
+            Err(_) if host.missed == 0 => Ok(Self::default()),
+            Err(e) => Err(format!(
+                "the pass without std over {} survivors failed: {e}",
+                host.missed
+            )),
+            ok => ok,
+        }
+    }
+
     fn parse(output: &str) -> Result<Self, String> {
         let line = output
             .lines()
@@ -258,7 +274,11 @@ impl Outcomes {
 /// The trybuild tests (`tests/ui.rs`, `tests/unsafe_declare.rs`): they
 /// compile programs against the macros, which a mutant of the runtime
 /// cannot change, and take longer than all the others together.
-const COMPILE_FAIL_TESTS: [&str; 2] = ["ui", "declare_needs_unsafe"];
+const COMPILE_FAIL_TESTS: [&str; 3] = [
+    "ui",
+    "unsound_declarations_do_not_compile",
+    "declare_needs_unsafe",
+];
 
 fn ensure_cargo_mutants() -> Result<(), String> {
     let present = cargo()
@@ -282,5 +302,54 @@ fn record(name: &str, line: &str) {
     let dir = workspace_root().join("target").join("evidence");
     if std::fs::create_dir_all(&dir).is_ok() {
         let _ = std::fs::write(dir.join(format!("{name}.txt")), format!("{line}\n"));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{COMPILE_FAIL_TESTS, Outcomes};
+    use crate::workspace_root;
+
+    /// `cargo xtask mutants` leaves the compile-fail tests out (each one
+    /// builds the crates again, for every mutant): every `trybuild` test
+    /// of slab-tests must be named in `COMPILE_FAIL_TESTS`.
+    /// A survivors pass that printed no summary (it failed) fails the
+    /// run rather than counting every survivor as caught.
+    #[test]
+    fn a_failed_survivors_pass_is_not_a_full_score() {
+        let host = Outcomes::parse("42 mutants tested in 3m: 2 missed, 40 caught").unwrap();
+        let failed = "FAIL: baseline test failed";
+        assert!(Outcomes::survivors_pass(&host, failed).is_err());
+        let none = Outcomes::parse("1 mutants tested in 3m: 1 caught").unwrap();
+        assert_eq!(Outcomes::survivors_pass(&none, failed).unwrap().missed, 0);
+        let bare = Outcomes::survivors_pass(&host, "2 mutants tested in 1m: 1 missed, 1 caught");
+        assert_eq!(bare.unwrap().missed, 1);
+    }
+
+    #[test]
+    fn every_trybuild_test_is_left_out_of_the_mutation_run() {
+        let dir = workspace_root().join("slab-tests/tests");
+        let mut missing = Vec::new();
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            for test in text.split("#[test]").skip(1) {
+                let Some(name) = test
+                    .split_once("fn ")
+                    .and_then(|(_, rest)| rest.split_once('('))
+                    .map(|(name, _)| name.trim())
+                else {
+                    continue;
+                };
+                let body = test.split("\n}\n").next().unwrap_or(test);
+                if body.contains("trybuild::") && !COMPILE_FAIL_TESTS.contains(&name) {
+                    missing.push(format!("{}: {name}", path.display()));
+                }
+            }
+        }
+        assert!(missing.is_empty(), "not left out: {missing:?}");
     }
 }

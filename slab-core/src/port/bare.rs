@@ -405,6 +405,75 @@ mod tests {
         assert_eq!(sem.take(Timeout::NoWait), Err(SemError::Busy));
     }
 
+    /// A permit given to the waiter (by an "interrupt handler" in the hook)
+    /// just before the hook fails is given on, not lost with the frame.
+    #[test]
+    fn a_permit_that_arrived_before_the_hook_panicked_is_given_on() {
+        let sem: &'static Semaphore = Box::leak(Box::new(Semaphore::new(0, 1)));
+        let mut given = false;
+        on_this_thread(
+            Some(Box::new(move || {
+                if !given {
+                    given = true;
+                    sem.give();
+                }
+                panic!("the wait hook failed after a give");
+            })),
+            None,
+        );
+        let unwound = catch_unwind(AssertUnwindSafe(|| sem.take(Timeout::Forever)));
+        on_this_thread(None, None);
+        assert!(unwound.is_err());
+        assert_eq!(sem.num_waiting(), 0);
+        assert_eq!(sem.count(), 1, "the permit was not lost");
+    }
+
+    /// A grant passed on by an unwinding wait goes to the next waiter in
+    /// line (here an async allocation queued behind it), not to the free
+    /// list past it.
+    #[test]
+    fn a_grant_passed_on_by_an_unwinding_wait_goes_to_the_next_waiter() {
+        use core::future::Future;
+        use core::task::{Context, Poll, Waker};
+
+        let s = crate::tests::slab(crate::layout::WORD, 1);
+        let held = s.alloc(Timeout::NoWait).unwrap();
+        let behind: &'static mut _ = Box::leak(Box::new(Box::pin(s.alloc_async())));
+        let behind_ptr: *mut core::pin::Pin<Box<crate::AllocFuture<'static>>> = behind;
+        let mut step = 0;
+        on_this_thread(
+            Some(Box::new(move || {
+                step += 1;
+                if step == 1 {
+                    // SAFETY: only this hook touches the future until the
+                    // test reads it after the wait unwound.
+                    let fut = unsafe { &mut *behind_ptr };
+                    let polled = fut.as_mut().poll(&mut Context::from_waker(Waker::noop()));
+                    assert!(polled.is_pending(), "queued behind the blocking waiter");
+                    // SAFETY: `held` is given up here, once: to the first waiter.
+                    unsafe { s.free(held) }.unwrap();
+                    panic!("the wait hook failed after a free");
+                }
+            })),
+            None,
+        );
+        let unwound = catch_unwind(AssertUnwindSafe(|| s.alloc(Timeout::Forever)));
+        on_this_thread(None, None);
+        assert!(unwound.is_err());
+        // SAFETY: the hook is done with the future.
+        let fut = unsafe { &mut *behind_ptr };
+        let polled = fut.as_mut().poll(&mut Context::from_waker(Waker::noop()));
+        assert_eq!(
+            polled,
+            Poll::Ready(Ok(held)),
+            "passed on to the next waiter"
+        );
+        assert_eq!((s.num_used(), s.num_waiting()), (1, 0));
+        // SAFETY: ours now.
+        unsafe { s.free(held) }.unwrap();
+        assert_eq!((s.num_used(), s.num_free()), (0, 1));
+    }
+
     /// `alloc`'s slow path is entered when the first look found no block; an
     /// interrupt handler may free one before the second look, which then
     /// takes it without waiting, so it must not need the clock (which may
