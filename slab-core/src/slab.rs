@@ -617,12 +617,16 @@ impl MemSlab {
             return Err(self.empty_reason());
         };
         let config = self.config();
-        // SAFETY: the head is inside the buffer and word-aligned: `free`
-        // checked the block it pushed, and `pop` the link it made the head
-        // (with `checks = "bounds"`, trusted: see `pop_fast`).
-        let next = unsafe { block.as_ptr().cast::<*mut u8>().read() };
+        // The head is inside the buffer and word-aligned: `free` checked
+        // the block it pushed, and `pop` the link it made the head (with
+        // `checks = "bounds"`, trusted: see `pop_fast`).
+        let read_link = || {
+            // SAFETY: as above, the head is a word-aligned address inside
+            // the buffer; the callers below make sure nobody else owns it.
+            unsafe { block.as_ptr().cast::<*mut u8>().read() }
+        };
         if config.checks == Checks::Bounds {
-            s.free_head = next;
+            s.free_head = read_link();
             self.count_alloc();
             return Ok(block);
         }
@@ -633,9 +637,14 @@ impl MemSlab {
             return Err(AllocError::Corrupted);
         };
         if self.has_flags() && !self.flag_free(index) {
-            // Allocated: a link was overwritten with its address.
+            // Allocated: a link was overwritten with its address. Its first
+            // word is its owner's, so it is not read (that read would race
+            // the owner's writes).
             return Err(AllocError::Corrupted);
         }
+        // Free by its flag (or, without flags, trusted as documented for
+        // runtime-initialised slabs): the link is the slab's to read.
+        let next = read_link();
         let next_offset = (next as usize).wrapping_sub(config.buffer as usize);
         if !next.is_null() && !config.geometry.may_be_block(next_offset) {
             return Err(AllocError::Corrupted);
