@@ -562,12 +562,17 @@ impl MemSlab {
             self.count_alloc();
             return Some(block);
         }
-        let index = s.head_index;
         // SAFETY: `head_index ≤ fast.blocks` and the flags have
         // `fast.blocks + 1` bytes (`NO_FLAGS`: one, with both 0).
-        if unsafe { flags.add(index).read() } == 0 {
+        if unsafe { flags.add(s.head_index).read() } == 0 {
             return None;
         }
+        // The head's flag is cleared now, so that neither the flags nor
+        // the index stay live across the link test (which would spill a
+        // register); a link that fails restores it below, under the same
+        // lock, so a failure still changes nothing.
+        // SAFETY: as above; under the lock.
+        unsafe { flags.add(s.head_index).write(0) };
         // SAFETY: a flag of 1 is only read at the head's own index: the
         // head is exactly that block, and free, so its first word is the
         // link.
@@ -577,14 +582,21 @@ impl MemSlab {
             // Off the common path: a null link ends the list (the last
             // block); anything else is for the full path to report.
             if !next.is_null() {
+                // Reloaded (volatile), so that the common path keeps
+                // neither value in a register.
+                // SAFETY: plain fields of the state, under the lock; then
+                // as above (`head_index` is unchanged).
+                unsafe {
+                    let flags = ptr::read_volatile(&s.fast.flags);
+                    let index = ptr::read_volatile(&s.head_index);
+                    flags.add(index).write(1);
+                }
                 return None;
             }
             next_index = s.fast.blocks;
         }
         s.free_head = next;
         s.head_index = next_index;
-        // SAFETY: as above; under the lock.
-        unsafe { flags.add(index).write(0) };
         self.count_alloc();
         // SAFETY: the head is a block (its flag was 1), never null.
         Some(unsafe { NonNull::new_unchecked(head) })
