@@ -763,13 +763,19 @@ impl MemSlab {
     /// path hands the block off.
     #[inline(always)]
     fn push_fast(&self, s: &mut SlabState, block: *mut u8) -> bool {
-        let index = s.fast_index(block);
+        // Everything this path reads of the shape and the head, at once:
+        // adjacent words, which one `ldm` loads.
+        let fast = s.fast;
         let head = s.free_head;
-        if index >= s.fast.blocks || (head.is_null() && s.waiters.len() != 0) {
+        let index = (block as usize)
+            .wrapping_sub(fast.buffer as usize)
+            .rotate_right(fast.shift)
+            .wrapping_mul(fast.odd_inverse);
+        if index >= fast.blocks || (head.is_null() && s.waiters.len() != 0) {
             return false;
         }
         let used = self.num_used.load(Ordering::Relaxed);
-        let flags = s.fast.flags;
+        let flags = fast.flags;
         if flags.is_null() {
             // `checks = "bounds"`: with nothing allocated, a double free.
             if used == 0 {
