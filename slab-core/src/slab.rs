@@ -199,13 +199,9 @@ struct SlabState {
 #[derive(Clone, Copy)]
 #[repr(C)]
 struct Fast {
+    // The four words of the block test first and in this order: one `ldm`
+    // from the slab's address loads them.
     buffer: *mut u8,
-    /// The free flags of `checks = "full"` (see `MemSlab::used_map`):
-    /// index `blocks`, the sentinel, is never 1, so a head of unknown or
-    /// no index never passes. A runtime-initialised slab points at
-    /// [`NO_FLAGS`] (its fast paths never pass, it always takes the full
-    /// path). Null for `checks = "bounds"`, which keeps no flags.
-    flags: *mut u8,
     /// `rotate_right(shift)` then `wrapping_mul(odd_inverse)` maps an
     /// offset to its block index, and anything that is not a block start
     /// to `blocks` or more (see `Geometry`).
@@ -214,6 +210,13 @@ struct Fast {
     /// The blocks the fast paths accept: the block count once a declared
     /// slab is threaded, 0 before and for a runtime-initialised slab.
     blocks: usize,
+    /// The free flags of `checks = "full"` (see `MemSlab::used_map`):
+    /// index `blocks`, the sentinel, is never 1, so a head of unknown or
+    /// no index never passes. A runtime-initialised slab points at
+    /// [`NO_FLAGS`] (its fast paths never pass, it always takes the full
+    /// path). Null for `checks = "bounds"`, which keeps no flags. Just
+    /// before the head, so that `alloc` loads both with one `ldrd`.
+    flags: *mut u8,
 }
 
 /// The flags of a slab whose fast paths never pass: one byte, never 1,
