@@ -108,7 +108,7 @@ impl ZephyrSlab {
         // SAFETY: a zero block size makes the bound 0, which no offset
         // passes: here the divisor is never 0 (C's `%` tests nothing).
         unsafe { core::hint::assert_unchecked(block_size != 0) };
-        (offset as usize) % block_size == 0
+        (offset as usize).is_multiple_of(block_size)
     }
 
     /// `k_mem_slab_alloc(slab, &mem, K_NO_WAIT)`: the block, or `None`
