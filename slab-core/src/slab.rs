@@ -199,13 +199,9 @@ struct SlabState {
 #[derive(Clone, Copy)]
 #[repr(C)]
 struct Fast {
+    // The four words of the block test first and in this order: one `ldm`
+    // from the slab's address loads them.
     buffer: *mut u8,
-    /// The free flags of `checks = "full"` (see `MemSlab::used_map`):
-    /// index `blocks`, the sentinel, is never 1, so a head of unknown or
-    /// no index never passes. A runtime-initialised slab points at
-    /// [`NO_FLAGS`] (its fast paths never pass, it always takes the full
-    /// path). Null for `checks = "bounds"`, which keeps no flags.
-    flags: *mut u8,
     /// `rotate_right(shift)` then `wrapping_mul(odd_inverse)` maps an
     /// offset to its block index, and anything that is not a block start
     /// to `blocks` or more (see `Geometry`).
@@ -214,6 +210,13 @@ struct Fast {
     /// The blocks the fast paths accept: the block count once a declared
     /// slab is threaded, 0 before and for a runtime-initialised slab.
     blocks: usize,
+    /// The free flags of `checks = "full"` (see `MemSlab::used_map`):
+    /// index `blocks`, the sentinel, is never 1, so a head of unknown or
+    /// no index never passes. A runtime-initialised slab points at
+    /// [`NO_FLAGS`] (its fast paths never pass, it always takes the full
+    /// path). Null for `checks = "bounds"`, which keeps no flags. Just
+    /// before the head, so that `alloc` loads both with one `ldrd`.
+    flags: *mut u8,
 }
 
 /// The flags of a slab whose fast paths never pass: one byte, never 1,
@@ -562,12 +565,17 @@ impl MemSlab {
             self.count_alloc();
             return Some(block);
         }
-        let index = s.head_index;
         // SAFETY: `head_index ≤ fast.blocks` and the flags have
         // `fast.blocks + 1` bytes (`NO_FLAGS`: one, with both 0).
-        if unsafe { flags.add(index).read() } == 0 {
+        if unsafe { flags.add(s.head_index).read() } == 0 {
             return None;
         }
+        // The head's flag is cleared now, so that neither the flags nor
+        // the index stay live across the link test (which would spill a
+        // register); a link that fails restores it below, under the same
+        // lock, so a failure still changes nothing.
+        // SAFETY: as above; under the lock.
+        unsafe { flags.add(s.head_index).write(0) };
         // SAFETY: a flag of 1 is only read at the head's own index: the
         // head is exactly that block, and free, so its first word is the
         // link.
@@ -577,14 +585,21 @@ impl MemSlab {
             // Off the common path: a null link ends the list (the last
             // block); anything else is for the full path to report.
             if !next.is_null() {
+                // Reloaded (volatile), so that the common path keeps
+                // neither value in a register.
+                // SAFETY: plain fields of the state, under the lock; then
+                // as above (`head_index` is unchanged).
+                unsafe {
+                    let flags = ptr::read_volatile(&s.fast.flags);
+                    let index = ptr::read_volatile(&s.head_index);
+                    flags.add(index).write(1);
+                }
                 return None;
             }
             next_index = s.fast.blocks;
         }
         s.free_head = next;
         s.head_index = next_index;
-        // SAFETY: as above; under the lock.
-        unsafe { flags.add(index).write(0) };
         self.count_alloc();
         // SAFETY: the head is a block (its flag was 1), never null.
         Some(unsafe { NonNull::new_unchecked(head) })
@@ -760,13 +775,19 @@ impl MemSlab {
     /// path hands the block off.
     #[inline(always)]
     fn push_fast(&self, s: &mut SlabState, block: *mut u8) -> bool {
-        let index = s.fast_index(block);
+        // Everything this path reads of the shape and the head, at once:
+        // adjacent words, which one `ldm` loads.
+        let fast = s.fast;
         let head = s.free_head;
-        if index >= s.fast.blocks || (head.is_null() && s.waiters.len() != 0) {
+        let index = (block as usize)
+            .wrapping_sub(fast.buffer as usize)
+            .rotate_right(fast.shift)
+            .wrapping_mul(fast.odd_inverse);
+        if index >= fast.blocks || (head.is_null() && s.waiters.len() != 0) {
             return false;
         }
         let used = self.num_used.load(Ordering::Relaxed);
-        let flags = s.fast.flags;
+        let flags = fast.flags;
         if flags.is_null() {
             // `checks = "bounds"`: with nothing allocated, a double free.
             if used == 0 {

@@ -15,6 +15,7 @@ mem_slabs! {
     static INSIDE_A_BLOCK(blocks = 4, size = 24);
     static ALIASED(blocks = 4, size = 24);
     static CUT_SHORT(blocks = 4, size = 24);
+    static REPAIRED(blocks = 4, size = 24);
 }
 
 /// Allocates two blocks, frees them (so `first` is the head and links to
@@ -53,6 +54,20 @@ fn assert_corrupted(slab: &MemSlab) {
 fn link_outside_the_buffer() {
     let (_, _) = corrupt_head(&OUTSIDE, |_, _| 0x1000 as *mut u8);
     assert_corrupted(&OUTSIDE);
+}
+
+#[test]
+fn a_refused_alloc_leaves_the_head_free() {
+    // The fast path clears the head's free flag before it tests the link
+    // and must restore it when the link fails: once the link is repaired,
+    // the head is handed out again.
+    let (first, second) = corrupt_head(&REPAIRED, |_, _| 0x1000 as *mut u8);
+    assert_corrupted(&REPAIRED);
+    // SAFETY: `first` is free and ours in memory; its link is put back.
+    unsafe { first.as_ptr().cast::<*mut u8>().write(second.as_ptr()) };
+    assert_eq!(REPAIRED.alloc(Timeout::NoWait), Ok(first));
+    assert_eq!(REPAIRED.alloc(Timeout::NoWait), Ok(second));
+    free_all(&REPAIRED, [first, second]);
 }
 
 #[test]

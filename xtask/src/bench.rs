@@ -8,7 +8,8 @@
 //!
 //! `cargo xtask bench [--rounds N] [--only SECTION]`: the options go to the
 //! host benchmark program (`slab-tests/benches/peers`); `--only heap` runs
-//! only the heap benchmarks (`bench_heap.rs`), which otherwise run last.
+//! only the heap benchmarks (`bench_heap.rs`), which otherwise run last;
+//! `--only target` only the Cortex-M3 firmware (no host run, no chart).
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -56,6 +57,14 @@ pub fn bench(args: &[String]) -> Result<(), String> {
         return crate::bench_heap::bench();
     }
     let tools = ensure_llvm_tools()?;
+    if args
+        .windows(2)
+        .any(|w| w[0] == "--only" && w[1] == "target")
+    {
+        // The Cortex-M3 figures alone (no host run, no chart).
+        target_benchmark(&tools)?.print();
+        return Ok(());
+    }
 
     let host = host_benchmarks(args)?;
     let target = target_benchmark(&tools)?;
