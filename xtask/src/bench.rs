@@ -19,7 +19,7 @@ use std::process::Command;
 use crate::{cargo, run, show, workspace_root};
 
 const FIRMWARE_DIR: &str = "examples/bench-firmware";
-const FIRMWARE_TARGET: &str = "thumbv7m-none-eabi";
+pub const FIRMWARE_TARGET: &str = "thumbv7m-none-eabi";
 const FIRMWARE_BIN: &str = "slab-bench-firmware";
 /// The contenders of the firmware: the prefix of their `_alloc`/`_free`
 /// functions, the name the firmware prints, and how the table names them.
@@ -185,10 +185,24 @@ fn target_benchmark(tools: &LlvmTools) -> Result<TargetResults, String> {
 }
 
 fn build_firmware() -> Result<PathBuf, String> {
-    let target_dir = workspace_root().join("target").join("bench-firmware");
+    build_bench_firmware(FIRMWARE_DIR, FIRMWARE_BIN)
+}
+
+fn run_firmware(elf: &Path) -> Result<String, String> {
+    let stdout = run_icount(elf)?;
+    print!("{stdout}");
+    Ok(stdout)
+}
+
+/// Builds the benchmark firmware package in `dir` (relative to the
+/// workspace) for the Cortex-M3 in release mode, into
+/// `target/<last part of dir>`, and returns the ELF of its binary `bin`.
+pub fn build_bench_firmware(dir: &str, bin: &str) -> Result<PathBuf, String> {
+    let package = Path::new(dir).file_name().ok_or("a package directory")?;
+    let target_dir = workspace_root().join("target").join(package);
     let mut cmd = cargo();
     cmd.args(["build", "--release", "--target", FIRMWARE_TARGET])
-        .current_dir(workspace_root().join(FIRMWARE_DIR))
+        .current_dir(workspace_root().join(dir))
         .env("CARGO_TARGET_DIR", &target_dir);
     // The firmware's own .cargo/config.toml supplies `-Tlink.x -Tslab.x`.
     for var in [
@@ -200,10 +214,7 @@ fn build_firmware() -> Result<PathBuf, String> {
         cmd.env_remove(var);
     }
     run(&mut cmd)?;
-    let elf = target_dir
-        .join(FIRMWARE_TARGET)
-        .join("release")
-        .join(FIRMWARE_BIN);
+    let elf = target_dir.join(FIRMWARE_TARGET).join("release").join(bin);
     if elf.is_file() {
         Ok(elf)
     } else {
@@ -211,7 +222,10 @@ fn build_firmware() -> Result<PathBuf, String> {
     }
 }
 
-fn run_firmware(elf: &Path) -> Result<String, String> {
+/// Runs `elf` on the LM3S6965 under QEMU with `-icount shift=0` (one
+/// instruction per virtual clock tick: counts, not seconds) and returns
+/// its semihosting output; `Err` if it exits with failure.
+pub fn run_icount(elf: &Path) -> Result<String, String> {
     let mut cmd = Command::new("qemu-system-arm");
     cmd.args(["-cpu", "cortex-m3", "-machine", "lm3s6965evb"])
         .args(["-icount", "shift=0", "-nographic"])
@@ -221,13 +235,14 @@ fn run_firmware(elf: &Path) -> Result<String, String> {
     eprintln!("\n$ {}", show(&cmd));
     let out = cmd.output().map_err(|e| format!("{}: {e}", show(&cmd)))?;
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    print!("{stdout}");
     if out.status.success() {
         Ok(stdout)
     } else {
         Err(format!(
-            "the benchmark firmware failed ({}): {}",
+            "the benchmark firmware {} failed ({}): {}{}",
+            elf.display(),
             out.status,
+            stdout,
             String::from_utf8_lossy(&out.stderr)
         ))
     }

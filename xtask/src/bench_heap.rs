@@ -11,12 +11,11 @@
 //! state as the heap fills: by how many blocks are live.
 
 use std::path::PathBuf;
-use std::process::Command;
 
-use crate::{cargo, run, show, workspace_root};
+use crate::bench::FIRMWARE_TARGET;
+use crate::{cargo, run};
 
 const DIR: &str = "examples/heap-bench-firmware";
-const TARGET: &str = "thumbv7m-none-eabi";
 const BIN: &str = "slab-heap-bench-firmware";
 /// The heaps, as the firmware names them and as the table does.
 const HEAPS: [(&str, &str); 3] = [
@@ -35,48 +34,15 @@ pub fn bench() -> Result<(), String> {
 }
 
 fn build() -> Result<PathBuf, String> {
-    let target_dir = workspace_root().join("target").join("heap-bench-firmware");
-    let mut cmd = cargo();
-    cmd.args(["build", "--release", "--target", TARGET])
-        .current_dir(workspace_root().join(DIR))
-        .env("CARGO_TARGET_DIR", &target_dir);
-    // The firmware's own .cargo/config.toml supplies `-Tlink.x -Tslab.x`.
-    for var in [
-        "RUSTFLAGS",
-        "CARGO_ENCODED_RUSTFLAGS",
-        "CARGO_BUILD_RUSTFLAGS",
-        "CARGO_BUILD_TARGET",
-    ] {
-        cmd.env_remove(var);
-    }
-    run(&mut cmd)?;
-    let elf = target_dir.join(TARGET).join("release").join(BIN);
-    if elf.is_file() {
-        Ok(elf)
-    } else {
-        Err(format!("no firmware at {}", elf.display()))
-    }
+    crate::bench::build_bench_firmware(DIR, BIN)
 }
 
 fn qemu(elf: &std::path::Path) -> Result<String, String> {
-    let mut cmd = Command::new("qemu-system-arm");
-    cmd.args(["-cpu", "cortex-m3", "-machine", "lm3s6965evb"])
-        .args(["-icount", "shift=0", "-nographic"])
-        .args(["-semihosting-config", "enable=on,target=native"])
-        .arg("-kernel")
-        .arg(elf);
-    eprintln!("\n$ {}", show(&cmd));
-    let out = cmd.output().map_err(|e| format!("{}: {e}", show(&cmd)))?;
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    if out.status.success() && stdout.contains("heap-bench: done") {
+    let stdout = crate::bench::run_icount(elf)?;
+    if stdout.contains("heap-bench: done") {
         Ok(stdout)
     } else {
-        Err(format!(
-            "the heap benchmark firmware failed ({}): {}{}",
-            out.status,
-            stdout,
-            String::from_utf8_lossy(&out.stderr)
-        ))
+        Err(format!("the heap benchmark firmware did not finish:\n{stdout}"))
     }
 }
 
@@ -199,7 +165,7 @@ impl Results {
 
     fn print(&self) {
         println!(
-            "\n## Heaps on {TARGET} under qemu-system-arm -machine lm3s6965evb -icount shift=0"
+            "\n## Heaps on {FIRMWARE_TARGET} under qemu-system-arm -machine lm3s6965evb -icount shift=0"
         );
         println!("  {}", self.banner);
         println!(
