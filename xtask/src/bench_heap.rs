@@ -42,7 +42,9 @@ fn qemu(elf: &std::path::Path) -> Result<String, String> {
     if stdout.contains("heap-bench: done") {
         Ok(stdout)
     } else {
-        Err(format!("the heap benchmark firmware did not finish:\n{stdout}"))
+        Err(format!(
+            "the heap benchmark firmware did not finish:\n{stdout}"
+        ))
     }
 }
 
