@@ -310,3 +310,25 @@ impl Elf32 {
             .map(|&(vaddr, paddr, _)| paddr + (addr - vaddr))
     }
 }
+
+/// Asserts that `table` (a registry table the firmware printed: a header
+/// line starting `name`, then one line per slab, `name block blocks used
+/// free max ready`) has a header and exactly one line for each of `rows`,
+/// equal to it word for word. `shown` is the firmware's output, for the
+/// failure message.
+pub fn assert_registry_table<const N: usize>(table: &str, rows: &[[&str; N]], shown: &str) {
+    assert!(
+        table
+            .lines()
+            .any(|l| l.split_whitespace().next() == Some("name")),
+        "no table header\n{shown}"
+    );
+    for row in rows {
+        let found: Vec<Vec<&str>> = table
+            .lines()
+            .map(|l| l.split_whitespace().collect::<Vec<_>>())
+            .filter(|t| t.first() == Some(&row[0]))
+            .collect();
+        assert_eq!(found, [row.to_vec()], "registry row {}\n{shown}", row[0]);
+    }
+}

@@ -122,20 +122,7 @@ fn run_firmware(target: &str) {
             ],
         ),
     ] {
-        assert!(
-            table
-                .lines()
-                .any(|l| l.split_whitespace().next() == Some("name")),
-            "no table header\n{shown}"
-        );
-        for row in rows {
-            let found: Vec<Vec<&str>> = table
-                .lines()
-                .map(|l| l.split_whitespace().collect::<Vec<_>>())
-                .filter(|t| t.first() == Some(&row[0]))
-                .collect();
-            assert_eq!(found, [row.to_vec()], "registry row {}\n{shown}", row[0]);
-        }
+        slab_tests::qemu::assert_registry_table(table, &rows, &shown);
     }
 }
 
