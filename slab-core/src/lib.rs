@@ -130,10 +130,10 @@
 //! while the new size fits the block. Nothing splits or coalesces, so the
 //! cost is bounded by the number of classes, whatever the heap's history;
 //! within that bound it rises with the full classes a request passes over
-//! (BENCHMARKS.md, on a Cortex-M3: 181 instructions per alloc + free on an
-//! empty heap, 232 at worst over a fill-and-fragment workload, against
-//! 873 for embedded-alloc's first-fit heap and 244 for its TLSF heap; 355
-//! with every class but the largest full).
+//! (BENCHMARKS.md, on a Cortex-M3: 135 instructions per alloc + free in
+//! the median state, 196 at worst over a fill-and-fragment workload,
+//! against 873 for embedded-alloc's first-fit heap and 244 for its TLSF
+//! heap; 303 with every class but the largest full).
 //!
 //! ```
 //! use core::alloc::{GlobalAlloc, Layout};
