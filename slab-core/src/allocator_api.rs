@@ -47,6 +47,17 @@ use crate::slab::MemSlab;
 use crate::timeout::Timeout;
 
 impl MemSlab {
+    /// `grow`/`shrink` of the block at `ptr` to `new_layout`: the block
+    /// already has `block_size()` bytes, so a layout that fits needs no
+    /// move, and no other block of this slab is any larger.
+    fn in_place(&self, ptr: NonNull<u8>, new_layout: Layout) -> Result<NonNull<[u8]>, AllocError> {
+        if self.holds(new_layout) {
+            Ok(self.whole_block(ptr))
+        } else {
+            Err(AllocError)
+        }
+    }
+
     /// Whether a block of this slab can hold `layout`.
     fn holds(&self, layout: Layout) -> bool {
         layout.size() <= self.block_size() && layout.align() <= self.block_align()
@@ -88,13 +99,7 @@ unsafe impl Allocator for MemSlab {
         _old_layout: Layout,
         new_layout: Layout,
     ) -> Result<NonNull<[u8]>, AllocError> {
-        // The block already has `block_size()` bytes: a layout that fits
-        // needs no move, and no other block of this slab is any larger.
-        if self.holds(new_layout) {
-            Ok(self.whole_block(ptr))
-        } else {
-            Err(AllocError)
-        }
+        self.in_place(ptr, new_layout)
     }
 
     /// In place, like `grow`, with the block's bytes past
@@ -127,11 +132,7 @@ unsafe impl Allocator for MemSlab {
         _old_layout: Layout,
         new_layout: Layout,
     ) -> Result<NonNull<[u8]>, AllocError> {
-        if self.holds(new_layout) {
-            Ok(self.whole_block(ptr))
-        } else {
-            Err(AllocError)
-        }
+        self.in_place(ptr, new_layout)
     }
 }
 
