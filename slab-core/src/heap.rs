@@ -190,10 +190,11 @@ impl SlabHeap {
     #[inline]
     fn take(&self, layout: Layout) -> Option<NonNull<u8>> {
         for class in self.candidates(layout) {
-            if class.fits(layout) && class.slab.num_used() < class.num_blocks {
-                if let Ok(block) = class.slab.alloc(Timeout::NoWait) {
-                    return Some(block);
-                }
+            if class.fits(layout)
+                && class.slab.num_used() < class.num_blocks
+                && let Ok(block) = class.slab.alloc(Timeout::NoWait)
+            {
+                return Some(block);
             }
         }
         None

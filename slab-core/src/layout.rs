@@ -75,7 +75,7 @@ impl Geometry {
         if block_size == 0 {
             return Err(InitError::ZeroBlockSize);
         }
-        if block_size % WORD != 0 {
+        if !block_size.is_multiple_of(WORD) {
             return Err(InitError::UnalignedBlockSize);
         }
         if num_blocks == 0 {

@@ -86,9 +86,8 @@
 //!    (later calls do nothing). Until then `alloc` returns
 //!    `Err(AllocError::NotReady)` and `free` `Err(FreeError::NotReady)`.
 //!
-//!    **The one exception to the counter invariant.** API.md promises
-//!    `num_used() + num_free() == num_blocks()` whenever no call is in
-//!    flight. Before `boot()` a declared slab already reports its declared
+//!    **The one exception to the counter invariant**, `num_used() +
+//!    num_free() == num_blocks()` whenever no call is in flight. Before `boot()` a declared slab already reports its declared
 //!    shape (`num_blocks() == N`, `block_size()`), while `num_used()` and
 //!    `num_free()` are both 0: its blocks are not threaded, so none is free
 //!    to hand out, and none is in use. The invariant holds from `boot()`
@@ -130,7 +129,7 @@
 //! while the new size fits the block. Nothing splits or coalesces, so the
 //! cost is bounded by the number of classes, whatever the heap's history;
 //! within that bound it rises with the full classes a request passes over
-//! (BENCHMARKS.md, on a Cortex-M3: 135 instructions per alloc + free in
+//! (the project's benchmarks, on a Cortex-M3: 135 instructions per alloc + free in
 //! the median state, 196 at worst over a fill-and-fragment workload,
 //! against 873 for embedded-alloc's first-fit heap and 244 for its TLSF
 //! heap; 303 with every class but the largest full).
@@ -171,10 +170,20 @@
 //! ```
 //!
 //! - **Booting.** Before [`boot`] every request is null. On bare metal
-//!   nothing allocates before `main`: call `boot()` first thing in `main`
-//!   (`examples/heap-firmware`). On a hosted OS std's runtime may allocate
-//!   before `main`: boot from a constructor (`.init_array` on Linux), as
-//!   `slab-tests/tests/heap_global.rs` does.
+//!   nothing allocates before `main`: call `boot()` first thing in `main`.
+//!   On a hosted OS std's runtime may allocate before `main`: boot from a
+//!   constructor, which runs before it (`boot()` itself never allocates).
+//!   On Linux:
+//!
+//!   ```ignore
+//!   #[used]
+//!   #[unsafe(link_section = ".init_array")]
+//!   static BOOT_HEAP: extern "C" fn() = boot_heap;
+//!
+//!   extern "C" fn boot_heap() {
+//!       slab_core::boot();
+//!   }
+//!   ```
 //! - **Choosing the classes.** Start generous: classes at the sizes the
 //!   program asks for (a `Vec<T>` asks for `capacity × size_of::<T>()`
 //!   bytes, growing by doubling; a `BTreeMap` node is a few hundred bytes;
@@ -234,14 +243,15 @@
 //! Without `std` the crate is `#![no_std]` and builds for
 //! `thumbv6m-none-eabi` (it uses no atomic compare-and-swap),
 //! `thumbv7m-none-eabi`, `thumbv7em-none-eabihf` and
-//! `riscv32imac-unknown-none-elf`. `examples/firmware` is a complete
-//! Cortex-M firmware, run under QEMU by the test suite.
+//! `riscv32imac-unknown-none-elf`. The project's test suite runs a
+//! complete Cortex-M firmware set up as below under QEMU.
 //!
 //! 1. **Link with `-Tlink.x -Tslab.x`.** The registry is a `linkme`
 //!    distributed slice in the sections `linkme_SLAB_CORE_REGISTRY` and
 //!    `linkm2_SLAB_CORE_REGISTRY`. Left to the linker they land in RAM after
 //!    `.data`, where the reset handler's `.data` copy overwrites them.
-//!    `slab.x` keeps them in flash (`KEEP`, `> FLASH`, `INSERT AFTER
+//!    [`slab.x`](https://docs.rs/crate/slab-core/0.1.0/source/slab.x), a linker fragment shipped in this package,
+//!    keeps them in flash (`KEEP`, `> FLASH`, `INSERT AFTER
 //!    .rodata`) and defines the `__start_`/`__stop_` symbols; this crate's
 //!    build script puts it on the linker's search path for `target_os =
 //!    "none"`, so nothing needs copying. In `.cargo/config.toml`:
@@ -290,12 +300,12 @@
 //! ## embassy
 //!
 //! The async allocations work inside an [embassy](https://embassy.dev)
-//! application as they are; `examples/embassy-firmware` is a complete one
-//! (embassy-executor's thread-mode executor on a Cortex-M, tasks awaiting
+//! application as they are. The project's embassy example firmware is a
+//! complete one (embassy-executor's thread-mode executor on a Cortex-M, tasks awaiting
 //! blocks that an interrupt handler frees, blocks passed between tasks
 //! through an embassy-sync `Channel`, cancellation by embassy-time timers),
-//! run under QEMU for thumbv7m-none-eabi and thumbv6m-none-eabi by the test
-//! suite (`slab-tests/tests/qemu_embassy.rs`).
+//! run under QEMU for thumbv7m-none-eabi and thumbv6m-none-eabi by the
+//! project's test suite.
 //!
 //! 1. **Features.** `slab-core` with none (no `std`), linked with
 //!    `-Tlink.x -Tslab.x` as above. embassy-executor with its Cortex-M
@@ -305,7 +315,7 @@
 //!    no features. embassy-time only if you want timers (timeouts are
 //!    timers here), with a time driver: your HAL's (embassy-stm32, -nrf,
 //!    -rp bring one), or a small `embassy-time-driver` implementation —
-//!    the example's `src/time_driver.rs` is one for SysTick (under 100 lines),
+//!    the example's time driver is one for SysTick (under 100 lines),
 //!    with `embassy-time-queue-utils`' queue serviced from the SysTick
 //!    handler.
 //! 2. **`critical-section`: one implementation for the whole program.**
@@ -392,16 +402,16 @@
 //! `k_mem_slab_free_checked`, `k_mem_slab_num_used_get`,
 //! `k_mem_slab_num_free_get`, `k_mem_slab_max_used_get` and
 //! `k_mem_slab_find`, with `K_NO_WAIT`, `K_FOREVER`, `K_MSEC(ms)` (and
-//! `K_USEC`, `K_SECONDS`). The header is `slab-core/include/slab.h` (C11),
-//! generated by cbindgen from `src/capi.rs` and `cbindgen.toml` and checked
-//! in; `SLAB_BLESS=1 cargo test -p slab-tests --test capi_header`
-//! regenerates it, and the same test fails when it is stale.
+//! `K_USEC`, `K_SECONDS`). The header is
+//! [`include/slab.h`](https://docs.rs/crate/slab-core/0.1.0/source/include/slab.h) in this package (C11),
+//! generated by cbindgen from `src/capi.rs` and `cbindgen.toml` (both in
+//! the package too); the project's test suite fails when it is stale.
 //!
 //! 1. **Build**: enable `capi` on `slab-core` in the Rust crate that links
-//!    the program, add `slab-core/include` to the C include path, and
-//!    compile the C files into the same link (e.g. with the `cc` crate in
-//!    `build.rs`, as `examples/firmware` does with `arm-none-eabi-gcc
-//!    -ffreestanding`). The symbols are `#[no_mangle] extern "C"`.
+//!    the program, add this package's `include` directory to the C include
+//!    path, and compile the C files into the same link (e.g. with the `cc`
+//!    crate in `build.rs`; the project's example firmware does so with
+//!    `arm-none-eabi-gcc -ffreestanding`). The symbols are `#[no_mangle] extern "C"`.
 //! 2. **Reach a Rust-declared slab**: `k_mem_slab_find("RX_BUFS")` returns
 //!    a handle to the slab registered under that name (NULL if none). It
 //!    answers `-ENODEV` until `boot()`, as in Rust.
@@ -451,7 +461,7 @@
 //! `std`; a `MemSlab` is 88), 256 (64-bit, no `std`), 384 and 512 with
 //! `std`.
 //!
-//! Where it differs from Zephyr and from API.md §8:
+//! Where it differs from Zephyr:
 //! - `k_timeout_t` is `{ int64_t ticks; }` with a tick of one microsecond
 //!   (`K_TICKS_PER_SEC`); any negative value other than `K_FOREVER`'s -1 is
 //!   `-EINVAL`.
@@ -466,6 +476,8 @@
 //! - `K_MEM_SLAB_DEFINE` needs an ELF toolchain (GCC or clang); `slab.h` is
 //!   C only (no C++).
 #![cfg_attr(not(feature = "std"), no_std)]
+// docs.rs (nightly, `--cfg docsrs`): mark the items each feature adds.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
 #![warn(clippy::undocumented_unsafe_blocks)]
@@ -593,3 +605,8 @@ pub use slab_macros::mem_slabs;
 /// Put `#[global_allocator]` on the static to make it the program's heap.
 pub use slab_macros::slab_heap;
 pub use timeout::Timeout;
+
+// The README (the crate's page on crates.io): its examples run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -214,7 +214,7 @@ pub mod rules {
 
     /// `size` is a multiple of `align`.
     pub const fn size_fits_align(size: usize, align: usize) -> bool {
-        align != 0 && size % align == 0
+        align != 0 && size.is_multiple_of(align)
     }
 
     /// `blocks × block_size` fits in `usize` (and in an allocation).

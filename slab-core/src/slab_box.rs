@@ -113,10 +113,8 @@ impl<'a, T> SlabBox<'a, T> {
         // the `alloc` below: then the check waits for the block, and is made
         // against the shape of the slab it came from.
         let shaped = slab.num_blocks() != 0;
-        if shaped {
-            if let Err(kind) = fits::<T>(slab.block_size(), slab.block_align()) {
-                return Err(BoxError { value, kind });
-            }
+        if shaped && let Err(kind) = fits::<T>(slab.block_size(), slab.block_align()) {
+            return Err(BoxError { value, kind });
         }
         let block = match slab.alloc(timeout) {
             Ok(block) => block,

@@ -147,7 +147,11 @@ fn declared_storage_through_private() {
     SLAB.boot(); // once only
     let blocks = drain(&SLAB);
     assert_eq!(blocks.len(), 3);
-    assert!(blocks.iter().all(|b| b.as_ptr() as usize % 16 == 0));
+    assert!(
+        blocks
+            .iter()
+            .all(|b| (b.as_ptr() as usize).is_multiple_of(16))
+    );
     // SAFETY: ours, then rejected without being touched.
     unsafe {
         SLAB.free(blocks[1]).unwrap();

@@ -194,13 +194,13 @@ fn heap(item: HeapItem) -> TokenStream {
             _ => None,
         });
     for (index, mut args) in classes.into_iter().enumerate() {
-        if let Some((key, path)) = &shared_crate {
-            if !args.list.iter().any(|a| a.key.unraw() == "crate") {
-                args.list.push(Arg {
-                    key: key.clone(),
-                    value: Value::Crate(path.clone()),
-                });
-            }
+        if let Some((key, path)) = &shared_crate
+            && !args.list.iter().any(|a| a.key.unraw() == "crate")
+        {
+            args.list.push(Arg {
+                key: key.clone(),
+                value: Value::Crate(path.clone()),
+            });
         }
         let number = index + 1;
         let ident = format_ident!(

@@ -42,7 +42,7 @@ mod validate;
 /// | `type` | a type `T` | block size and alignment from `T` (each raised to a word); exclusive with `size` |
 /// | `align` | integer literal, a power of two ≤ 2^29 | block alignment, at least the word; `size` must be a multiple of it |
 /// | `name` | non-empty string literal | name in the registry (default: the static's identifier as written), unique in the program |
-/// | `section` | string literal, or `unsafe("…")` | link section of the block buffer (default: `.bss`); `".noinit"` is placed by `slab.x` on Cortex-M; see below |
+/// | `section` | string literal, or `unsafe("…")` | link section of the block buffer (default: `.bss`); `".noinit"` is placed by slab-core's [`slab.x`](https://docs.rs/crate/slab-core/0.1.0/source/slab.x) on Cortex-M; see below |
 /// | `crate` | path | where `slab_core` is, for crates that re-export it (default `::slab_core`) |
 /// | `checks` | `"full"` or `"bounds"` | how much `free`/`alloc` verify (default `"full"`, below) |
 ///

@@ -645,7 +645,7 @@ fn check_align(lit: &LitInt, errors: &mut Errors) -> Option<u64> {
 
 /// With `align`, a literal `size` is a multiple of it.
 fn check_multiple(size: &Expr, value: u64, align: u64, errors: &mut Errors) {
-    if value % align != 0 {
+    if !value.is_multiple_of(align) {
         errors.push(syn::Error::new_spanned(
             size,
             format!(

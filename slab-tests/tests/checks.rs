@@ -34,7 +34,7 @@ fn rejects_what_is_not_a_block(slab: &'static MemSlab) {
     let from = range.start - 2 * size;
     for addr in from..range.end + 2 * size {
         let inside = range.contains(&addr);
-        if inside && (addr - range.start) % size == 0 {
+        if inside && (addr - range.start).is_multiple_of(size) {
             continue;
         }
         let expected = if inside {

@@ -108,7 +108,11 @@ fn declared_block_sizes_are_rounded_to_the_word() {
         let blocks = drain(slab);
         assert_eq!(blocks.len(), 2);
         let align = if slab.block_size() == 96 { 32 } else { 16 };
-        assert!(blocks.iter().all(|b| b.as_ptr() as usize % align == 0));
+        assert!(
+            blocks
+                .iter()
+                .all(|b| (b.as_ptr() as usize).is_multiple_of(align))
+        );
         free_all(slab, blocks);
     }
 }

@@ -22,7 +22,7 @@ static ONE: MemSlab;
 
 fn inside(slab: &MemSlab, p: *const u8) -> bool {
     let range = slab.buffer_range();
-    range.contains(&(p as usize)) && (p as usize - range.start) % slab.block_size() == 0
+    range.contains(&(p as usize)) && (p as usize - range.start).is_multiple_of(slab.block_size())
 }
 
 #[test]

@@ -100,7 +100,7 @@ fn run(slab: &MemSlab, ops: &[Op]) -> Result<(), TestCaseError> {
                 let p = NonNull::new(base.wrapping_offset(offset)).unwrap();
                 let expected = if offset < 0 || offset as usize >= range.len() {
                     Err(FreeError::Foreign)
-                } else if offset as usize % BLOCK_SIZE != 0 {
+                } else if !(offset as usize).is_multiple_of(BLOCK_SIZE) {
                     Err(FreeError::Misaligned)
                 } else if m.held.contains(&p) {
                     m.held.retain(|&h| h != p);

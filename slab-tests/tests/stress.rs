@@ -89,7 +89,7 @@ fn eight_threads_three_slabs() {
                         Err(e) => panic!("unexpected {e:?}"),
                     }
                     // Hold at most two blocks; free one at random otherwise.
-                    while held.len() > 2 || (!held.is_empty() && rng.next() % 2 == 0) {
+                    while held.len() > 2 || (!held.is_empty() && rng.next().is_multiple_of(2)) {
                         let i = (rng.next() % held.len() as u64) as usize;
                         let (block, value) = held.swap_remove(i);
                         check(&block, value);

@@ -318,10 +318,10 @@ fn code_sizes(tools: &LlvmTools, elf: &Path) -> Result<Vec<(String, u64, u64, u6
     let mut sizes = std::collections::HashMap::new();
     for line in String::from_utf8_lossy(&nm.stdout).lines() {
         let words: Vec<&str> = line.split_whitespace().collect();
-        if let [_addr, size, "T" | "t", name] = words.as_slice() {
-            if let Ok(size) = u64::from_str_radix(size, 16) {
-                sizes.insert(name.to_string(), size);
-            }
+        if let [_addr, size, "T" | "t", name] = words.as_slice()
+            && let Ok(size) = u64::from_str_radix(size, 16)
+        {
+            sizes.insert(name.to_string(), size);
         }
     }
     let dump = Command::new(&tools.objdump)

@@ -1,7 +1,8 @@
 //! `cargo xtask test`: slab's whole test suite, installing what it needs;
 //! `cargo xtask bench`: the benchmarks (`bench.rs`); `cargo xtask tsan` and
 //! `cargo xtask mutants`: ThreadSanitizer and mutation testing
-//! (`evidence.rs`).
+//! (`evidence.rs`); `cargo xtask publish`: the published crates' steps of
+//! `test` alone (`publish.rs`).
 //!
 //! Every step prints what it runs; the run ends with one line
 //! `N passed, N failed` counting the test binaries' results.
@@ -12,6 +13,7 @@ mod bench;
 mod bench_heap;
 mod evidence;
 mod install;
+mod publish;
 mod steps;
 
 fn main() -> ExitCode {
@@ -22,11 +24,13 @@ fn main() -> ExitCode {
         Some("bench") => bench::bench(&args[1..]),
         Some("tsan") => evidence::tsan(&args[1..]),
         Some("mutants") => evidence::mutants(&args[1..]),
+        Some("publish") => publish::all(),
         _ => {
             eprintln!(
                 "usage: cargo xtask test [--quick]\n       cargo xtask demo\n       \
                  cargo xtask bench [--rounds N] [--only SECTION]\n       \
-                 cargo xtask tsan\n       cargo xtask mutants [FILE...]"
+                 cargo xtask tsan\n       cargo xtask mutants [FILE...]\n       \
+                 cargo xtask publish"
             );
             return ExitCode::from(2);
         }

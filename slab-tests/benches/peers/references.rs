@@ -171,19 +171,19 @@ impl ZephyrSlab {
         let offset = (block.as_ptr() as isize).wrapping_sub(buffer as isize);
         if offset < 0
             || offset as usize >= block_size * num_blocks
-            || (offset as usize) % block_size != 0
+            || !(offset as usize).is_multiple_of(block_size)
         {
             return Err(());
         }
         self.lock.with(|| {
             // SAFETY: under the lock.
             let s = unsafe { &mut *self.state.get() };
-            if s.free_list.is_null() {
-                if let Some(waiter) = s.wait_q.take() {
-                    // SAFETY: the waiter's slot, owned by the protocol.
-                    unsafe { *waiter.get() = block.as_ptr() };
-                    return;
-                }
+            if s.free_list.is_null()
+                && let Some(waiter) = s.wait_q.take()
+            {
+                // SAFETY: the waiter's slot, owned by the protocol.
+                unsafe { *waiter.get() = block.as_ptr() };
+                return;
             }
             // SAFETY: the caller gave the block up; its first word is the link.
             unsafe { block.as_ptr().cast::<*mut u8>().write(s.free_list) };
