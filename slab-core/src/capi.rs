@@ -1,10 +1,10 @@
 //! The C ABI (feature `capi`): Zephyr's `k_mem_slab_*` seed API with
 //! Zephyr's names and return codes, over the same [`MemSlab`].
 //!
-//! The header is [`include/slab.h`](https://docs.rs/crate/slab-core/0.1.0/source/include/slab.h) in this
-//! package, generated from this module by cbindgen (`cbindgen.toml`, in
-//! the package too) and checked in; the project's test suite fails when
-//! it is stale. The crate docs' "C ABI" section is
+//! The header is [`include/slab.h`](https://docs.rs/crate/slab-core/0.1.0/source/include/slab.h)
+//! in this package, generated from this module by cbindgen
+//! (`cbindgen.toml`, in the package too) and checked in; the project's
+//! test suite fails when it is stale. The crate docs' "C ABI" section is
 //! the guide; this module holds the mechanism.
 //!
 //! From Rust the functions are callable too (they are plain `extern "C"`
