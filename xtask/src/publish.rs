@@ -100,11 +100,107 @@ pub fn msrv() -> Result<(), String> {
     Ok(())
 }
 
+/// The crates.io metadata of each published crate: a README and both
+/// licence texts in the package, keywords, crates.io categories, no
+/// placeholder `repository`, and docs.rs features that slab-core has.
+fn manifests() -> Result<(), String> {
+    let root = workspace_root();
+    let workspace = read(&root.join("Cargo.toml"))?;
+    let mut problems = Vec::new();
+    for krate in PUBLISHED {
+        let manifest = read(&root.join(krate).join("Cargo.toml"))?;
+        let files = package_list(krate)?;
+        problems.extend(
+            manifest_problems(&manifest, &workspace, &files)
+                .into_iter()
+                .map(|p| format!("{krate}/Cargo.toml: {p}")),
+        );
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("crates.io metadata:\n  {}", problems.join("\n  ")))
+    }
+}
+
+/// What the `[package]` of `manifest` (with the `[workspace.package]` of
+/// `workspace` for inherited keys) lacks for crates.io and docs.rs.
+fn manifest_problems(manifest: &str, workspace: &str, files: &BTreeSet<String>) -> Vec<String> {
+    let value = |key: &str| {
+        if toml_value(manifest, "package", &format!("{key}.workspace")).as_deref() == Some("true") {
+            toml_value(workspace, "workspace.package", key)
+        } else {
+            toml_value(manifest, "package", key)
+        }
+    };
+    let list = |key: &str| {
+        let text = value(key)?;
+        toml_string_list(&format!("[t]\nk = {text}"), "t", "k")
+    };
+    let mut problems = Vec::new();
+    match value("readme").as_deref().map(|r| r.trim_matches('"')) {
+        Some(readme) if files.contains(readme) => {}
+        other => problems.push(format!("`readme` ({other:?}) is not a file of the package")),
+    }
+    for licence in ["LICENSE-MIT", "LICENSE-APACHE"] {
+        if !files.contains(licence) {
+            problems.push(format!(
+                "the package has no `{licence}` (license = MIT OR Apache-2.0)"
+            ));
+        }
+    }
+    if let Some(repository) = value("repository")
+        && (repository.contains(".invalid") || repository.contains("example."))
+    {
+        problems.push(format!("`repository = {repository}` is a placeholder"));
+    }
+    match list("keywords") {
+        Some(k) if !k.is_empty() && k.len() <= 5 => {}
+        _ => problems.push("`keywords`: one to five expected".into()),
+    }
+    match list("categories") {
+        Some(c) if !c.is_empty() && c.len() <= 5 => {
+            for slug in c
+                .iter()
+                .filter(|c| !CRATES_IO_CATEGORIES.contains(&c.as_str()))
+            {
+                problems.push(format!(
+                    "`categories`: `{slug}` is not a crates.io category"
+                ));
+            }
+        }
+        _ => problems.push("`categories`: one to five expected".into()),
+    }
+    if let Some(features) = toml_string_list(manifest, "package.metadata.docs.rs", "features") {
+        for feature in features {
+            if toml_value(manifest, "features", &feature).is_none() {
+                problems.push(format!("docs.rs feature `{feature}` is not a feature"));
+            }
+        }
+    }
+    problems
+}
+
+/// The crates.io category slugs this project's crates may use (from
+/// crates.io's list; crates.io rejects a crate with an unknown one).
+const CRATES_IO_CATEGORIES: [&str; 8] = [
+    "embedded",
+    "memory-management",
+    "no-std",
+    "concurrency",
+    "asynchronous",
+    "data-structures",
+    "hardware-support",
+    "rust-patterns",
+];
+
 /// `cargo publish --dry-run` of both crates as one set (cargo ≥ 1.90 puts
 /// the unpublished slab-macros in a local registry for slab-core's
 /// verification): each is packaged, unpacked and built from its package,
-/// with every feature, as crates.io would receive it.
+/// with every feature, as crates.io would receive it. First, each crate's
+/// crates.io metadata.
 pub fn package() -> Result<(), String> {
+    manifests()?;
     let mut cmd = cargo();
     cmd.args(["publish", "--dry-run", "--all-features"]);
     // A developer's uncommitted changes are packaged as they are.
@@ -178,9 +274,16 @@ pub fn doc_links() -> Result<(), String> {
                 problems.push(format!("{} docs, {shown}: {problem}", package.name));
             }
         }
-        let readme = read(&root.join(&package.name).join("README.md"))?;
-        for problem in readme_problems(&readme, package, &packages) {
-            problems.push(format!("{}/README.md: {problem}", package.name));
+        match std::fs::read_to_string(root.join(&package.name).join("README.md")) {
+            Ok(readme) => {
+                for problem in readme_problems(&readme, package, &packages) {
+                    problems.push(format!("{}/README.md: {problem}", package.name));
+                }
+            }
+            Err(e) => problems.push(format!(
+                "{}/README.md, its crates.io page: {e}",
+                package.name
+            )),
         }
     }
     if problems.is_empty() {
@@ -602,7 +705,7 @@ fn toml_string(manifest: &str, section: &str, key: &str) -> Option<String> {
     Some(value.strip_prefix('"')?.strip_suffix('"')?.to_string())
 }
 
-/// The strings of a one-line `key = ["…", …]` in `[section]`.
+/// The strings of `key = ["…", …]` in `[section]`.
 fn toml_string_list(manifest: &str, section: &str, key: &str) -> Option<Vec<String>> {
     let value = toml_value(manifest, section, key)?;
     let inner = value.strip_prefix('[')?.strip_suffix(']')?;
@@ -614,10 +717,12 @@ fn toml_string_list(manifest: &str, section: &str, key: &str) -> Option<Vec<Stri
         .collect()
 }
 
+/// The value of `key = …` in `[section]`, an array's lines joined.
 fn toml_value(manifest: &str, section: &str, key: &str) -> Option<String> {
     let header = format!("[{section}]");
     let mut inside = false;
-    for line in manifest.lines() {
+    let mut lines = manifest.lines();
+    while let Some(line) = lines.next() {
         let line = line.trim();
         if line.starts_with('[') {
             inside = line == header;
@@ -625,7 +730,14 @@ fn toml_value(manifest: &str, section: &str, key: &str) -> Option<String> {
             && let Some((k, v)) = line.split_once('=')
             && k.trim() == key
         {
-            return Some(v.split(" #").next().unwrap_or(v).trim().to_string());
+            let mut value = v.split(" #").next().unwrap_or(v).trim().to_string();
+            if value.starts_with('[') {
+                while !value.contains(']') {
+                    let next = lines.next()?.trim();
+                    value.push_str(next.split(" #").next().unwrap_or(next));
+                }
+            }
+            return Some(value);
         }
     }
     None
@@ -752,6 +864,35 @@ mod tests {
         assert!(problems[1].contains("relative link `API.md`"));
         assert!(problems[2].contains("names `benchmarks.svg`"));
         assert!(problems[3].contains("names `API.md`"));
+    }
+
+    #[test]
+    fn placeholder_and_missing_metadata_are_reported() {
+        let workspace = "[workspace.package]\nrepository = \"https://example.invalid/slab\"\n";
+        let before = "[package]\nname = \"slab-macros\"\nrepository.workspace = true\n";
+        let files: BTreeSet<String> = ["Cargo.toml", "src/lib.rs"].map(String::from).into();
+        let problems = manifest_problems(before, workspace, &files);
+        assert_eq!(problems.len(), 6, "{problems:?}");
+        let after = "[package]\nname = \"slab-core\"\nreadme = \"README.md\"\n\
+                     keywords = [\"allocator\", \"embedded\"]\ncategories = [\n    \"embedded\",\n    \"no-std\",\n]\n\
+                     [features]\ncapi = []\n[package.metadata.docs.rs]\nfeatures = [\"capi\"]\n";
+        let files: BTreeSet<String> = ["Cargo.toml", "README.md", "LICENSE-MIT", "LICENSE-APACHE"]
+            .map(String::from)
+            .into();
+        assert_eq!(
+            manifest_problems(after, workspace, &files),
+            Vec::<String>::new()
+        );
+        let unknown = after
+            .replace("\"no-std\"", "\"firmware\"")
+            .replace("[\"capi\"]", "[\"std\"]");
+        assert_eq!(
+            manifest_problems(&unknown, workspace, &files),
+            [
+                "`categories`: `firmware` is not a crates.io category",
+                "docs.rs feature `std` is not a feature"
+            ]
+        );
     }
 
     #[test]
