@@ -173,6 +173,13 @@ pub fn set_wait_hook(hook: fn()) {
     WAIT_HOOK.set(hook);
 }
 
+/// Whether a clock is registered (one is never unregistered): the C ABI
+/// returns `-ENOTSUP` where a finite timeout would panic without one.
+#[cfg(feature = "capi")]
+pub(crate) fn has_clock() -> bool {
+    CLOCK.get().is_some()
+}
+
 /// Bare-metal callers all wait at the same priority.
 pub(crate) fn current_priority() -> i32 {
     0
