@@ -397,11 +397,28 @@
 //! in; `SLAB_BLESS=1 cargo test -p slab-tests --test capi_header`
 //! regenerates it, and the same test fails when it is stale.
 //!
-//! 1. **Build**: enable `capi` on `slab-core` in the Rust crate that links
-//!    the program, add `slab-core/include` to the C include path, and
-//!    compile the C files into the same link (e.g. with the `cc` crate in
-//!    `build.rs`, as `examples/firmware` does with `arm-none-eabi-gcc
-//!    -ffreestanding`). The symbols are `#[no_mangle] extern "C"`.
+//! 1. **Build**, one of two ways. The symbols are `#[no_mangle] extern
+//!    "C"`; add `slab-core/include` to the C include path.
+//!    - *Rust links the program* (the `cc` route): enable `capi` on
+//!      `slab-core` in the Rust crate that links the program and compile
+//!      the C files into the same link, e.g. with the `cc` crate in
+//!      `build.rs`, as `examples/firmware` does with `arm-none-eabi-gcc
+//!      -ffreestanding`.
+//!    - *C links the program* (the static-library route): a Rust crate
+//!      with `crate-type = ["staticlib"]` that depends on `slab-core` with
+//!      `capi` (and declares slabs, or uses the crates that do), built with
+//!      fat LTO (`[profile.release] lto = "fat"`, and for `dev` too), then
+//!      the ordinary `cc main.c libapp.a -lpthread -ldl -lm` (on the host;
+//!      for firmware, the target's libraries). Fat LTO puts all of the
+//!      library's Rust code in one object, so the program's reference to
+//!      any slab-core function brings in every registry entry with it.
+//!      Without LTO each crate (and codegen unit) is an archive member of
+//!      its own, which the linker takes only for a symbol the program
+//!      refers to: the members that hold the registry's entries are left
+//!      out and `k_mem_slab_find` returns NULL. Such a library needs
+//!      `-Wl,--whole-archive libapp.a -Wl,--no-whole-archive` instead.
+//!      `slab-tests/tests/capi_staticlib.rs` builds both, with and without
+//!      `std`.
 //! 2. **Reach a Rust-declared slab**: `k_mem_slab_find("RX_BUFS")` returns
 //!    a handle to the slab registered under that name (NULL if none). It
 //!    answers `-ENODEV` until `boot()`, as in Rust.
@@ -409,8 +426,10 @@
 //!    num_blocks, align)` (or `K_MEM_SLAB_DEFINE_STATIC`) at file scope
 //!    defines `struct k_mem_slab name` with an aligned static buffer; the
 //!    block size is rounded up to the word, and a zero size or count, an
-//!    `align` that is not a power of two, or a size that is not a multiple
-//!    of `align` fails to compile (`_Static_assert`). [`boot`] threads it
+//!    `align` that is not a power of two, a size that is not a multiple of
+//!    `align`, a count beyond `uint32_t`, or a buffer whose size overflows
+//!    `size_t` (or exceeds `PTRDIFF_MAX`) fails to compile
+//!    (`_Static_assert`, naming the slab and the rule). [`boot`] threads it
 //!    (C programs can call `slab_core_boot()`); before that it answers
 //!    `-ENODEV`, and `k_mem_slab_init` on it is `-EINVAL`.
 //!    `k_mem_slab_find("name")` finds it too (C-defined slabs are not in the
@@ -434,7 +453,20 @@
 //!    (`-EINVAL`, `-ENODEV`). `K_NO_WAIT` allocation and freeing are
 //!    interrupt-safe, as in Rust; waiting follows this crate's rules (host
 //!    threads with `std`; on bare metal thread mode only, and finite
-//!    timeouts need [`set_clock`](#bare-metal)).
+//!    timeouts need a clock).
+//! 6. **Register a clock on bare metal**: `k_mem_slab_set_clock(now,
+//!    ticks_per_second)` from C (`uint64_t now(void)`, monotonic) or
+//!    [`set_clock`](#bare-metal) from Rust; the last one wins. Without one,
+//!    a finite timeout that has to wait returns `-ENOTSUP`
+//!    (`SLAB_ENOTSUP`, 134: Zephyr's and newlib's value) where Rust would
+//!    panic. With `std` the host's clock is used and
+//!    `k_mem_slab_set_clock` returns `-ENOTSUP`.
+//!
+//! No function panics into C or aborts the program: each turns bad input
+//! (null pointers, wild handles' pointers to free, huge shapes, any
+//! timeout, any name) into its documented return code, and
+//! `slab_core_boot()` returns `-EINVAL`, threading nothing, where
+//! [`boot`] would panic (two Rust-declared slabs of one name).
 //!
 //! `struct k_mem_slab` is opaque storage (`unsigned char _opaque[]`) whose
 //! size and alignment depend on the pointer width and on whether this
@@ -460,9 +492,10 @@
 //!   names them `SLAB_EAGAIN` … `SLAB_EINVAL` for programs without
 //!   `<errno.h>`. `k_mem_slab_alloc` can also return `-EFAULT` (a corrupted
 //!   free list, [`AllocError::Corrupted`]).
-//! - Additions: `k_mem_slab_num_waiting_get`, `slab_core_boot`,
-//!   `K_MEM_SLAB_DEFINE_STATIC`, `K_USEC`, `K_SECONDS`; `k_mem_slab_find`
-//!   also finds C-defined slabs.
+//! - Additions: `k_mem_slab_num_waiting_get`, `k_mem_slab_set_clock`,
+//!   `slab_core_boot`, `K_MEM_SLAB_DEFINE_STATIC`, `K_USEC`, `K_SECONDS`;
+//!   `k_mem_slab_find` also finds C-defined slabs. `k_mem_slab_alloc` can
+//!   return `-ENOTSUP` (bare metal, no clock).
 //! - `K_MEM_SLAB_DEFINE` needs an ELF toolchain (GCC or clang); `slab.h` is
 //!   C only (no C++).
 #![cfg_attr(not(feature = "std"), no_std)]
