@@ -425,4 +425,25 @@ extern const uint8_t SLAB_CORE_CAPI_CONFIG;
 #define K_MEM_SLAB_DEFINE_STATIC(slab_name, slab_block_size, slab_num_blocks, slab_align) \
     Z_MEM_SLAB_DEFINE(static, slab_name, slab_block_size, slab_num_blocks, slab_align)
 
+/* Names a Rust-declared slab that this C file uses, by its registry symbol
+ * (slab_core_registry_name_<symbol>: the registry name with letters and
+ * digits as they are, `_` doubled and any other byte `_` and two hex
+ * digits: "POOL" is POOL, "RX_BUFS" RX__BUFS, "uart-rx" uart_2drx), at
+ * file scope:
+ *
+ *   K_MEM_SLAB_IMPORT(POOL);
+ *   ... k_mem_slab_find("POOL") ...
+ *
+ * The reference to that symbol makes the linker take the archive member of
+ * a Rust static library that declares the slab (and holds its registry
+ * entry), which it would otherwise leave out: a C program that links a
+ * staticlib built without LTO finds by name only the slabs it imports. A
+ * slab that is not in the program fails to link ("undefined reference to
+ * slab_core_registry_name_<symbol>"). Harmless where Rust links the
+ * program. */
+#define K_MEM_SLAB_IMPORT(symbol)                                                                 \
+    extern const struct z_mem_slab_registry_name slab_core_registry_name_##symbol;                  \
+    static const void *const z_mem_slab_import_##symbol __attribute__((used)) =                     \
+        &slab_core_registry_name_##symbol
+
 #endif /* SLAB_CORE_SLAB_H */

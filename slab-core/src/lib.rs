@@ -406,19 +406,26 @@
 //!      -ffreestanding`.
 //!    - *C links the program* (the static-library route): a Rust crate
 //!      with `crate-type = ["staticlib"]` that depends on `slab-core` with
-//!      `capi` (and declares slabs, or uses the crates that do), built with
-//!      fat LTO (`[profile.release] lto = "fat"`, and for `dev` too), then
-//!      the ordinary `cc main.c libapp.a -lpthread -ldl -lm` (on the host;
-//!      for firmware, the target's libraries). Fat LTO puts all of the
-//!      library's Rust code in one object, so the program's reference to
-//!      any slab-core function brings in every registry entry with it.
-//!      Without LTO each crate (and codegen unit) is an archive member of
-//!      its own, which the linker takes only for a symbol the program
-//!      refers to: the members that hold the registry's entries are left
-//!      out and `k_mem_slab_find` returns NULL. Such a library needs
-//!      `-Wl,--whole-archive libapp.a -Wl,--no-whole-archive` instead.
-//!      `slab-tests/tests/capi_staticlib.rs` builds both, with and without
-//!      `std`.
+//!      `capi` (and declares slabs, or uses the crates that do), then the
+//!      ordinary `cc main.c libapp.a -lpthread -ldl -lm` (on the host; for
+//!      firmware, the target's libraries). The linker takes an archive
+//!      member only for a symbol the program refers to, and a staticlib
+//!      built the default way (no LTO) is a member per crate and codegen
+//!      unit: the members that hold the registry's entries are not among
+//!      those the C ABI's functions bring in, and `k_mem_slab_find`
+//!      returns NULL for slabs the program does not import. So the C
+//!      program names the Rust slabs it uses, at file scope:
+//!      `K_MEM_SLAB_IMPORT(POOL);` refers to the slab's registry symbol
+//!      `slab_core_registry_name_POOL` (the name spelled as in
+//!      [`mem_slab`]'s docs: `_` doubled, other bytes `_` and two hex
+//!      digits, so `"uart-rx"` is `uart_2drx`), which lives in the member
+//!      of its registry entry; a slab no crate declares fails to link,
+//!      naming that symbol. Alternatively build the staticlib with fat LTO
+//!      (`lto = "fat"` in its profiles: one object, so any slab-core
+//!      function brings in every registry entry and `k_mem_slab_find`
+//!      alone suffices), or link it whole (`-Wl,--whole-archive libapp.a
+//!      -Wl,--no-whole-archive`). `slab-tests/tests/capi_staticlib.rs`
+//!      builds each route, with and without `std`.
 //! 2. **Reach a Rust-declared slab**: `k_mem_slab_find("RX_BUFS")` returns
 //!    a handle to the slab registered under that name (NULL if none). It
 //!    answers `-ENODEV` until `boot()`, as in Rust.
@@ -493,7 +500,8 @@
 //!   `<errno.h>`. `k_mem_slab_alloc` can also return `-EFAULT` (a corrupted
 //!   free list, [`AllocError::Corrupted`]).
 //! - Additions: `k_mem_slab_num_waiting_get`, `k_mem_slab_set_clock`,
-//!   `slab_core_boot`, `K_MEM_SLAB_DEFINE_STATIC`, `K_USEC`, `K_SECONDS`;
+//!   `slab_core_boot`, `K_MEM_SLAB_DEFINE_STATIC`, `K_MEM_SLAB_IMPORT`,
+//!   `K_USEC`, `K_SECONDS`;
 //!   `k_mem_slab_find` also finds C-defined slabs. `k_mem_slab_alloc` can
 //!   return `-ENOTSUP` (bare metal, no clock).
 //! - `K_MEM_SLAB_DEFINE` needs an ELF toolchain (GCC or clang); `slab.h` is

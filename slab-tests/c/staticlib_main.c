@@ -17,6 +17,22 @@
 
 #include "slab.h"
 
+/* The route for a static library built without LTO: name the Rust slabs
+ * this program uses ("POOL" and "single-block"), so that the linker takes
+ * the archive members that declare them. With fat LTO the library is one
+ * object and k_mem_slab_find alone reaches every slab
+ * (-DSLAB_TEST_IMPORT=0). */
+#ifndef SLAB_TEST_IMPORT
+#define SLAB_TEST_IMPORT 1
+#endif
+#if SLAB_TEST_IMPORT
+K_MEM_SLAB_IMPORT(POOL);
+K_MEM_SLAB_IMPORT(single_2dblock);
+#endif
+#ifdef SLAB_TEST_IMPORT_MISSING
+K_MEM_SLAB_IMPORT(NOT__THERE); /* "NOT_THERE": declared by no crate */
+#endif
+
 static int failures, checks;
 
 #define CHECK_EQ(left, right)                                                              \
@@ -81,8 +97,8 @@ int main(void) {
     CHECK(single != NULL);
     if (pool == NULL || single == NULL) {
         fprintf(stderr, "staticlib_main.c: the Rust-declared slabs are not in the program: "
-                        "build the static library with fat LTO, or link it whole "
-                        "(-Wl,--whole-archive)\n");
+                        "K_MEM_SLAB_IMPORT them, build the static library with fat LTO, "
+                        "or link it whole (-Wl,--whole-archive)\n");
         return 1;
     }
     CHECK(pool != single);
