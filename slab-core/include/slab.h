@@ -3,6 +3,7 @@
  * docs.
  *
  *   K_MEM_SLAB_DEFINE(rx_bufs, 64, 8, 4);   // threaded by slab_core::boot()
+ *   K_MEM_SLAB_IMPORT(POOL);  // links it in from a Rust static library
  *   struct k_mem_slab *pool = k_mem_slab_find("POOL");  // a Rust-declared slab
  *   void *block;
  *   if (k_mem_slab_alloc(pool, &block, K_MSEC(5)) == 0) {

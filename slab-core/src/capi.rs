@@ -94,7 +94,7 @@ use core::cell::UnsafeCell;
 use core::ffi::{CStr, c_char, c_int, c_void};
 use core::mem::{MaybeUninit, align_of, size_of};
 use core::ptr::{self, NonNull};
-use core::sync::atomic::{AtomicPtr, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 use core::time::Duration;
 
 use crate::error::errno;
@@ -720,10 +720,15 @@ pub unsafe extern "C" fn k_mem_slab_find(name: *const c_char) -> *mut k_mem_slab
 /// no slab is threaded and every one keeps answering `-ENODEV`.
 #[unsafe(no_mangle)]
 pub extern "C" fn slab_core_boot() -> c_int {
-    if has_duplicate_name(&SLAB_CORE_REGISTRY) {
-        return errno::EINVAL;
+    // The names are checked once (n(n-1)/2 comparisons), as `boot()` does.
+    static NAMES_UNIQUE: AtomicBool = AtomicBool::new(false);
+    if !NAMES_UNIQUE.load(Ordering::Acquire) {
+        if has_duplicate_name(&SLAB_CORE_REGISTRY) {
+            return errno::EINVAL;
+        }
+        NAMES_UNIQUE.store(true, Ordering::Release);
     }
-    crate::boot(); // cannot panic now: the only panic is a duplicate name
+    crate::boot(); // cannot panic now: its only panic is a duplicate name
     0
 }
 

@@ -386,6 +386,11 @@ int capi_test_more_waiters(void) {
     return finish();
 }
 
+/* The Rust-declared slab capi_test_boot() is given ("rust-declared"),
+ * imported by its registry symbol: harmless where Rust links the program,
+ * and a link error if no crate declared it. */
+K_MEM_SLAB_IMPORT(rust_2ddeclared);
+
 /* A K_MEM_SLAB_DEFINE'd slab: rounded block size, aligned buffer. */
 K_MEM_SLAB_DEFINE(c_defined, 20, 3, 8);
 K_MEM_SLAB_DEFINE_STATIC(c_defined_static, 64, 2, 64);
