@@ -302,8 +302,12 @@ uint32_t k_mem_slab_num_waiting_get(struct k_mem_slab *slab);
 /*
  Not in Zephyr: the slab named `name`: a Rust-declared slab by its
  registry name, else a `K_MEM_SLAB_DEFINE`d one by its C identifier;
- NULL when there is none (or `name` is null). A Rust-declared slab
- answers `-ENODEV` until `boot()`, as it does in Rust.
+ NULL when there is none (or `name` is null). Any bytes are a name
+ (compared as bytes, of any length): one that names no slab is NULL. A
+ Rust-declared slab answers `-ENODEV` until `boot()`, as it does in
+ Rust. A C program that links a Rust static library built without LTO
+ finds only the Rust slabs it names with `K_MEM_SLAB_IMPORT` (see the
+ module docs).
 
  # Safety
  `name` is null or a NUL-terminated string.

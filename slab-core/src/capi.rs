@@ -72,6 +72,21 @@
 //! slab answers `-ENODEV`, as a Rust-declared slab does. On bare metal the
 //! section is kept in flash by `slab.x`.
 //!
+//! # A Rust static library linked by C
+//!
+//! Where C links the program against a Rust `staticlib`, the linker takes
+//! an archive member only for a symbol the program refers to. Built without
+//! LTO, the library is a member per crate and codegen unit; the C ABI's
+//! functions are in slab-core's members, and a slab's registry entry (in
+//! the section the registry is read from, by its `__start_`/`__stop_`
+//! symbols, which take no member) is in the member of the crate that
+//! declares it, next to the slab's name symbol
+//! `slab_core_registry_name_<name>`. `K_MEM_SLAB_IMPORT(<name>)` in the C
+//! program refers to that symbol, so the member comes in with its entry (or
+//! the link fails, naming the symbol, when no crate declares the slab).
+//! Built with fat LTO, the library is one object, and any slab-core
+//! function brings in every entry.
+//!
 //! # The layout, checked at build time
 //!
 //! `struct k_mem_slab` must have the same size and alignment in C and
@@ -686,8 +701,12 @@ pub unsafe extern "C" fn k_mem_slab_num_waiting_get(slab: *mut k_mem_slab) -> u3
 
 /// Not in Zephyr: the slab named `name`: a Rust-declared slab by its
 /// registry name, else a `K_MEM_SLAB_DEFINE`d one by its C identifier;
-/// NULL when there is none (or `name` is null). A Rust-declared slab
-/// answers `-ENODEV` until `boot()`, as it does in Rust.
+/// NULL when there is none (or `name` is null). Any bytes are a name
+/// (compared as bytes, of any length): one that names no slab is NULL. A
+/// Rust-declared slab answers `-ENODEV` until `boot()`, as it does in
+/// Rust. A C program that links a Rust static library built without LTO
+/// finds only the Rust slabs it names with `K_MEM_SLAB_IMPORT` (see the
+/// module docs).
 ///
 /// # Safety
 /// `name` is null or a NUL-terminated string.

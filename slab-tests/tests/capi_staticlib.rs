@@ -16,6 +16,9 @@
 //! symbol, which lives in the member of its registry entry). Built with
 //! fat LTO, the library is one object, and `k_mem_slab_find` alone
 //! reaches every slab.
+//!
+//! Linux only: ELF sections, GNU-style `-Wl,--whole-archive`, `-ldl`.
+#![cfg(target_os = "linux")]
 
 use std::collections::HashMap;
 use std::ffi::OsStr;
