@@ -45,7 +45,9 @@ fn build_fixture(std: bool, lto: &'static str) -> PathBuf {
     if let Some(lib) = built.get_or_insert_default().get(&(std, lto)) {
         return lib.clone();
     }
-    let target = target_dir();
+    // A target directory per LTO setting, which every crate's build
+    // depends on, so that each stays fresh from run to run.
+    let target = target_dir().join(format!("lto-{lto}"));
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.arg("build")
@@ -67,7 +69,7 @@ fn build_fixture(std: bool, lto: &'static str) -> PathBuf {
         "building fixtures/capi-staticlib failed:\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let lib = target.join(format!("libcapi_fixture-std{}-lto-{lto}.a", u8::from(std)));
+    let lib = target_dir().join(format!("libcapi_fixture-std{}-lto-{lto}.a", u8::from(std)));
     std::fs::copy(target.join("debug/libcapi_fixture.a"), &lib)
         .unwrap_or_else(|e| panic!("copy the static library: {e}"));
     built
