@@ -54,38 +54,31 @@ fn main() -> ! {
     core.SYST.enable_interrupt();
 
     let (mut passed, mut failed) = (0, 0);
-    let mut check = |ok: bool, what: &str| {
-        if ok {
-            passed += 1;
-        } else {
-            failed += 1;
-            hprintln!("failed: {}", what);
-        }
-    };
+    macro_rules! check {
+        ($ok:expr) => {
+            if $ok {
+                passed += 1;
+            } else {
+                failed += 1;
+                hprintln!("failed: {}", stringify!($ok));
+            }
+        };
+    }
     let blocks: [_; 4] = core::array::from_fn(|_| BUFS.alloc(Timeout::NoWait));
-    check(blocks.iter().all(Result::is_ok), "four blocks");
-    check(
-        BUFS.alloc(Timeout::NoWait) == Err(AllocError::NoMemory),
-        "empty",
-    );
+    check!(blocks.iter().all(Result::is_ok));
+    check!(BUFS.alloc(Timeout::NoWait) == Err(AllocError::NoMemory));
     let start = millis();
-    check(
-        BUFS.alloc(Timeout::millis(5)) == Err(AllocError::TimedOut),
-        "timeout",
-    );
-    check(millis() - start >= 5, "waited 5 ms");
-    // The SysTick handler frees a block to the waiting thread.
+    check!(BUFS.alloc(Timeout::millis(5)) == Err(AllocError::TimedOut));
+    check!(millis() - start >= 5);
+    // The SysTick handler frees a block to this waiting thread.
     let first = blocks[0].expect("a block");
     critical_section::with(|cs| TO_FREE.borrow(cs).set(first.as_ptr() as usize));
-    check(
-        BUFS.alloc(Timeout::millis(100)) == Ok(first),
-        "freed by the handler",
-    );
+    check!(BUFS.alloc(Timeout::millis(100)) == Ok(first));
     for block in blocks.into_iter().flatten() {
         // SAFETY: allocated above and not used afterwards.
-        check(unsafe { BUFS.free(block) }.is_ok(), "free");
+        check!(unsafe { BUFS.free(block) }.is_ok());
     }
-    check(BUFS.num_free() == 4 && BUFS.max_used() == 4, "counts");
+    check!(BUFS.num_free() == 4 && BUFS.max_used() == 4);
     hprint!("{}", slab_core::registry());
     hprintln!("{} passed, {} failed", passed, failed);
     debug::exit(if failed == 0 {
@@ -93,5 +86,7 @@ fn main() -> ! {
     } else {
         debug::EXIT_FAILURE
     });
-    loop {}
+    loop {
+        cortex_m::asm::wfi();
+    }
 }
