@@ -17,10 +17,12 @@
 //! (`cargo xtask test` installs them); `SLAB_SKIP_QEMU=1` skips these tests.
 
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::Mutex;
 
-use slab_tests::qemu::{assert_registry_table, require_target, run_qemu, skipped, workspace_root};
+use slab_tests::qemu::{
+    assert_registry_table, firmware_cargo, require_target, run_qemu, skipped, workspace_root,
+};
 
 const TARGET: &str = "thumbv7m-none-eabi";
 
@@ -37,23 +39,9 @@ fn build(bin: &str) -> (Output, PathBuf) {
     static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
     let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     require_target(TARGET);
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut cmd = Command::new(cargo);
-    cmd.args(["build", "--target", TARGET, "--bin", bin])
-        .current_dir(workspace_root().join("slab-tests/fixtures/bare"))
-        .env("CARGO_TARGET_DIR", target_dir())
-        .env("CARGO_TERM_COLOR", "never");
-    // The fixture's build.rs gives each binary its linker scripts: flags
-    // meant for the host build must not be added to them.
-    for var in [
-        "RUSTFLAGS",
-        "CARGO_ENCODED_RUSTFLAGS",
-        "CARGO_BUILD_RUSTFLAGS",
-        "CARGO_BUILD_TARGET",
-    ] {
-        cmd.env_remove(var);
-    }
-    let out = cmd
+    let out = firmware_cargo("slab-tests/fixtures/bare", &target_dir())
+        .args(["build", "--target", TARGET, "--bin", bin])
+        .env("CARGO_TERM_COLOR", "never")
         .output()
         .unwrap_or_else(|e| panic!("cannot run cargo: {e}"));
     (out, target_dir().join(TARGET).join("debug").join(bin))

@@ -49,6 +49,20 @@
 //! that advances the count does), or a timeout can overrun until the next
 //! interrupt. Without a clock, `NoWait` and `Forever` work and a finite
 //! timeout that has to wait panics with a message naming [`set_clock`].
+//!
+//! A clock that is registered but never advances (its timer, or the
+//! timer's interrupt, never started) would make a finite wait last forever.
+//! Debug builds report it: a finite wait that reads the same tick
+//! `max(2^20, 10^9 / ticks_per_second)` times in a row panics, naming the
+//! fix. The bound assumes a billion looks a second, which no core reaches
+//! (each look calls the clock), so a running clock, however slow, advances
+//! well within it, and a long timeout on a running clock never trips it.
+//! And until a finite wait has seen the clock advance (once since
+//! [`set_clock`]), debug builds look without calling the wait hook: a
+//! sleeping hook (`WFE`) would otherwise sleep forever when the stopped
+//! clock was the only interrupt to come, and never get to count. Once the
+//! clock has been seen running, its interrupt wakes a sleeping hook every
+//! tick, so the tick advances between looks. Release builds do neither.
 //! The clock is only read once the waiter is queued: an `alloc` or `take`
 //! that finds a block or permit at its second look (one freed by an
 //! interrupt handler just after the first) never needs it.
@@ -129,6 +143,14 @@ static CLOCK_SEEN_RUNNING: AtomicBool = AtomicBool::new(false);
 ///
 /// Without a clock, `Timeout::NoWait` and `Timeout::Forever` work; a finite
 /// timeout that has to wait panics with a message naming this function.
+///
+/// **Start the clock**: a finite timeout ends only when `now()` has moved
+/// past its deadline, so the timer behind it, and the timer's interrupt,
+/// must run before a finite wait. In a debug build a finite wait on a clock
+/// that does not advance panics, naming this fix, after
+/// `max(2^20, 10^9 / ticks_per_second)` looks in a row at the same tick
+/// (a bound that a running clock, however slow, never reaches), and it does
+/// not sleep in the wait hook until it has seen the clock advance once.
 ///
 /// # Panics
 /// If `ticks_per_second` is 0.
