@@ -317,7 +317,7 @@ impl StoppedClockCheck {
         assert!(
             self.same < self.limit,
             "slab_core: a finite timeout is waiting on a clock that does not advance: the \
-             `now` registered with slab_core::set_clock returned {} {} times in a row. Start \
+             `now` registered with slab_core::set_clock read tick {} at {} looks in a row. Start \
              the timer that advances it, and enable its interrupt, before a wait with a \
              finite timeout (or wait with Timeout::Forever). This check runs in debug builds.",
             self.tick,
@@ -335,8 +335,9 @@ impl StoppedClockCheck {
 /// instead of waiting forever; and until the clock has been seen advancing
 /// (once since [`set_clock`]) they look without calling the wait hook, which
 /// would otherwise sleep (`WFE`) until an interrupt that a stopped clock
-/// never raises. A running clock advances between looks that are that far
-/// apart: with a sleeping hook, its own interrupt wakes the core.
+/// never raises. A running clock advances within that many looks: a busy
+/// look takes far more than a nanosecond, and a sleeping hook is woken by
+/// the clock's own interrupt every tick.
 pub(crate) fn park(status: &AtomicU8, waiting: u8, deadline: &Deadline) -> bool {
     let hook = WAIT_HOOK.get();
     let mut check = match &deadline.0 {
