@@ -79,8 +79,8 @@ pub fn build_bare_metal() -> Result<(), String> {
 
 /// The firmware packages live outside the workspace (their own targets and
 /// linker scripts): rustfmt and clippy (`-D warnings`) each, from its own
-/// directory so that its `.cargo/config.toml` applies. The template and the
-/// bare-metal link fixture are firmware packages too.
+/// directory so that its `.cargo/config.toml` applies. The template is one
+/// too.
 fn lint_firmware() -> Result<(), String> {
     for (dir, target_dir) in [
         ("examples/firmware", "target/firmware"),
@@ -89,7 +89,6 @@ fn lint_firmware() -> Result<(), String> {
         ("examples/heap-firmware", "target/heap-firmware"),
         ("examples/heap-bench-firmware", "target/heap-bench-firmware"),
         ("examples/template", "target/template"),
-        ("slab-tests/fixtures/bare", "target/bare-fixture"),
     ] {
         let in_dir = || {
             let mut c = cargo();
