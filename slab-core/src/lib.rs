@@ -234,8 +234,10 @@
 //! Without `std` the crate is `#![no_std]` and builds for
 //! `thumbv6m-none-eabi` (it uses no atomic compare-and-swap),
 //! `thumbv7m-none-eabi`, `thumbv7em-none-eabihf` and
-//! `riscv32imac-unknown-none-elf`. `examples/firmware` is a complete
-//! Cortex-M firmware, run under QEMU by the test suite.
+//! `riscv32imac-unknown-none-elf`. `examples/template` is a minimal
+//! standalone firmware to copy (one slab, a SysTick clock, an interrupt
+//! handler that frees); `examples/firmware` is a complete one. The test
+//! suite runs both under QEMU.
 //!
 //! 1. **Link with `-Tlink.x -Tslab.x`.** The registry is a `linkme`
 //!    distributed slice in the sections `linkme_SLAB_CORE_REGISTRY` and
@@ -251,12 +253,20 @@
 //!    rustflags = ["-C", "link-arg=-Tlink.x", "-C", "link-arg=-Tslab.x"]
 //!    ```
 //!
+//!    Without `-Tslab.x` the firmware does not link: [`boot`] and
+//!    [`registry()`] refer to a symbol that only `slab.x` defines, whose
+//!    name is the fix (`undefined symbol: ERROR(slab-core): link with the
+//!    linker script slab.x: add -C link-arg=-Tslab.x …`), and `slab.x`'s
+//!    `ASSERT`s fail the link if the registry ends up anywhere but in flash
+//!    before the `.data` image.
+//!
 //!    `slab.x` also places `.noinit` (for `section = ".noinit"`) in RAM
 //!    after `.uninit`, NOLOAD: no bytes in the image, not zeroed at reset.
-//!    It expects `.rodata` and `.uninit` output sections and `FLASH` and
+//!    It expects `.rodata`, `.data` and `.uninit` output sections and `FLASH` and
 //!    `RAM` memory regions, as cortex-m-rt's `link.x` and `memory.x` have;
 //!    for another runtime (e.g. riscv-rt, whose read-only region is
-//!    `REGION_RODATA`), copy `slab.x` and change the regions.
+//!    `REGION_RODATA`), copy `slab.x` and change the regions (keep its
+//!    symbol and `ASSERT`s).
 //! 2. **Choose a `critical-section` implementation**, as usual in embedded
 //!    Rust: on a single-core Cortex-M, `cortex-m = { version = "0.7",
 //!    features = ["critical-section-single-core"] }`. The slabs' locks are
@@ -271,7 +281,11 @@
 //!    a periodic interrupt to bound the delay). Without a hook, waiting is a
 //!    busy loop. For finite timeouts register a monotonic clock,
 //!    `set_clock(now, ticks_per_second)`, e.g. a `u64` millisecond count
-//!    advanced by the SysTick handler; a finite wait without a clock panics.
+//!    advanced by the SysTick handler, and start its timer and interrupt:
+//!    a finite timeout only ends when that clock moves. A finite wait
+//!    without a clock panics; one whose clock never advances panics in a
+//!    debug build, naming the fix, instead of waiting forever (see
+//!    `set_clock`).
 //!
 //! ```ignore
 //! #[cortex_m_rt::entry]
