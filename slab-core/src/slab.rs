@@ -3,7 +3,10 @@
 //! The free list is intrusive and singly linked, as in Zephyr: a free
 //! block's first word holds the address of the next free block. Blocks are
 //! never zeroed; `alloc` and `free` touch nothing of a block beyond its
-//! first word.
+//! first word. The slab reaches a block only through pointers derived
+//! from its own buffer, never through the one `free` was given (which may
+//! reach less than the link word: a `Box<u8>`'s reaches one byte), so
+//! `alloc` hands out pointers that reach all of the block.
 //!
 //! Counting and blocking ride a semaphore-style core: the number of free
 //! blocks is the semaphore's count, and the wait queue is shared with
@@ -181,6 +184,10 @@ struct SlabState {
     /// First, at the slab's own address, so that the fast paths load it
     /// and the head with one or two `ldm`/`ldrd`.
     fast: Fast,
+    /// Carries the buffer's provenance, whatever pointer `free` was given:
+    /// threading and `free` store only pointers derived from the buffer
+    /// (see [`Config::block_at`]), and so write only such links, so the
+    /// links are read through it and `alloc` hands out all of the block.
     free_head: *mut u8,
     /// The head's block index when it is exactly a block of a slab the
     /// fast path serves, else the sentinel `fast.blocks`; so `alloc`'s
@@ -238,6 +245,18 @@ struct Config {
     buffer: *mut u8,
     geometry: Geometry,
     checks: Checks,
+}
+
+impl Config {
+    /// The block at `addr` as the slab reaches it: the buffer's pointer
+    /// moved to `addr`. The slab reads and writes blocks, and hands them
+    /// out, only through such pointers, never through the caller's: the
+    /// pointer a `Box<u8>`'s drop frees may reach one byte only, fewer
+    /// than the link word the slab writes.
+    #[inline(always)]
+    fn block_at(&self, addr: usize) -> *mut u8 {
+        self.buffer.with_addr(addr)
+    }
 }
 
 // SAFETY: the free list, the flags and the wait queue are only touched
@@ -779,8 +798,13 @@ impl MemSlab {
         // adjacent words, which one `ldm` loads.
         let fast = s.fast;
         let head = s.free_head;
-        let index = (block as usize)
-            .wrapping_sub(fast.buffer as usize)
+        let offset = block.addr().wrapping_sub(fast.buffer.addr());
+        // The block as the slab reaches it (see `Config::block_at`): the
+        // caller's pointer gives only the address. (Derived here, next to
+        // the subtraction, so that the code generator sees `buffer +
+        // (block - buffer)` whole and keeps using the caller's register.)
+        let block = fast.buffer.wrapping_add(offset);
+        let index = offset
             .rotate_right(fast.shift)
             .wrapping_mul(fast.odd_inverse);
         if index >= fast.blocks || (head.is_null() && s.waiters.len() != 0) {
@@ -802,7 +826,8 @@ impl MemSlab {
             unsafe { flags.add(index).write(1) };
         }
         // SAFETY: `block` is exactly a block of this slab (validated
-        // above), given up by the caller; its first word becomes the link.
+        // above), reached through the buffer, given up by the caller; its
+        // first word becomes the link.
         unsafe { block.cast::<*mut u8>().write(head) };
         s.free_head = block;
         s.head_index = index;
@@ -825,6 +850,8 @@ impl MemSlab {
             let config = self.config();
             let offset = (block.as_ptr() as usize).wrapping_sub(config.buffer as usize);
             let index = config.geometry.index_of(offset)?;
+            // From here on, the block as the slab reaches it.
+            let block = config.block_at(block.as_ptr().addr());
             if self.has_flags() {
                 if self.flag_free(index) {
                     return Err(FreeError::DoubleFree);
@@ -833,19 +860,19 @@ impl MemSlab {
                 // With nothing allocated every free is a double free, even
                 // if a corrupted link hides the block from the walk.
                 return Err(FreeError::DoubleFree);
-            } else if config.checks == Checks::Full && self.on_free_list(s, config, block.as_ptr())
-            {
+            } else if config.checks == Checks::Full && self.on_free_list(s, config, block) {
                 return Err(FreeError::DoubleFree);
             }
-            if let Some(wake) = s.waiters.grant_first(block.as_ptr()) {
+            if let Some(wake) = s.waiters.grant_first(block) {
                 // Handed off: still allocated, counters and flag unchanged.
                 return Ok(Some(wake));
             }
             // SAFETY: `block` is a block of this slab (validated above),
-            // given up by the caller; its first word becomes the link.
-            unsafe { block.as_ptr().cast::<*mut u8>().write(s.free_head) };
-            s.free_head = block.as_ptr();
-            s.head_index = s.index_or_sentinel(block.as_ptr());
+            // reached through the buffer, given up by the caller; its first
+            // word becomes the link.
+            unsafe { block.cast::<*mut u8>().write(s.free_head) };
+            s.free_head = block;
+            s.head_index = s.index_or_sentinel(block);
             if self.has_flags() {
                 self.set_flag(index, 1);
             }
@@ -874,8 +901,9 @@ impl MemSlab {
             if node.is_null() || config.geometry.index_of(offset).is_err() {
                 break; // a corrupted link: `alloc` reports it
             }
-            // SAFETY: `node` is a block of this slab on the free list.
-            node = unsafe { node.cast::<*mut u8>().read() };
+            // SAFETY: `node` is a block of this slab on the free list,
+            // reached through the buffer.
+            node = unsafe { config.block_at(node.addr()).cast::<*mut u8>().read() };
         }
         false
     }
@@ -991,6 +1019,19 @@ impl MemSlab {
     /// How many callers are waiting for a block right now.
     pub fn num_waiting(&self) -> usize {
         self.state.with(|s| s.waiters.len())
+    }
+
+    /// `block`, a block of this slab, as a pointer that reaches all of it
+    /// (the buffer's provenance, see [`Config::block_at`]), whatever
+    /// pointer it came in as: for the in-place resizes, which hand the
+    /// caller's block back to it. Unchanged before the slab has a buffer.
+    pub(crate) fn whole_block_ptr(&self, block: NonNull<u8>) -> NonNull<u8> {
+        if self.phase.load(Ordering::Acquire) == UNINIT {
+            return block;
+        }
+        let p = self.config().block_at(block.addr().get());
+        // SAFETY: the address of `block`, which is not null.
+        unsafe { NonNull::new_unchecked(p) }
     }
 
     /// The address range of the blocks (empty before the slab has a buffer).
