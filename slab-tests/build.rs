@@ -69,7 +69,7 @@ fn init_only(build: &cc::Build, out: &std::path::Path) {
 
 /// Bad `K_MEM_SLAB_DEFINE`s, each of which must fail to compile with its
 /// message; tests/capi_define.rs checks the outcomes recorded here.
-const BAD_DEFINES: [(&str, &str); 5] = [
+const BAD_DEFINES: [(&str, &str); 8] = [
     ("zero_size", "K_MEM_SLAB_DEFINE(zero_size, 0, 4, 8);"),
     ("zero_blocks", "K_MEM_SLAB_DEFINE(zero_blocks, 16, 0, 8);"),
     (
@@ -83,6 +83,21 @@ const BAD_DEFINES: [(&str, &str); 5] = [
     (
         "too_many_blocks",
         "K_MEM_SLAB_DEFINE(too_many_blocks, 8, 0x100000000ull, 8);",
+    ),
+    // (2^61 + 8) × 8 wraps to 64 in a 64-bit size_t.
+    (
+        "size_wraps",
+        "K_MEM_SLAB_DEFINE(size_wraps, ((size_t)1 << (sizeof(size_t) * 8 - 3)) + 8, 8, 8);",
+    ),
+    // Rounding SIZE_MAX up to the word wraps to 0.
+    (
+        "rounding_wraps",
+        "K_MEM_SLAB_DEFINE(rounding_wraps, SIZE_MAX, 1, 8);",
+    ),
+    // 2^(N-1) bytes: no wrap, but beyond PTRDIFF_MAX.
+    (
+        "beyond_ptrdiff_max",
+        "K_MEM_SLAB_DEFINE(beyond_ptrdiff_max, (size_t)1 << (sizeof(size_t) * 8 - 4), 8, 8);",
     ),
 ];
 

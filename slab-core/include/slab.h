@@ -3,6 +3,7 @@
  * docs.
  *
  *   K_MEM_SLAB_DEFINE(rx_bufs, 64, 8, 4);   // threaded by slab_core::boot()
+ *   K_MEM_SLAB_IMPORT(POOL);  // links it in from a Rust static library
  *   struct k_mem_slab *pool = k_mem_slab_find("POOL");  // a Rust-declared slab
  *   void *block;
  *   if (k_mem_slab_alloc(pool, &block, K_MSEC(5)) == 0) {
@@ -11,8 +12,11 @@
  *   }
  *
  * Return codes are Zephyr's: 0, -ENOMEM (-12), -EAGAIN (-11), -EINVAL (-22),
- * -ENODEV (-19), and -EFAULT (-14) for a corrupted free list; SLAB_ENOMEM
- * etc. below name them for programs without <errno.h>. */
+ * -ENODEV (-19), -EFAULT (-14) for a corrupted free list, and -ENOTSUP
+ * (-134) for a finite timeout with no clock registered on bare metal (see
+ * k_mem_slab_set_clock); SLAB_ENOMEM etc. below name them for programs
+ * without <errno.h>. No function aborts the program or unwinds into C: each
+ * reports bad input with its return code, as documented at each below. */
 
 #ifndef SLAB_CORE_SLAB_H
 #define SLAB_CORE_SLAB_H
@@ -105,6 +109,13 @@ struct k_mem_slab;
 #define SLAB_EINVAL 22
 
 /*
+ Zephyr's `ENOTSUP`: not possible in this build (a finite timeout with no
+ clock registered on bare metal, a clock registered where the host's is
+ used). Zephyr's and newlib's value; Linux's `<errno.h>` says 95.
+ */
+#define SLAB_ENOTSUP 134
+
+/*
  Ticks of a `k_timeout_t`: microseconds.
  */
 typedef int64_t k_ticks_t;
@@ -192,16 +203,41 @@ int k_mem_slab_init(struct k_mem_slab *slab, void *buffer, size_t block_size, ui
  `k_mem_slab_alloc`: a block in `*mem`, waiting up to `timeout`. Returns 0;
  `-ENOMEM` (none free, `K_NO_WAIT`), `-EAGAIN` (none freed within the
  timeout), `-ENODEV` (not initialised, or before `boot()`), `-EINVAL`
- (null `slab` or `mem`, or a negative timeout other than `K_FOREVER`), or
- `-EFAULT` (the free list is corrupted). On failure `*mem` is set to
- NULL (unless `mem` is null). `K_NO_WAIT` never blocks and is
- interrupt-safe.
+ (null `slab` or `mem`, or a negative timeout other than `K_FOREVER`),
+ `-EFAULT` (the free list is corrupted), or, on bare metal (slab-core
+ without `std`), `-ENOTSUP` (`-SLAB_ENOTSUP`) for a finite timeout that
+ would have to wait while no clock is registered (see
+ `k_mem_slab_set_clock`; `K_NO_WAIT` and `K_FOREVER` need none). On
+ failure `*mem` is set to NULL (unless `mem` is null). `K_NO_WAIT` never
+ blocks and is interrupt-safe. Never aborts the program.
 
  # Safety
  `slab` is null or a handle (a `struct k_mem_slab` or a result of
  `k_mem_slab_find`); `mem` is null or valid for a pointer write.
  */
 int k_mem_slab_alloc(struct k_mem_slab *slab, void **mem, k_timeout_t timeout);
+
+/*
+ Not in Zephyr: registers the monotonic clock that finite timeouts are
+ measured with on bare metal (slab-core without `std`), as
+ `slab_core::set_clock` does from Rust (the last registration, from
+ either side, wins). `now` returns a tick count that never goes
+ backwards and does not wrap in the device's lifetime (e.g. a 1 kHz
+ SysTick count kept in a `uint64_t`); `ticks_per_second` is its rate.
+ `now` is called in thread mode, outside any critical section, and must
+ not block. Without a clock, `K_NO_WAIT` and `K_FOREVER` work, and a
+ finite timeout that has to wait is `-ENOTSUP`.
+
+ Returns 0; `-EINVAL` for a null `now` or a `ticks_per_second` of 0
+ (nothing changes); `-ENOTSUP` (`-SLAB_ENOTSUP`) when slab-core is built
+ with `std`, where finite timeouts use the host's monotonic clock and
+ none can be registered (nothing changes).
+
+ # Safety
+ `now` is null or a function that may be called, as above, for the rest
+ of the program.
+ */
+int k_mem_slab_set_clock(uint64_t (*now)(void), uint64_t ticks_per_second);
 
 /*
  `k_mem_slab_free`: returns `mem` to `slab` (to the most urgent waiter, if
@@ -266,8 +302,12 @@ uint32_t k_mem_slab_num_waiting_get(struct k_mem_slab *slab);
 /*
  Not in Zephyr: the slab named `name`: a Rust-declared slab by its
  registry name, else a `K_MEM_SLAB_DEFINE`d one by its C identifier;
- NULL when there is none (or `name` is null). A Rust-declared slab
- answers `-ENODEV` until `boot()`, as it does in Rust.
+ NULL when there is none (or `name` is null). Any bytes are a name
+ (compared as bytes, of any length): one that names no slab is NULL. A
+ Rust-declared slab answers `-ENODEV` until `boot()`, as it does in
+ Rust. A C program that links a Rust static library built without LTO
+ finds only the Rust slabs it names with `K_MEM_SLAB_IMPORT` (see the
+ module docs).
 
  # Safety
  `name` is null or a NUL-terminated string.
@@ -275,10 +315,14 @@ uint32_t k_mem_slab_num_waiting_get(struct k_mem_slab *slab);
 struct k_mem_slab *k_mem_slab_find(const char *name);
 
 /*
- Not in Zephyr: slab-core's `boot()` for C programs (threads every
- Rust-declared and `K_MEM_SLAB_DEFINE`d slab; later calls do nothing).
+ Not in Zephyr: slab-core's `boot()` for C programs: threads every
+ Rust-declared and `K_MEM_SLAB_DEFINE`d slab; later calls do nothing.
+ Returns 0, or `-EINVAL` when two Rust-declared slabs have one registry
+ name (which only a build that internalises the names' symbols lets
+ through, e.g. cross-crate ThinLTO; Rust's `boot()` panics there): then
+ no slab is threaded and every one keeps answering `-ENODEV`.
  */
-void slab_core_boot(void);
+int slab_core_boot(void);
 
 #if UINTPTR_MAX == 0xFFFFFFFFu
 #define K_MEM_SLAB_SIZE (SLAB_CORE_STD ? K_MEM_SLAB_SIZE_STD_32 : K_MEM_SLAB_SIZE_BARE_32)
@@ -350,6 +394,12 @@ extern const uint8_t SLAB_CORE_CAPI_CONFIG;
                    "K_MEM_SLAB_DEFINE(" #slab_name "): block_size is not a multiple of align");         \
     _Static_assert((uint32_t)(slab_num_blocks) == (slab_num_blocks),                                    \
                    "K_MEM_SLAB_DEFINE(" #slab_name "): num_blocks does not fit uint32_t");              \
+    _Static_assert(K_MEM_SLAB_WB_UP(slab_block_size) >= (slab_block_size) &&                            \
+                       (slab_num_blocks) <= PTRDIFF_MAX / (K_MEM_SLAB_WB_UP(slab_block_size) > 0        \
+                                                               ? K_MEM_SLAB_WB_UP(slab_block_size)      \
+                                                               : 1),                                    \
+                   "K_MEM_SLAB_DEFINE(" #slab_name "): block_size * num_blocks overflows "              \
+                   "(exceeds PTRDIFF_MAX)");                                                            \
     static _Alignas(void *) _Alignas(slab_align) unsigned char                                          \
         _k_mem_slab_buf_##slab_name[K_MEM_SLAB_WB_UP(slab_block_size) * (slab_num_blocks)];             \
     storage struct k_mem_slab slab_name;                                                                \
@@ -368,12 +418,37 @@ extern const uint8_t SLAB_CORE_CAPI_CONFIG;
  * align (a power of two; block_size must be a multiple of it). The slab is
  * threaded by slab_core::boot() (or slab_core_boot()); before that it
  * answers -ENODEV. k_mem_slab_find("slab_name") finds it. Bad parameters
- * fail to compile. */
+ * fail to compile, each with a message naming the slab and the rule: a
+ * block_size or num_blocks of 0, an align that is not a power of two, a
+ * block_size that is not a multiple of align, a num_blocks beyond
+ * uint32_t, and a buffer (rounded block_size * num_blocks) that overflows
+ * size_t or exceeds PTRDIFF_MAX. */
 #define K_MEM_SLAB_DEFINE(slab_name, slab_block_size, slab_num_blocks, slab_align) \
     Z_MEM_SLAB_DEFINE(, slab_name, slab_block_size, slab_num_blocks, slab_align)
 
 /* K_MEM_SLAB_DEFINE with internal linkage. */
 #define K_MEM_SLAB_DEFINE_STATIC(slab_name, slab_block_size, slab_num_blocks, slab_align) \
     Z_MEM_SLAB_DEFINE(static, slab_name, slab_block_size, slab_num_blocks, slab_align)
+
+/* Names a Rust-declared slab that this C file uses, by its registry symbol
+ * (slab_core_registry_name_<symbol>: the registry name with letters and
+ * digits as they are, `_` doubled and any other byte `_` and two hex
+ * digits: "POOL" is POOL, "RX_BUFS" RX__BUFS, "uart-rx" uart_2drx), at
+ * file scope:
+ *
+ *   K_MEM_SLAB_IMPORT(POOL);
+ *   ... k_mem_slab_find("POOL") ...
+ *
+ * The reference to that symbol makes the linker take the archive member of
+ * a Rust static library that declares the slab (and holds its registry
+ * entry), which it would otherwise leave out: a C program that links a
+ * staticlib built without LTO finds by name only the slabs it imports. A
+ * slab that is not in the program fails to link ("undefined reference to
+ * slab_core_registry_name_<symbol>"). Harmless where Rust links the
+ * program. */
+#define K_MEM_SLAB_IMPORT(symbol)                                                                 \
+    extern const struct z_mem_slab_registry_name slab_core_registry_name_##symbol;                  \
+    static const void *const z_mem_slab_import_##symbol __attribute__((used)) =                     \
+        &slab_core_registry_name_##symbol
 
 #endif /* SLAB_CORE_SLAB_H */

@@ -65,7 +65,7 @@ impl MemSlab {
 
     /// The whole block at `ptr`, as allocator-api2 reports an allocation.
     fn whole_block(&self, ptr: NonNull<u8>) -> NonNull<[u8]> {
-        NonNull::slice_from_raw_parts(ptr, self.block_size())
+        NonNull::slice_from_raw_parts(self.whole_block_ptr(ptr), self.block_size())
     }
 }
 
@@ -119,7 +119,8 @@ unsafe impl Allocator for MemSlab {
         // contract), `block_size()` bytes long, all the caller's; the bytes
         // from `keep` to its end are inside it.
         unsafe {
-            ptr.as_ptr()
+            self.whole_block_ptr(ptr)
+                .as_ptr()
                 .add(keep)
                 .write_bytes(0, self.block_size() - keep)
         };

@@ -4,7 +4,9 @@ use core::fmt;
 use core::mem::{ManuallyDrop, MaybeUninit};
 use core::ptr::NonNull;
 
+use crate::error::AllocError;
 use crate::slab::MemSlab;
+use crate::timeout::Timeout;
 
 /// One block of a [`MemSlab`], freed when dropped.
 ///
@@ -70,6 +72,27 @@ impl<'a> Block<'a> {
     /// to [`MemSlab::free`] on the same slab.
     pub fn into_raw(self) -> NonNull<u8> {
         ManuallyDrop::new(self).ptr
+    }
+}
+
+impl MemSlab {
+    /// Allocates a block owned by a [`Block`], which frees it when dropped.
+    ///
+    /// ```
+    /// # use slab_core::{MemSlab, Timeout};
+    /// # static SLAB: MemSlab = MemSlab::new();
+    /// # let buf: &'static mut [usize] = Box::leak(vec![0usize; 16].into_boxed_slice());
+    /// # let buf = unsafe { core::slice::from_raw_parts_mut(buf.as_mut_ptr().cast::<u8>(), 16 * core::mem::size_of::<usize>()) };
+    /// # SLAB.init(buf, 4 * core::mem::size_of::<usize>(), 4).unwrap();
+    /// {
+    ///     let mut block = SLAB.alloc_block(Timeout::NoWait).unwrap();
+    ///     block.as_uninit_mut()[0].write(42);
+    ///     assert_eq!(SLAB.num_used(), 1);
+    /// } // freed here
+    /// assert_eq!(SLAB.num_used(), 0);
+    /// ```
+    pub fn alloc_block(&self, timeout: Timeout) -> Result<Block<'_>, AllocError> {
+        self.alloc(timeout).map(|ptr| Block::new(self, ptr))
     }
 }
 

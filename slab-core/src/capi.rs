@@ -34,24 +34,32 @@
 //! }
 //! ```
 //!
-//! # A handle is a pointer to a word that points at the `MemSlab`
+//! # A handle is a pointer to a word that says where the `MemSlab` is
 //!
-//! `struct k_mem_slab *` is what every function takes. Its first word is
-//! the address of the [`MemSlab`] behind it, or null while there is none:
+//! `struct k_mem_slab *` is what every function takes. Its first word tells
+//! the two kinds of handle apart; it is read with a plain load through the
+//! raw pointer (no reference to the handle's memory is ever made, and it is
+//! never written, so the read races with nothing):
 //!
-//! - C storage (`struct k_mem_slab`, defined by C code with
-//!   `K_MEM_SLAB_DEFINE` or as a plain variable for `k_mem_slab_init`):
-//!   the first word, then the `MemSlab` itself at offset
-//!   `align_of::<MemSlab>()`. Zeroed storage (`.bss`) has a null first word
-//!   and means "not initialised": `-ENODEV`. `k_mem_slab_init` (or
-//!   [`boot`](crate::boot) for a `K_MEM_SLAB_DEFINE`d slab) writes a fresh
-//!   `MemSlab` there, initialises it, and only then publishes its address.
 //! - A Rust-declared slab: [`k_mem_slab_find`] returns the address of its
-//!   entry in the registry, which is a `&'static MemSlab`, i.e. a word that
-//!   points at the slab. Such a handle is never written: `k_mem_slab_init`
-//!   on it sees a non-null first word and returns `-EINVAL`.
+//!   entry in the registry, which is a `&'static MemSlab`: a non-null first
+//!   word that points at the slab. The entry is read-only memory, one word
+//!   long: nothing else of it is read, and nothing of it is written
+//!   (`k_mem_slab_init` on it sees the non-null first word and returns
+//!   `-EINVAL`).
+//! - C storage (`struct k_mem_slab`, defined by C code with
+//!   `K_MEM_SLAB_DEFINE` or as a plain variable for `k_mem_slab_init`): the
+//!   first word stays null for good (the storage starts zeroed), the second
+//!   word is the address of the `MemSlab` once it is published, and the
+//!   `MemSlab` itself is at offset `max(align_of::<MemSlab>(), 2 words)`.
+//!   A null second word means "not initialised": `-ENODEV`.
+//!   `k_mem_slab_init` (or [`boot`](crate::boot) for a `K_MEM_SLAB_DEFINE`d
+//!   slab) writes a fresh `MemSlab` there, initialises it, and only then
+//!   publishes its address in the second word (an atomic Release store,
+//!   which the Acquire load of every call pairs with).
 //!
-//! So every call costs one extra load (the first word) over the Rust API.
+//! So every call costs one load (a Rust-declared slab) or two (C storage)
+//! over the Rust API.
 //!
 //! # `K_MEM_SLAB_DEFINE`
 //!
@@ -64,6 +72,21 @@
 //! initialises each slab exactly as `k_mem_slab_init` would; before it the
 //! slab answers `-ENODEV`, as a Rust-declared slab does. On bare metal the
 //! section is kept in flash by `slab.x`.
+//!
+//! # A Rust static library linked by C
+//!
+//! Where C links the program against a Rust `staticlib`, the linker takes
+//! an archive member only for a symbol the program refers to. Built without
+//! LTO, the library is a member per crate and codegen unit; the C ABI's
+//! functions are in slab-core's members, and a slab's registry entry (in
+//! the section the registry is read from, by its `__start_`/`__stop_`
+//! symbols, which take no member) is in the member of the crate that
+//! declares it, next to the slab's name symbol
+//! `slab_core_registry_name_<name>`. `K_MEM_SLAB_IMPORT(<name>)` in the C
+//! program refers to that symbol, so the member comes in with its entry (or
+//! the link fails, naming the symbol, when no crate declares the slab).
+//! Built with fat LTO, the library is one object, and any slab-core
+//! function brings in every entry.
 //!
 //! # The layout, checked at build time
 //!
@@ -87,7 +110,7 @@ use core::cell::UnsafeCell;
 use core::ffi::{CStr, c_char, c_int, c_void};
 use core::mem::{MaybeUninit, align_of, size_of};
 use core::ptr::{self, NonNull};
-use core::sync::atomic::{AtomicPtr, Ordering, fence};
+use core::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 use core::time::Duration;
 
 use crate::error::errno;
@@ -126,9 +149,14 @@ const ALIGN: usize = if cfg!(feature = "std") {
 } else {
     K_MEM_SLAB_ALIGN_BARE
 };
-/// Where the `MemSlab` lives inside C storage: after the first word, at
-/// its own alignment.
-const SLAB_OFFSET: usize = align_of::<MemSlab>();
+/// The pointer word.
+const WORD: usize = size_of::<usize>();
+/// Where C storage publishes its `MemSlab` (the second word; the first
+/// stays null).
+const PUBLISHED_OFFSET: usize = WORD;
+/// Where the `MemSlab` lives inside C storage: after the two words, at its
+/// own alignment.
+const SLAB_OFFSET: usize = (PUBLISHED_OFFSET + WORD).next_multiple_of(align_of::<MemSlab>());
 
 const _: () = {
     assert!(
@@ -140,8 +168,12 @@ const _: () = {
         "capi: the Rust struct k_mem_slab differs from the layout slab.h gives C"
     );
     assert!(
-        size_of::<AtomicPtr<MemSlab>>() <= SLAB_OFFSET,
-        "capi: the handle word overlaps the MemSlab"
+        size_of::<*mut MemSlab>() == WORD
+            && size_of::<AtomicPtr<MemSlab>>() == WORD
+            && align_of::<AtomicPtr<MemSlab>>() <= WORD
+            && PUBLISHED_OFFSET + WORD <= SLAB_OFFSET
+            && ALIGN >= WORD,
+        "capi: the handle's two words overlap the MemSlab or are misaligned"
     );
     assert!(
         SLAB_OFFSET + size_of::<MemSlab>() <= SIZE && align_of::<MemSlab>() <= ALIGN,
@@ -216,6 +248,10 @@ pub const SLAB_EFAULT: c_int = 14;
 pub const SLAB_ENODEV: c_int = 19;
 /// Zephyr's `EINVAL`: a bad parameter or pointer.
 pub const SLAB_EINVAL: c_int = 22;
+/// Zephyr's `ENOTSUP`: not possible in this build (a finite timeout with no
+/// clock registered on bare metal, a clock registered where the host's is
+/// used). Zephyr's and newlib's value; Linux's `<errno.h>` says 95.
+pub const SLAB_ENOTSUP: c_int = 134;
 
 const _: () = assert!(
     -SLAB_EAGAIN == errno::EAGAIN
@@ -260,18 +296,36 @@ impl k_timeout_t {
     }
 }
 
-/// The first word of a handle.
+/// The first word of a handle: the slab of a Rust-declared one, null for C
+/// storage.
 ///
 /// # Safety
 /// `handle` is non-null and points at a `struct k_mem_slab` or at an entry
 /// of the registry (see the module docs).
-unsafe fn first_word<'a>(handle: *const k_mem_slab) -> &'a AtomicPtr<MemSlab> {
+unsafe fn first_word(handle: *const k_mem_slab) -> *mut MemSlab {
     // SAFETY: both kinds of handle start with a pointer-sized, aligned word
     // (C storage is aligned to at least 8; a registry entry is a
-    // `&'static MemSlab`). Only C storage is ever written, under
-    // `INIT_LOCK`; a registry entry is only loaded from, with Relaxed
-    // loads, which atomics allow on read-only memory.
-    unsafe { &*handle.cast::<AtomicPtr<MemSlab>>() }
+    // `&'static MemSlab`) that nobody writes: a plain read through the raw
+    // pointer, which makes no reference, so read-only memory (a registry
+    // entry) is only ever read, and nothing races with it.
+    unsafe { handle.cast::<*mut MemSlab>().read() }
+}
+
+/// The second word of C storage, where its `MemSlab` is published.
+///
+/// # Safety
+/// `storage` points at a `struct k_mem_slab` (C storage, not a registry
+/// entry: its first word is null), which stays put for the program.
+unsafe fn published<'a>(storage: *const k_mem_slab) -> &'a AtomicPtr<MemSlab> {
+    // SAFETY: C storage is writable, at least `SLAB_OFFSET` bytes and
+    // aligned to at least a word (the const assertions), and its second
+    // word is only ever accessed atomically, through this reference.
+    unsafe {
+        &*storage
+            .cast::<u8>()
+            .add(PUBLISHED_OFFSET)
+            .cast::<AtomicPtr<MemSlab>>()
+    }
 }
 
 /// The slab behind `handle`: `-EINVAL` for null, `-ENODEV` while it has
@@ -284,15 +338,18 @@ unsafe fn slab_of(handle: *const k_mem_slab) -> Result<&'static MemSlab, c_int> 
         return Err(errno::EINVAL);
     }
     // SAFETY: non-null, a handle by the caller's contract.
-    let published = unsafe { first_word(handle) }.load(Ordering::Relaxed);
-    // A Relaxed load and an Acquire fence, not an Acquire load: a registry
-    // entry is read-only memory, where only Relaxed atomic loads are
-    // allowed. The fence pairs with the Release store that published a C
-    // slab just the same.
-    fence(Ordering::Acquire);
-    // SAFETY: a published pointer is a `&'static MemSlab` (registry) or the
-    // slab initialised in static storage before it was published (Release).
-    NonNull::new(published).map_or(Err(errno::ENODEV), |p| Ok(unsafe { p.as_ref() }))
+    let declared = unsafe { first_word(handle) };
+    let slab = if declared.is_null() {
+        // SAFETY: a null first word: C storage. Acquire pairs with the
+        // Release store that published the slab.
+        unsafe { published(handle) }.load(Ordering::Acquire)
+    } else {
+        declared
+    };
+    // SAFETY: a declared slab is a `&'static MemSlab` (the registry); a
+    // published one was initialised in static storage before its address
+    // was stored (Release), and is never moved or written as a whole again.
+    NonNull::new(slab).map_or(Err(errno::ENODEV), |p| Ok(unsafe { p.as_ref() }))
 }
 
 /// Serialises initialisation of C storage (rare: `k_mem_slab_init` and
@@ -326,10 +383,15 @@ unsafe fn init_storage(
     num_blocks: usize,
 ) -> c_int {
     with_init_lock(|| {
-        // SAFETY: a handle by the caller's contract.
-        let word = unsafe { first_word(storage) };
-        // Relaxed: the lock orders initialisations, and a registry entry
-        // (read-only memory) allows only Relaxed atomic loads.
+        // SAFETY: a handle by the caller's contract. A registry entry (a
+        // non-null first word) is refused here, before anything past its
+        // one word is touched.
+        if !unsafe { first_word(storage) }.is_null() {
+            return errno::EINVAL;
+        }
+        // SAFETY: C storage (its first word is null).
+        let word = unsafe { published(storage) };
+        // Relaxed: the lock orders initialisations.
         if !word.load(Ordering::Relaxed).is_null() {
             return errno::EINVAL;
         }
@@ -355,12 +417,23 @@ unsafe fn init_storage(
     })
 }
 
+/// The bytes of `num_blocks` blocks of `block_size`: `None` when that
+/// overflows or exceeds `isize::MAX` (`PTRDIFF_MAX`), beyond which no
+/// object (and no slice over it) can exist.
+fn shape_bytes(block_size: usize, num_blocks: u32) -> Option<usize> {
+    block_size
+        .checked_mul(num_blocks as usize)
+        .filter(|&b| b <= isize::MAX as usize)
+}
+
 /// Initialises every `K_MEM_SLAB_DEFINE`d slab that is not initialised yet
 /// (called by [`boot`](crate::boot)).
 pub(crate) fn boot_defined() {
     for def in SLAB_CORE_C_SLABS {
-        let Some(bytes) = def.block_size.checked_mul(def.num_blocks as usize) else {
-            continue; // the macro's static assertions make this unreachable
+        // The macro's static assertions refuse such a shape at compile
+        // time; a definition that got past them anyway stays `-ENODEV`.
+        let Some(bytes) = shape_bytes(def.block_size, def.num_blocks) else {
+            continue;
         };
         // SAFETY: the macro defined `slab` and `buffer` as statics for this
         // slab alone; a slab already initialised is left as it is.
@@ -411,11 +484,7 @@ pub unsafe extern "C" fn k_mem_slab_init(
     if slab.is_null() || buffer.is_null() || is_defined(slab) {
         return errno::EINVAL;
     }
-    // Beyond `isize::MAX` no object (and no slice over it) can exist.
-    let Some(bytes) = block_size
-        .checked_mul(num_blocks as usize)
-        .filter(|&b| b <= isize::MAX as usize)
-    else {
+    let Some(bytes) = shape_bytes(block_size, num_blocks) else {
         return errno::EINVAL;
     };
     // SAFETY: the caller's contract; a handle from `k_mem_slab_find` has a
@@ -426,10 +495,13 @@ pub unsafe extern "C" fn k_mem_slab_init(
 /// `k_mem_slab_alloc`: a block in `*mem`, waiting up to `timeout`. Returns 0;
 /// `-ENOMEM` (none free, `K_NO_WAIT`), `-EAGAIN` (none freed within the
 /// timeout), `-ENODEV` (not initialised, or before `boot()`), `-EINVAL`
-/// (null `slab` or `mem`, or a negative timeout other than `K_FOREVER`), or
-/// `-EFAULT` (the free list is corrupted). On failure `*mem` is set to
-/// NULL (unless `mem` is null). `K_NO_WAIT` never blocks and is
-/// interrupt-safe.
+/// (null `slab` or `mem`, or a negative timeout other than `K_FOREVER`),
+/// `-EFAULT` (the free list is corrupted), or, on bare metal (slab-core
+/// without `std`), `-ENOTSUP` (`-SLAB_ENOTSUP`) for a finite timeout that
+/// would have to wait while no clock is registered (see
+/// `k_mem_slab_set_clock`; `K_NO_WAIT` and `K_FOREVER` need none). On
+/// failure `*mem` is set to NULL (unless `mem` is null). `K_NO_WAIT` never
+/// blocks and is interrupt-safe. Never aborts the program.
 ///
 /// # Safety
 /// `slab` is null or a handle (a `struct k_mem_slab` or a result of
@@ -453,13 +525,94 @@ pub unsafe extern "C" fn k_mem_slab_alloc(
     let Some(timeout) = timeout.to_timeout() else {
         return errno::EINVAL;
     };
-    match slab.alloc(timeout) {
+    match alloc_measurable(slab, timeout) {
         Ok(block) => {
             // SAFETY: as above.
             unsafe { mem.write(block.as_ptr().cast()) };
             0
         }
-        Err(e) => e.errno(),
+        Err(e) => e,
+    }
+}
+
+/// `slab.alloc(timeout)`, except that a finite timeout that would have to
+/// wait with no clock to measure it is `-ENOTSUP` (bare metal), where Rust
+/// panics: a panic cannot cross into C.
+fn alloc_measurable(slab: &MemSlab, timeout: Timeout) -> Result<NonNull<u8>, c_int> {
+    #[cfg(not(feature = "std"))]
+    if matches!(timeout, Timeout::After(_)) && !crate::port::bare::has_clock() {
+        // A free block needs no clock (as in Rust, which reads the clock
+        // only once it has to wait).
+        return match slab.alloc(Timeout::NoWait) {
+            Ok(block) => Ok(block),
+            Err(crate::AllocError::NoMemory) => Err(-SLAB_ENOTSUP),
+            Err(e) => Err(e.errno()),
+        };
+    }
+    slab.alloc(timeout).map_err(|e| e.errno())
+}
+
+/// A clock for [`k_mem_slab_set_clock`]: returns monotonic ticks.
+#[cfg(not(feature = "std"))]
+type CClock = unsafe extern "C" fn() -> u64;
+
+/// The clock C registered, read by [`c_clock_now`] (bare metal).
+#[cfg(not(feature = "std"))]
+static C_CLOCK: critical_section::Mutex<core::cell::Cell<Option<CClock>>> =
+    critical_section::Mutex::new(core::cell::Cell::new(None));
+
+/// The Rust clock that [`crate::set_clock`] registers for C: the C
+/// function's ticks.
+#[cfg(not(feature = "std"))]
+fn c_clock_now() -> u64 {
+    match critical_section::with(|cs| C_CLOCK.borrow(cs).get()) {
+        // SAFETY: registered by C as a function of this type, which
+        // `k_mem_slab_set_clock`'s contract makes callable from thread mode
+        // at any time.
+        Some(now) => unsafe { now() },
+        None => 0, // not reached: only registered after `C_CLOCK` is set
+    }
+}
+
+/// Not in Zephyr: registers the monotonic clock that finite timeouts are
+/// measured with on bare metal (slab-core without `std`), as
+/// `slab_core::set_clock` does from Rust (the last registration, from
+/// either side, wins). `now` returns a tick count that never goes
+/// backwards and does not wrap in the device's lifetime (e.g. a 1 kHz
+/// SysTick count kept in a `uint64_t`); `ticks_per_second` is its rate.
+/// `now` is called in thread mode, outside any critical section, and must
+/// not block. Without a clock, `K_NO_WAIT` and `K_FOREVER` work, and a
+/// finite timeout that has to wait is `-ENOTSUP`.
+///
+/// Returns 0; `-EINVAL` for a null `now` or a `ticks_per_second` of 0
+/// (nothing changes); `-ENOTSUP` (`-SLAB_ENOTSUP`) when slab-core is built
+/// with `std`, where finite timeouts use the host's monotonic clock and
+/// none can be registered (nothing changes).
+///
+/// # Safety
+/// `now` is null or a function that may be called, as above, for the rest
+/// of the program.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn k_mem_slab_set_clock(
+    now: Option<unsafe extern "C" fn() -> u64>,
+    ticks_per_second: u64,
+) -> c_int {
+    let Some(now) = now else {
+        return errno::EINVAL;
+    };
+    if ticks_per_second == 0 {
+        return errno::EINVAL;
+    }
+    #[cfg(feature = "std")]
+    {
+        let _ = now;
+        -SLAB_ENOTSUP
+    }
+    #[cfg(not(feature = "std"))]
+    {
+        critical_section::with(|cs| C_CLOCK.borrow(cs).set(Some(now)));
+        crate::set_clock(c_clock_now, ticks_per_second); // rate > 0: no panic
+        0
     }
 }
 
@@ -549,8 +702,12 @@ pub unsafe extern "C" fn k_mem_slab_num_waiting_get(slab: *mut k_mem_slab) -> u3
 
 /// Not in Zephyr: the slab named `name`: a Rust-declared slab by its
 /// registry name, else a `K_MEM_SLAB_DEFINE`d one by its C identifier;
-/// NULL when there is none (or `name` is null). A Rust-declared slab
-/// answers `-ENODEV` until `boot()`, as it does in Rust.
+/// NULL when there is none (or `name` is null). Any bytes are a name
+/// (compared as bytes, of any length): one that names no slab is NULL. A
+/// Rust-declared slab answers `-ENODEV` until `boot()`, as it does in
+/// Rust. A C program that links a Rust static library built without LTO
+/// finds only the Rust slabs it names with `K_MEM_SLAB_IMPORT` (see the
+/// module docs).
 ///
 /// # Safety
 /// `name` is null or a NUL-terminated string.
@@ -575,11 +732,34 @@ pub unsafe extern "C" fn k_mem_slab_find(name: *const c_char) -> *mut k_mem_slab
         .map_or(ptr::null_mut(), |d| d.slab)
 }
 
-/// Not in Zephyr: slab-core's `boot()` for C programs (threads every
-/// Rust-declared and `K_MEM_SLAB_DEFINE`d slab; later calls do nothing).
+/// Not in Zephyr: slab-core's `boot()` for C programs: threads every
+/// Rust-declared and `K_MEM_SLAB_DEFINE`d slab; later calls do nothing.
+/// Returns 0, or `-EINVAL` when two Rust-declared slabs have one registry
+/// name (which only a build that internalises the names' symbols lets
+/// through, e.g. cross-crate ThinLTO; Rust's `boot()` panics there): then
+/// no slab is threaded and every one keeps answering `-ENODEV`.
 #[unsafe(no_mangle)]
-pub extern "C" fn slab_core_boot() {
-    crate::boot();
+pub extern "C" fn slab_core_boot() -> c_int {
+    // The names are checked once (n(n-1)/2 comparisons), as `boot()` does.
+    static NAMES_UNIQUE: AtomicBool = AtomicBool::new(false);
+    if !NAMES_UNIQUE.load(Ordering::Acquire) {
+        if has_duplicate_name(&SLAB_CORE_REGISTRY) {
+            return errno::EINVAL;
+        }
+        NAMES_UNIQUE.store(true, Ordering::Release);
+    }
+    crate::boot(); // cannot panic now: its only panic is a duplicate name
+    0
+}
+
+/// Whether two of `slabs` have one name (the check `boot()` panics on).
+fn has_duplicate_name(slabs: &[&'static MemSlab]) -> bool {
+    slabs.iter().enumerate().any(|(i, first)| {
+        slabs
+            .iter()
+            .skip(i + 1)
+            .any(|second| second.name() == first.name())
+    })
 }
 
 #[cfg(test)]

@@ -235,7 +235,11 @@ unsafe impl GlobalAlloc for SlabHeap {
             return ptr::null_mut();
         };
         if new_size <= class.block_size {
-            return ptr; // the same block still holds it
+            // The same block still holds it; the pointer returned reaches
+            // all of it, whichever reference `ptr` went through.
+            // SAFETY: `class_of` found `ptr` in the class's buffer: not null.
+            let block = unsafe { NonNull::new_unchecked(ptr) };
+            return class.slab.whole_block_ptr(block).as_ptr();
         }
         let Ok(new_layout) = Layout::from_size_align(new_size, layout.align()) else {
             return ptr::null_mut();
@@ -347,6 +351,98 @@ mod tests {
             let q = heap.alloc(layout);
             assert!(heap.realloc(q, layout, 9 * WORD).is_null());
             heap.dealloc(q, layout);
+        }
+        assert_eq!(heap.stats().allocated_bytes, 0);
+    }
+
+    /// Gives a block of `layout` back as `Box::drop` and `Vec`'s drop do:
+    /// the pointer `dealloc` gets went through a reference of the value's
+    /// type (a `Box<T>` is retagged as a `&mut T`, and a `Vec` or `String`
+    /// made from a `Box<[u8]>` or `Box<str>` keeps that pointer), so under
+    /// miri's Stacked Borrows it reaches `layout.size()` bytes only, fewer
+    /// than the word a freed block's link takes. `narrow` makes it.
+    ///
+    /// # Safety
+    /// `narrow` returns a pointer to the start of the block it is given.
+    unsafe fn give_back_narrowed(
+        heap: &SlabHeap,
+        layout: Layout,
+        narrow: impl FnOnce(*mut u8) -> *mut u8,
+    ) -> *mut u8 {
+        // SAFETY: a non-zero size; `p` is live with `layout`, written before
+        // `narrow` reads it, and given back once (the caller's contract).
+        unsafe {
+            let p = heap.alloc(layout);
+            assert!(!p.is_null());
+            p.write_bytes(b'a', layout.size());
+            heap.dealloc(narrow(p), layout);
+            p
+        }
+    }
+
+    #[test]
+    fn dealloc_through_a_pointer_narrowed_to_the_layout() {
+        let heap = heap();
+        let whole = Layout::from_size_align(2 * WORD, 1).unwrap();
+        let boxed_u8 = |p: *mut u8| {
+            // SAFETY: `p` is a live, written block (`give_back_narrowed`).
+            let value: &mut u8 = unsafe { &mut *p };
+            value as *mut u8
+        };
+        let boxed_array = |p: *mut u8| {
+            // SAFETY: as above; three bytes, alignment 1.
+            let value: &mut [u8; 3] = unsafe { &mut *p.cast() };
+            (value as *mut [u8; 3]).cast::<u8>()
+        };
+        let vec_from_boxed_slice = |p: *mut u8| {
+            // SAFETY: as above; five bytes.
+            let value: &mut [u8] = unsafe { core::slice::from_raw_parts_mut(p, 5) };
+            value.as_mut_ptr()
+        };
+        let string_from_boxed_str = |p: *mut u8| {
+            // SAFETY: as above; seven bytes of ASCII.
+            let value: &mut str = unsafe {
+                core::str::from_utf8_unchecked_mut(core::slice::from_raw_parts_mut(p, 7))
+            };
+            value.as_mut_ptr()
+        };
+        // SAFETY: every closure returns the start of its block; `q` is live
+        // with `whole` until it is given back.
+        unsafe {
+            for freed in [
+                give_back_narrowed(&heap, Layout::new::<u8>(), boxed_u8),
+                give_back_narrowed(&heap, Layout::new::<[u8; 3]>(), boxed_array),
+                give_back_narrowed(&heap, Layout::array::<u8>(5).unwrap(), vec_from_boxed_slice),
+                give_back_narrowed(
+                    &heap,
+                    Layout::array::<u8>(7).unwrap(),
+                    string_from_boxed_str,
+                ),
+            ] {
+                // The block comes back next (the free list is LIFO), and all
+                // of it is the new owner's, whatever pointer freed it.
+                let q = heap.alloc(whole);
+                assert_eq!(q, freed);
+                q.write_bytes(0, 2 * WORD);
+                heap.dealloc(q, whole);
+            }
+            // A `Vec` from a `Box<[u8]>` that grows in place: the pointer
+            // `realloc` returns reaches the new size.
+            let three = Layout::array::<u8>(3).unwrap();
+            let p = heap.alloc(three);
+            p.write_bytes(1, 3);
+            let grown = heap.realloc(boxed_array(p), three, 2 * WORD);
+            assert_eq!(grown, p);
+            grown.write_bytes(2, 2 * WORD);
+            // And one that moves: the old block is freed through the
+            // narrowed pointer, the bytes are kept.
+            let moved = heap.realloc(boxed_array(grown), three, 3 * WORD);
+            assert_eq!(class_index(&heap, moved), Some(1));
+            assert_eq!(core::slice::from_raw_parts(moved, 3), [2; 3]);
+            assert_eq!(heap.alloc(whole), p, "the old block, freed");
+            p.write_bytes(0, 2 * WORD);
+            heap.dealloc(p, whole);
+            heap.dealloc(moved, Layout::array::<u8>(3 * WORD).unwrap());
         }
         assert_eq!(heap.stats().allocated_bytes, 0);
     }

@@ -249,8 +249,10 @@
 //! Without `std` the crate is `#![no_std]` and builds for
 //! `thumbv6m-none-eabi` (it uses no atomic compare-and-swap),
 //! `thumbv7m-none-eabi`, `thumbv7em-none-eabihf` and
-//! `riscv32imac-unknown-none-elf`. The project's test suite runs a
-//! complete Cortex-M firmware set up as below under QEMU.
+//! `riscv32imac-unknown-none-elf`. The project's test suite runs, under
+//! QEMU, a minimal standalone firmware made to be copied (one slab, a
+//! SysTick clock, an interrupt handler that frees) and a complete one,
+//! both set up as below.
 //!
 //! 1. **Link with `-Tlink.x -Tslab.x`.** The registry is a `linkme`
 //!    distributed slice in the sections `linkme_SLAB_CORE_REGISTRY` and
@@ -267,12 +269,20 @@
 //!    rustflags = ["-C", "link-arg=-Tlink.x", "-C", "link-arg=-Tslab.x"]
 //!    ```
 //!
+//!    Without `-Tslab.x` the firmware does not link: [`boot`] and
+//!    [`registry()`] refer to a symbol that only `slab.x` defines, whose
+//!    name is the fix (`undefined symbol: ERROR(slab-core): link with the
+//!    linker script slab.x: add -C link-arg=-Tslab.x …`), and `slab.x`'s
+//!    `ASSERT`s fail the link if the registry ends up anywhere but in flash
+//!    before the `.data` image.
+//!
 //!    `slab.x` also places `.noinit` (for `section = ".noinit"`) in RAM
 //!    after `.uninit`, NOLOAD: no bytes in the image, not zeroed at reset.
-//!    It expects `.rodata` and `.uninit` output sections and `FLASH` and
+//!    It expects `.rodata`, `.data` and `.uninit` output sections and `FLASH` and
 //!    `RAM` memory regions, as cortex-m-rt's `link.x` and `memory.x` have;
 //!    for another runtime (e.g. riscv-rt, whose read-only region is
-//!    `REGION_RODATA`), copy `slab.x` and change the regions.
+//!    `REGION_RODATA`), copy `slab.x` and change the regions (keep its
+//!    symbol and `ASSERT`s).
 //! 2. **Choose a `critical-section` implementation**, as usual in embedded
 //!    Rust: on a single-core Cortex-M, `cortex-m = { version = "0.7",
 //!    features = ["critical-section-single-core"] }`. The slabs' locks are
@@ -287,7 +297,11 @@
 //!    a periodic interrupt to bound the delay). Without a hook, waiting is a
 //!    busy loop. For finite timeouts register a monotonic clock,
 //!    `set_clock(now, ticks_per_second)`, e.g. a `u64` millisecond count
-//!    advanced by the SysTick handler; a finite wait without a clock panics.
+//!    advanced by the SysTick handler, and start its timer and interrupt:
+//!    a finite timeout only ends when that clock moves. A finite wait
+//!    without a clock panics; one whose clock never advances panics in a
+//!    debug build, naming the fix, instead of waiting forever (see
+//!    `set_clock`).
 //!
 //! ```ignore
 //! #[cortex_m_rt::entry]
@@ -414,12 +428,35 @@
 //! `cbindgen.toml` (both in the package too); the project's test suite
 //! fails when it is stale.
 //!
-//! 1. **Build**: enable `capi` on `slab-core` in the Rust crate that links
-//!    the program, add this package's `include` directory to the C include
-//!    path, and compile the C files into the same link (e.g. with the `cc`
-//!    crate in `build.rs`; the project's example firmware does so with
-//!    `arm-none-eabi-gcc -ffreestanding`). The symbols are `#[no_mangle]
-//!    extern "C"`.
+//! 1. **Build**, one of two ways. The symbols are `#[no_mangle] extern
+//!    "C"`; add this package's `include` directory to the C include path.
+//!    - *Rust links the program* (the `cc` route): enable `capi` on
+//!      `slab-core` in the Rust crate that links the program and compile
+//!      the C files into the same link, e.g. with the `cc` crate in
+//!      `build.rs`, as the project's example firmware does with
+//!      `arm-none-eabi-gcc -ffreestanding`.
+//!    - *C links the program* (the static-library route): a Rust crate
+//!      with `crate-type = ["staticlib"]` that depends on `slab-core` with
+//!      `capi` (and declares slabs, or uses the crates that do), then the
+//!      ordinary `cc main.c libapp.a -lpthread -ldl -lm` (on the host; for
+//!      firmware, the target's libraries). The linker takes an archive
+//!      member only for a symbol the program refers to, and a staticlib
+//!      built the default way (no LTO) is a member per crate and codegen
+//!      unit: the members that hold the registry's entries are not among
+//!      those the C ABI's functions bring in, and `k_mem_slab_find`
+//!      returns NULL for slabs the program does not import. So the C
+//!      program names the Rust slabs it uses, at file scope:
+//!      `K_MEM_SLAB_IMPORT(POOL);` refers to the slab's registry symbol
+//!      `slab_core_registry_name_POOL` (the name spelled as in
+//!      [`mem_slab`]'s docs: `_` doubled, other bytes `_` and two hex
+//!      digits, so `"uart-rx"` is `uart_2drx`), which lives in the member
+//!      of its registry entry; a slab no crate declares fails to link,
+//!      naming that symbol. Alternatively build the staticlib with fat LTO
+//!      (`lto = "fat"` in its profiles: one object, so any slab-core
+//!      function brings in every registry entry and `k_mem_slab_find`
+//!      alone suffices), or link it whole (`-Wl,--whole-archive libapp.a
+//!      -Wl,--no-whole-archive`). The project's test suite builds each
+//!      route, with and without `std`.
 //! 2. **Reach a Rust-declared slab**: `k_mem_slab_find("RX_BUFS")` returns
 //!    a handle to the slab registered under that name (NULL if none). It
 //!    answers `-ENODEV` until `boot()`, as in Rust.
@@ -427,8 +464,10 @@
 //!    num_blocks, align)` (or `K_MEM_SLAB_DEFINE_STATIC`) at file scope
 //!    defines `struct k_mem_slab name` with an aligned static buffer; the
 //!    block size is rounded up to the word, and a zero size or count, an
-//!    `align` that is not a power of two, or a size that is not a multiple
-//!    of `align` fails to compile (`_Static_assert`). [`boot`] threads it
+//!    `align` that is not a power of two, a size that is not a multiple of
+//!    `align`, a count beyond `uint32_t`, or a buffer whose size overflows
+//!    `size_t` (or exceeds `PTRDIFF_MAX`) fails to compile
+//!    (`_Static_assert`, naming the slab and the rule). [`boot`] threads it
 //!    (C programs can call `slab_core_boot()`); before that it answers
 //!    `-ENODEV`, and `k_mem_slab_init` on it is `-EINVAL`.
 //!    `k_mem_slab_find("name")` finds it too (C-defined slabs are not in the
@@ -452,7 +491,20 @@
 //!    (`-EINVAL`, `-ENODEV`). `K_NO_WAIT` allocation and freeing are
 //!    interrupt-safe, as in Rust; waiting follows this crate's rules (host
 //!    threads with `std`; on bare metal thread mode only, and finite
-//!    timeouts need [`set_clock`](#bare-metal)).
+//!    timeouts need a clock).
+//! 6. **Register a clock on bare metal**: `k_mem_slab_set_clock(now,
+//!    ticks_per_second)` from C (`uint64_t now(void)`, monotonic) or
+//!    [`set_clock`](#bare-metal) from Rust; the last one wins. Without one,
+//!    a finite timeout that has to wait returns `-ENOTSUP`
+//!    (`SLAB_ENOTSUP`, 134: Zephyr's and newlib's value) where Rust would
+//!    panic. With `std` the host's clock is used and
+//!    `k_mem_slab_set_clock` returns `-ENOTSUP`.
+//!
+//! No function panics into C or aborts the program: each turns bad input
+//! (null pointers, wild handles' pointers to free, huge shapes, any
+//! timeout, any name) into its documented return code, and
+//! `slab_core_boot()` returns `-EINVAL`, threading nothing, where
+//! [`boot`] would panic (two Rust-declared slabs of one name).
 //!
 //! `struct k_mem_slab` is opaque storage (`unsigned char _opaque[]`) whose
 //! size and alignment depend on the pointer width and on whether this
@@ -478,9 +530,11 @@
 //!   names them `SLAB_EAGAIN` … `SLAB_EINVAL` for programs without
 //!   `<errno.h>`. `k_mem_slab_alloc` can also return `-EFAULT` (a corrupted
 //!   free list, [`AllocError::Corrupted`]).
-//! - Additions: `k_mem_slab_num_waiting_get`, `slab_core_boot`,
-//!   `K_MEM_SLAB_DEFINE_STATIC`, `K_USEC`, `K_SECONDS`; `k_mem_slab_find`
-//!   also finds C-defined slabs.
+//! - Additions: `k_mem_slab_num_waiting_get`, `k_mem_slab_set_clock`,
+//!   `slab_core_boot`, `K_MEM_SLAB_DEFINE_STATIC`, `K_MEM_SLAB_IMPORT`,
+//!   `K_USEC`, `K_SECONDS`;
+//!   `k_mem_slab_find` also finds C-defined slabs. `k_mem_slab_alloc` can
+//!   return `-ENOTSUP` (bare metal, no clock).
 //! - `K_MEM_SLAB_DEFINE` needs an ELF toolchain (GCC or clang); `slab.h` is
 //!   C only (no C++).
 #![cfg_attr(not(feature = "std"), no_std)]

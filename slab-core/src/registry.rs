@@ -49,6 +49,7 @@ static BOOTED: AtomicBool = AtomicBool::new(false);
 /// slab_core::boot(); // does nothing
 /// ```
 pub fn boot() {
+    linked_with_slab_x();
     if BOOTED.load(Ordering::Acquire) {
         return;
     }
@@ -59,6 +60,26 @@ pub fn boot() {
     #[cfg(feature = "capi")]
     crate::capi::boot_defined();
     BOOTED.store(true, Ordering::Release);
+}
+
+/// On bare metal, refers to a symbol that only the linker fragment `slab.x`
+/// defines, so that a firmware linked without `-Tslab.x` (whose registry
+/// the linker would put in RAM, where the reset handler's `.data` copy
+/// overwrites it) fails to link, with an undefined symbol whose name says
+/// what to add, instead of reading the overwritten registry at run time.
+#[inline(always)]
+fn linked_with_slab_x() {
+    #[cfg(all(target_os = "none", not(feature = "std")))]
+    {
+        unsafe extern "C" {
+            // Defined (as an absolute value) in slab.x, with this name.
+            #[link_name = "ERROR(slab-core): link with the linker script slab.x: add -C link-arg=-Tslab.x after -Tlink.x to the target's rustflags in .cargo/config.toml"]
+            static SLAB_X_LINKED: u8;
+        }
+        // Only its address is taken (never read); `black_box` keeps the
+        // reference, and so the link-time check, through any optimisation.
+        core::hint::black_box(&raw const SLAB_X_LINKED);
+    }
 }
 
 /// Panics if two of `slabs` have one name: the link-time symbol of each
@@ -72,7 +93,7 @@ fn check_unique_names(slabs: &[&'static MemSlab]) {
                 "slab_core::boot(): two slabs are registered under the name `{}` \
                  (buffers at {:#x}..{:#x} and {:#x}..{:#x}): a registry name is unique in \
                  a program; give one of them another `name = \"…\"`",
-                first.name(),
+                ShownName(first.name()),
                 a.start,
                 a.end,
                 b.start,
@@ -82,12 +103,39 @@ fn check_unique_names(slabs: &[&'static MemSlab]) {
     }
 }
 
+/// A registry name as a panic message shows it: escaped, and at most
+/// [`ShownName::MAX`] bytes of it, so that a registry read from the wrong
+/// memory cannot print kilobytes of whatever lies there as a name.
+struct ShownName(&'static str);
+
+impl ShownName {
+    /// Longer than any name a declaration is likely to give.
+    const MAX: usize = 64;
+}
+
+impl fmt::Display for ShownName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let bytes = self.0.as_bytes();
+        for chunk in bytes[..bytes.len().min(Self::MAX)].utf8_chunks() {
+            write!(f, "{}", chunk.valid().escape_debug())?;
+            for byte in chunk.invalid() {
+                write!(f, "\\x{byte:02x}")?;
+            }
+        }
+        if bytes.len() > Self::MAX {
+            write!(f, "… ({} bytes)", bytes.len())?;
+        }
+        Ok(())
+    }
+}
+
 /// The registry of every declared slab in the program.
 ///
 /// ```
 /// println!("{}", slab_core::registry());
 /// ```
 pub fn registry() -> Registry {
+    linked_with_slab_x();
     Registry {
         slabs: &SLAB_CORE_REGISTRY,
     }
@@ -202,5 +250,55 @@ impl Registry {
             last = Some(key(next));
             Some(next)
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ShownName, check_unique_names};
+    use crate::slab::MemSlab;
+
+    extern crate std;
+    use std::boxed::Box;
+    use std::format;
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+    use std::string::String;
+
+    fn named(name: &'static str) -> &'static MemSlab {
+        Box::leak(Box::new(MemSlab::declared(
+            name,
+            core::ptr::null_mut(),
+            core::ptr::null_mut(),
+            8,
+            1,
+        )))
+    }
+
+    #[test]
+    fn a_name_is_shown_escaped_and_bounded() {
+        assert_eq!(format!("{}", ShownName("uart-rx")), "uart-rx");
+        assert_eq!(format!("{}", ShownName("a\nb\u{7}")), "a\\nb\\u{7}");
+        let long: &'static str = String::leak("\u{1}".repeat(8192));
+        let shown = format!("{}", ShownName(long));
+        assert_eq!(shown, format!("{}… (8192 bytes)", "\\u{1}".repeat(64)));
+    }
+
+    /// A registry read from the wrong memory can list two "slabs" whose
+    /// names are the same kilobytes of memory: the panic shows a bounded
+    /// prefix.
+    #[test]
+    fn the_duplicate_name_panic_shows_a_bounded_name() {
+        let memory: &'static str = String::leak("\u{0}".repeat(8192));
+        let slabs = [named(memory), named("TX"), named(memory)];
+        let panic =
+            catch_unwind(AssertUnwindSafe(|| check_unique_names(&slabs))).expect_err("a duplicate");
+        let message = panic.downcast_ref::<String>().expect("a message");
+        assert!(
+            message.contains("registered under the name `\\0\\0\\0") && message.len() < 600,
+            "{} bytes: {message}",
+            message.len()
+        );
+        assert!(message.contains("… (8192 bytes)"), "{message}");
+        check_unique_names(&[named("RX"), named("TX")]);
     }
 }

@@ -310,3 +310,96 @@ fn a_corrupted_link_to_an_owned_block_is_not_read() {
     assert_eq!(s.alloc(Timeout::NoWait), Err(AllocError::Corrupted));
     assert_eq!(owner.join().unwrap(), b as usize);
 }
+
+/// Frees `block` as `Box<u8>`'s drop frees it: through a pointer that went
+/// through a `&mut u8`, which under miri's Stacked Borrows reaches one
+/// byte only, fewer than the link word the slab writes into it.
+///
+/// # Safety
+/// As [`MemSlab::free`]; `block` is initialised at least in its first byte.
+unsafe fn free_as_box_u8(slab: &MemSlab, block: NonNull<u8>) -> Result<(), FreeError> {
+    // SAFETY: the caller's contract.
+    unsafe {
+        let byte: &mut u8 = &mut *block.as_ptr();
+        slab.free(NonNull::from(byte))
+    }
+}
+
+#[cfg(not(loom))] // `declare` is not const under loom
+#[test]
+fn declared_fast_paths_free_through_a_one_byte_pointer() {
+    use crate::__private::{
+        Storage, UsedMap, align::A8, bounds_checks, buffer_len, declare, map_words,
+    };
+    const BS: usize = 2 * WORD;
+    static STORAGE: Storage<A8, { buffer_len(3, BS) }> = Storage::new();
+    static USED: UsedMap<{ map_words(3) }> = UsedMap::new();
+    static BOUNDS_STORAGE: Storage<A8, { buffer_len(3, BS) }> = Storage::new();
+    static BOUNDS_USED: UsedMap<{ map_words(3) }> = UsedMap::new();
+    // SAFETY: each storage and map is sized from BS and 3, and used by one
+    // slab only.
+    static FULL: MemSlab = unsafe { declare("FULL", &STORAGE, &USED, BS, 3) };
+    // SAFETY: as above.
+    static BOUNDS: MemSlab =
+        bounds_checks(unsafe { declare("BOUNDS", &BOUNDS_STORAGE, &BOUNDS_USED, BS, 3) });
+    for slab in [&FULL, &BOUNDS] {
+        slab.boot();
+        let blocks = drain(slab);
+        for &b in &blocks {
+            // SAFETY: ours, written, then given up.
+            unsafe {
+                b.as_ptr().write_bytes(0xEE, BS);
+                free_as_box_u8(slab, b).unwrap();
+            }
+        }
+        // Every block is handed out again, each whole to its new owner.
+        let again = drain(slab);
+        assert_eq!(again, blocks.iter().rev().copied().collect::<Vec<_>>());
+        for &b in &again {
+            // SAFETY: ours.
+            unsafe { b.as_ptr().write_bytes(0, BS) };
+        }
+        assert_eq!(slab.num_used(), 3);
+    }
+}
+
+#[test]
+fn runtime_slab_frees_through_a_one_byte_pointer() {
+    let s = slab(2 * WORD, 3);
+    let blocks = drain(s);
+    // SAFETY: ours, written, then given up; the second free of `blocks[0]`
+    // is refused without touching it (the walk of the free list).
+    unsafe {
+        for &b in &blocks {
+            b.as_ptr().write(1);
+            free_as_box_u8(s, b).unwrap();
+        }
+        assert_eq!(free_as_box_u8(s, blocks[0]), Err(FreeError::DoubleFree));
+    }
+    for b in drain(s) {
+        // SAFETY: ours, all of it.
+        unsafe { b.as_ptr().write_bytes(0, 2 * WORD) };
+    }
+}
+
+#[cfg(feature = "std")]
+#[test]
+fn hand_off_through_a_one_byte_pointer_gives_the_whole_block() {
+    let s = slab(2 * WORD, 1);
+    let held = s.alloc(Timeout::NoWait).unwrap();
+    let waiter = std::thread::spawn(move || {
+        let block = s.alloc(Timeout::Forever).unwrap();
+        // SAFETY: handed to this thread, all of it.
+        unsafe { block.as_ptr().write_bytes(0, 2 * WORD) };
+        block.as_ptr() as usize
+    });
+    while s.num_waiting() == 0 {
+        std::thread::yield_now();
+    }
+    // SAFETY: ours, written, then given up.
+    unsafe {
+        held.as_ptr().write(1);
+        free_as_box_u8(s, held).unwrap();
+    }
+    assert_eq!(waiter.join().unwrap(), held.as_ptr() as usize);
+}

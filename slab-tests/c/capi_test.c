@@ -65,6 +65,10 @@ static uint64_t now_ns(void) {
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+static uint64_t now_us(void) {
+    return now_ns() / 1000u;
+}
+
 /* Yields until `slab` has `n` waiters: the signal that they are queued.
  * Fails (rather than hangs) after 10 s. */
 static void wait_for_waiters(struct k_mem_slab *slab, uint32_t n) {
@@ -166,9 +170,16 @@ int capi_test_einval(void) {
         CHECK_EQ(k_mem_slab_free_checked(&slab, all[i]), 0);
     }
 
+    /* The clock: the host's here (slab-core with std), none to register. */
+    CHECK_EQ(k_mem_slab_set_clock(NULL, 1000), -EINVAL);
+    CHECK_EQ(k_mem_slab_set_clock(now_us, 0), -EINVAL);
+    CHECK_EQ(k_mem_slab_set_clock(now_us, 1000000), SLAB_CORE_STD ? -SLAB_ENOTSUP : 0);
+
     /* Lookup */
     CHECK(k_mem_slab_find(NULL) == NULL);
     CHECK(k_mem_slab_find("no such slab") == NULL);
+    CHECK(k_mem_slab_find("") == NULL);
+    CHECK(k_mem_slab_find("\xc3\x28 not UTF-8") == NULL);
     CHECK_COUNTS(NULL, 0, 0, 0);
     return finish();
 }
@@ -375,6 +386,11 @@ int capi_test_more_waiters(void) {
     return finish();
 }
 
+/* The Rust-declared slab capi_test_boot() is given ("rust-declared"),
+ * imported by its registry symbol: harmless where Rust links the program,
+ * and a link error if no crate declared it. */
+K_MEM_SLAB_IMPORT(rust_2ddeclared);
+
 /* A K_MEM_SLAB_DEFINE'd slab: rounded block size, aligned buffer. */
 K_MEM_SLAB_DEFINE(c_defined, 20, 3, 8);
 K_MEM_SLAB_DEFINE_STATIC(c_defined_static, 64, 2, 64);
@@ -401,8 +417,8 @@ int capi_test_boot(const char *rust_name, uint32_t rust_blocks) {
     CHECK_EQ(k_mem_slab_init(&c_defined, other, 32, 2), -EINVAL);
     CHECK_EQ(k_mem_slab_init(rust, other, 32, 2), -EINVAL);
 
-    slab_core_boot();
-    slab_core_boot(); /* idempotent */
+    CHECK_EQ(slab_core_boot(), 0);
+    CHECK_EQ(slab_core_boot(), 0); /* idempotent */
 
     CHECK_COUNTS(&c_defined, 0, 3, 0);
     CHECK_COUNTS(&c_defined_static, 0, 2, 0);

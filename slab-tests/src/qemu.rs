@@ -69,23 +69,9 @@ pub fn build_with(dir: &str, bin: &str, target: &str, extra: &[&str]) -> PathBuf
     }
     require_target(target);
 
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut cmd = Command::new(cargo);
-    cmd.args(["build", "--release", "--target", target])
+    let out = firmware_cargo(dir, &target_dir)
+        .args(["build", "--release", "--target", target])
         .args(extra)
-        .current_dir(workspace_root().join(dir))
-        .env("CARGO_TARGET_DIR", &target_dir);
-    // The firmware's own .cargo/config.toml supplies `-Tlink.x -Tslab.x`:
-    // flags meant for the host build must not replace them.
-    for var in [
-        "RUSTFLAGS",
-        "CARGO_ENCODED_RUSTFLAGS",
-        "CARGO_BUILD_RUSTFLAGS",
-        "CARGO_BUILD_TARGET",
-    ] {
-        cmd.env_remove(var);
-    }
-    let out = cmd
         .output()
         .unwrap_or_else(|e| panic!("cannot run cargo: {e}"));
     assert!(
@@ -96,6 +82,26 @@ pub fn build_with(dir: &str, bin: &str, target: &str, extra: &[&str]) -> PathBuf
     assert!(elf.is_file(), "no firmware at {}", elf.display());
     built.push(key);
     elf
+}
+
+/// `cargo` for the firmware package in `dir` (relative to the workspace
+/// root), run there with the target directory `target_dir`, without the
+/// host build's flags: the firmware's own `.cargo/config.toml` (or build
+/// script) supplies its linker scripts, which they must not replace.
+pub fn firmware_cargo(dir: &str, target_dir: &Path) -> Command {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(workspace_root().join(dir))
+        .env("CARGO_TARGET_DIR", target_dir);
+    for var in [
+        "RUSTFLAGS",
+        "CARGO_ENCODED_RUSTFLAGS",
+        "CARGO_BUILD_RUSTFLAGS",
+        "CARGO_BUILD_TARGET",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd
 }
 
 /// Fails, saying how to install it, when the Rust target is missing.

@@ -30,6 +30,9 @@ fn bad_defines_fail_to_compile_with_their_message() {
         ("align_not_pow2", "align is not a power of two"),
         ("size_not_multiple", "block_size is not a multiple of align"),
         ("too_many_blocks", "num_blocks does not fit uint32_t"),
+        ("size_wraps", "block_size * num_blocks overflows"),
+        ("rounding_wraps", "block_size * num_blocks overflows"),
+        ("beyond_ptrdiff_max", "block_size * num_blocks overflows"),
     ] {
         let (_, compiled, error) = outcomes
             .iter()

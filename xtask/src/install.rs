@@ -79,7 +79,8 @@ pub fn build_bare_metal() -> Result<(), String> {
 
 /// The firmware packages live outside the workspace (their own targets and
 /// linker scripts): rustfmt and clippy (`-D warnings`) each, from its own
-/// directory so that its `.cargo/config.toml` applies.
+/// directory so that its `.cargo/config.toml` applies. The template is one
+/// too.
 fn lint_firmware() -> Result<(), String> {
     for (dir, target_dir) in [
         ("examples/firmware", "target/firmware"),
@@ -87,6 +88,7 @@ fn lint_firmware() -> Result<(), String> {
         ("examples/embassy-firmware", "target/embassy-firmware"),
         ("examples/heap-firmware", "target/heap-firmware"),
         ("examples/heap-bench-firmware", "target/heap-bench-firmware"),
+        ("examples/template", "target/template"),
     ] {
         let in_dir = || {
             let mut c = cargo();

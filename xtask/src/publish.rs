@@ -18,11 +18,13 @@ const MSRV_TARGET: &str = "thumbv7m-none-eabi";
 
 /// Files the docs name that belong to the user's project or to another
 /// crate, not to a slab package: a firmware's `.cargo/config.toml` and
-/// `build.rs`, cortex-m-rt's linker scripts, C's `<errno.h>`.
-const FOREIGN_FILES: [&str; 6] = [
+/// `build.rs`, a C program's `main.c`, cortex-m-rt's linker scripts, C's
+/// `<errno.h>`.
+const FOREIGN_FILES: [&str; 7] = [
     ".cargo/config.toml",
     "build.rs",
     "src/main.rs",
+    "main.c",
     "link.x",
     "memory.x",
     "errno.h",

@@ -115,30 +115,30 @@ fn test_steps(tally: &mut Tally, quick: bool) -> Result<(), String> {
 
         install::ensure_miri()?;
         let mut miri = Tally::default();
-        for features in [&[][..], &["--features", "std,allocator-api2"][..]] {
-            let result = cargo_test_with(
-                &mut miri,
-                install::cargo_nightly()
-                    .args(["miri", "test", "-p", "slab-core", "--lib"])
-                    .args(features)
-                    // The tests leak their buffers on purpose: `init` takes
-                    // `&'static mut [u8]`.
-                    .env("MIRIFLAGS", "-Zmiri-ignore-leaks"),
-            );
-            result?;
+        // Every target under both of miri's aliasing models, Stacked
+        // Borrows (the default) and Tree Borrows; the second reuses the
+        // first one's build. The tests leak their buffers on purpose:
+        // `init` takes `&'static mut [u8]`.
+        for (features, filter) in [
+            (&[][..], &[][..]),
+            (&["--features", "std,allocator-api2"][..], &[][..]),
+            // The C ABI's handles (slab-core/src/capi/tests.rs).
+            (&["--features", "capi,std"][..], &["--", "capi::"][..]),
+        ] {
+            for model in ["", " -Zmiri-tree-borrows"] {
+                cargo_test_with(
+                    &mut miri,
+                    install::cargo_nightly()
+                        .args(["miri", "test", "-p", "slab-core", "--lib"])
+                        .args(features)
+                        .args(filter)
+                        .env("MIRIFLAGS", format!("-Zmiri-ignore-leaks{model}")),
+                )?;
+            }
         }
-        // The C ABI's handles (slab-core/src/capi/tests.rs), with Tree
-        // Borrows: a registry entry's handle is read-only memory.
-        cargo_test_with(
-            &mut miri,
-            install::cargo_nightly()
-                .args(["miri", "test", "-p", "slab-core", "--lib"])
-                .args(["--features", "capi,std", "--", "capi::"])
-                .env("MIRIFLAGS", "-Zmiri-ignore-leaks -Zmiri-tree-borrows"),
-        )?;
         tally.merge(&miri);
         lines.push(format!(
-            "miri: {} slab-core unit test runs (without and with std) free of undefined behaviour",
+            "miri: {} slab-core unit test runs (without std, with std, the C ABI), each under Stacked and Tree Borrows, free of undefined behaviour",
             miri.passed
         ));
 

@@ -16,6 +16,14 @@
 
 K_MEM_SLAB_DEFINE_STATIC(c_scratch, 16, 2, 8);
 
+/* The Rust-declared slab c_abi_run() is given: a link error, naming
+ * slab_core_registry_name_POOL, if no crate declared it. */
+K_MEM_SLAB_IMPORT(POOL);
+
+static uint64_t no_clock(void) {
+    return 0;
+}
+
 /* What the handler did; read by Rust through c_abi_log(). */
 struct c_abi_log {
     uint32_t handler_runs;
@@ -79,6 +87,10 @@ int c_abi_run(const char *name, uint32_t blocks) {
         }                     \
     } while (0)
     EXPECT(blocks >= 1 && blocks <= MAX_PARKED);
+    /* Bad clocks are refused and change nothing (Rust registered the
+     * SysTick clock, which the K_MSEC(2) wait below is measured with). */
+    EXPECT(k_mem_slab_set_clock((uint64_t (*)(void))0, 1000) == -SLAB_EINVAL);
+    EXPECT(k_mem_slab_set_clock(no_clock, 0) == -SLAB_EINVAL);
     pool = k_mem_slab_find(name);
     EXPECT(pool != (void *)0);
     EXPECT(k_mem_slab_find("NO SUCH SLAB") == (void *)0);
@@ -122,6 +134,10 @@ int c_abi_run(const char *name, uint32_t blocks) {
     EXPECT((uintptr_t)a % 8 == 0 && (uintptr_t)b % 8 == 0);
     EXPECT(a != b);
     EXPECT(k_mem_slab_alloc(&c_scratch, &none, K_NO_WAIT) == -SLAB_ENOMEM);
+    /* A finite wait from C, measured with the clock Rust registered. */
+    none = &none;
+    EXPECT(k_mem_slab_alloc(&c_scratch, &none, K_MSEC(2)) == -SLAB_EAGAIN);
+    EXPECT(none == (void *)0);
     EXPECT(k_mem_slab_free_checked(&c_scratch, a) == 0);
     EXPECT(k_mem_slab_free_checked(&c_scratch, b) == 0);
     EXPECT(k_mem_slab_max_used_get(&c_scratch) == 2);

@@ -49,6 +49,20 @@
 //! that advances the count does), or a timeout can overrun until the next
 //! interrupt. Without a clock, `NoWait` and `Forever` work and a finite
 //! timeout that has to wait panics with a message naming [`set_clock`].
+//!
+//! A clock that is registered but never advances (its timer, or the
+//! timer's interrupt, never started) would make a finite wait last forever.
+//! Debug builds report it: a finite wait that reads the same tick
+//! `max(2^20, 10^9 / ticks_per_second)` times in a row panics, naming the
+//! fix. The bound assumes a billion looks a second, which no core reaches
+//! (each look calls the clock), so a running clock, however slow, advances
+//! well within it, and a long timeout on a running clock never trips it.
+//! And until a finite wait has seen the clock advance (once since
+//! [`set_clock`]), debug builds look without calling the wait hook: a
+//! sleeping hook (`WFE`) would otherwise sleep forever when the stopped
+//! clock was the only interrupt to come, and never get to count. Once the
+//! clock has been seen running, its interrupt wakes a sleeping hook every
+//! tick, so the tick advances between looks. Release builds do neither.
 //! The clock is only read once the waiter is queued: an `alloc` or `take`
 //! that finds a block or permit at its second look (one freed by an
 //! interrupt handler just after the first) never needs it.
@@ -75,7 +89,7 @@
 //! per look. No CAS is used anywhere (thumbv6m has none).
 
 use core::cell::Cell;
-use core::sync::atomic::{AtomicU8, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use core::time::Duration;
 
 use critical_section::Mutex;
@@ -107,6 +121,11 @@ impl<T: Copy> Setting<T> {
 
 static CLOCK: Setting<Clock> = Setting::unset();
 static WAIT_HOOK: Setting<fn()> = Setting::unset();
+/// Whether a finite wait has seen the registered clock advance (reset by
+/// [`set_clock`]). Until then debug builds look without calling the wait
+/// hook: a hook that sleeps would sleep forever on a clock whose interrupt
+/// never comes, instead of reporting it.
+static CLOCK_SEEN_RUNNING: AtomicBool = AtomicBool::new(false);
 
 /// Registers the monotonic clock that finite timeouts are measured with
 /// (bare metal only; with `std` the host clock is used).
@@ -124,6 +143,14 @@ static WAIT_HOOK: Setting<fn()> = Setting::unset();
 ///
 /// Without a clock, `Timeout::NoWait` and `Timeout::Forever` work; a finite
 /// timeout that has to wait panics with a message naming this function.
+///
+/// **Start the clock**: a finite timeout ends only when `now()` has moved
+/// past its deadline, so the timer behind it, and the timer's interrupt,
+/// must run before a finite wait. In a debug build a finite wait on a clock
+/// that does not advance panics, naming this fix, after
+/// `max(2^20, 10^9 / ticks_per_second)` looks in a row at the same tick
+/// (a bound that a running clock, however slow, never reaches), and it does
+/// not sleep in the wait hook until it has seen the clock advance once.
 ///
 /// # Panics
 /// If `ticks_per_second` is 0.
@@ -151,6 +178,7 @@ pub fn set_clock(now: fn() -> u64, ticks_per_second: u64) {
         now,
         ticks_per_second,
     });
+    CLOCK_SEEN_RUNNING.store(false, Ordering::Relaxed);
 }
 
 /// Registers what a waiting thread-mode caller does between looks at
@@ -171,6 +199,13 @@ pub fn set_clock(now: fn() -> u64, ticks_per_second: u64) {
 /// ```
 pub fn set_wait_hook(hook: fn()) {
     WAIT_HOOK.set(hook);
+}
+
+/// Whether a clock is registered (one is never unregistered): the C ABI
+/// returns `-ENOTSUP` where a finite timeout would panic without one.
+#[cfg(feature = "capi")]
+pub(crate) fn has_clock() -> bool {
+    CLOCK.get().is_some()
 }
 
 /// Bare-metal callers all wait at the same priority.
@@ -206,7 +241,17 @@ pub(crate) fn current_wake() -> Wake {
 }
 
 /// When a wait gives up, in clock ticks; `None` is never.
-pub(crate) struct Deadline(Option<(Clock, u64)>);
+pub(crate) struct Deadline(Option<Finite>);
+
+/// A finite wait's deadline on its clock.
+#[derive(Clone, Copy)]
+struct Finite {
+    clock: Clock,
+    /// The tick when the wait started.
+    start: u64,
+    /// The first tick at which it has lasted long enough.
+    at: u64,
+}
 
 impl Deadline {
     pub fn after(limit: Option<Duration>) -> Self {
@@ -217,16 +262,10 @@ impl Deadline {
             "slab_core: a finite timeout needs a clock: call slab_core::set_clock at start-up",
         );
         let ticks = ticks_at_least(limit, clock.ticks_per_second);
+        let start = (clock.now)();
         // One more tick: the current tick may be almost over.
-        let at = (clock.now)().saturating_add(ticks).saturating_add(1);
-        Deadline(Some((clock, at)))
-    }
-
-    fn passed(&self) -> bool {
-        match self.0 {
-            Some((clock, at)) => (clock.now)() >= at,
-            None => false,
-        }
+        let at = start.saturating_add(ticks).saturating_add(1);
+        Deadline(Some(Finite { clock, start, at }))
     }
 }
 
@@ -244,19 +283,90 @@ fn ticks_at_least(limit: Duration, ticks_per_second: u64) -> u64 {
     whole.saturating_add(part)
 }
 
+/// How many looks in a row may read one tick of a finite wait's clock
+/// before a debug build reports the clock as stopped. Generous: it assumes
+/// a billion looks a second (no core looks that fast: each look reads the
+/// clock), so a running clock, however slow, ticks well within it; never
+/// fewer than 2^20 (for clocks that count faster than they advance).
+fn looks_per_tick_at_most(ticks_per_second: u64) -> u32 {
+    let looks = 1_000_000_000 / ticks_per_second;
+    u32::try_from(looks).unwrap_or(u32::MAX).max(1 << 20)
+}
+
+/// Debug builds: a finite wait's watch on its clock, which must advance.
+struct StoppedClockCheck {
+    tick: u64,
+    same: u32,
+    limit: u32,
+}
+
+impl StoppedClockCheck {
+    fn new(finite: &Finite) -> Self {
+        Self {
+            tick: finite.start,
+            same: 0,
+            limit: looks_per_tick_at_most(finite.clock.ticks_per_second),
+        }
+    }
+
+    /// Notes a look at the clock; whether it has been seen advancing.
+    ///
+    /// # Panics
+    /// When it read the same tick [`looks_per_tick_at_most`] times in a row.
+    fn look(&mut self, now: u64) -> bool {
+        if now != self.tick {
+            self.tick = now;
+            self.same = 0;
+            CLOCK_SEEN_RUNNING.store(true, Ordering::Relaxed);
+            return true;
+        }
+        self.same += 1;
+        assert!(
+            self.same < self.limit,
+            "slab_core: a finite timeout is waiting on a clock that does not advance: the \
+             `now` registered with slab_core::set_clock read tick {} at {} looks in a row. Start \
+             the timer that advances it, and enable its interrupt, before a wait with a \
+             finite timeout (or wait with Timeout::Forever). This check runs in debug builds.",
+            self.tick,
+            self.same,
+        );
+        CLOCK_SEEN_RUNNING.load(Ordering::Relaxed)
+    }
+}
+
 /// Waits until the status changes or the deadline; `false` once the
 /// deadline has passed.
+///
+/// Debug builds watch a finite wait's clock: one that reads the same tick
+/// for [`looks_per_tick_at_most`] looks in a row panics, naming the fix,
+/// instead of waiting forever; and until the clock has been seen advancing
+/// (once since [`set_clock`]) they look without calling the wait hook, which
+/// would otherwise sleep (`WFE`) until an interrupt that a stopped clock
+/// never raises. A running clock advances within that many looks: a busy
+/// look takes far more than a nanosecond, and a sleeping hook is woken by
+/// the clock's own interrupt every tick.
 pub(crate) fn park(status: &AtomicU8, waiting: u8, deadline: &Deadline) -> bool {
     let hook = WAIT_HOOK.get();
+    let mut check = match &deadline.0 {
+        Some(finite) if cfg!(debug_assertions) => Some(StoppedClockCheck::new(finite)),
+        _ => None,
+    };
     while status.load(Ordering::Acquire) == waiting {
-        if deadline.passed() {
-            return false;
+        let mut may_sleep = true;
+        if let Some(finite) = &deadline.0 {
+            let now = (finite.clock.now)();
+            if now >= finite.at {
+                return false;
+            }
+            if let Some(check) = &mut check {
+                may_sleep = check.look(now);
+            }
         }
         // A handler may free right here, before the hook runs: the hook's
         // contract (return by the next exception return) covers it.
         match hook {
-            Some(hook) => hook(),
-            None => core::hint::spin_loop(),
+            Some(hook) if may_sleep => hook(),
+            _ => core::hint::spin_loop(),
         }
     }
     true
@@ -264,7 +374,7 @@ pub(crate) fn park(status: &AtomicU8, waiting: u8, deadline: &Deadline) -> bool 
 
 #[cfg(test)]
 mod tests {
-    use super::ticks_at_least;
+    use super::{looks_per_tick_at_most, ticks_at_least};
     use core::time::Duration;
 
     use crate::{AllocError, SemError, Semaphore, Timeout};
@@ -273,7 +383,6 @@ mod tests {
     use std::boxed::Box;
     use std::cell::{Cell, RefCell};
     use std::panic::{AssertUnwindSafe, catch_unwind};
-    use std::sync::atomic::{AtomicU64, Ordering};
 
     /// What the test clock does before it answers, given its read count.
     type OnClock = Option<Box<dyn FnMut(u32)>>;
@@ -289,9 +398,10 @@ mod tests {
         static ON_CLOCK: RefCell<OnClock> = RefCell::new(None);
         /// How often this thread read the clock.
         static CLOCK_READS: Cell<u32> = const { Cell::new(0) };
+        /// How many reads of the clock make one tick on this thread; 0
+        /// stops it.
+        static READS_PER_TICK: Cell<u32> = const { Cell::new(1) };
     }
-
-    static TICKS: AtomicU64 = AtomicU64::new(0);
 
     fn hook() {
         ON_WAIT.with(|f| match &mut *f.borrow_mut() {
@@ -310,7 +420,10 @@ mod tests {
                 f(reads)
             }
         });
-        TICKS.fetch_add(1, Ordering::Relaxed)
+        match READS_PER_TICK.with(Cell::get) {
+            0 => 7,
+            per_tick => u64::from(reads / per_tick),
+        }
     }
 
     /// Registers the test hook and clock (the same ones for every test) and
@@ -321,6 +434,7 @@ mod tests {
         ON_WAIT.with(|f| *f.borrow_mut() = on_wait);
         ON_CLOCK.with(|f| *f.borrow_mut() = on_clock);
         CLOCK_READS.with(|r| r.set(0));
+        READS_PER_TICK.with(|r| r.set(1));
     }
 
     #[test]
@@ -496,6 +610,83 @@ mod tests {
         // Nothing free at the second look: now the deadline is needed.
         assert_eq!(s.alloc(Timeout::millis(1)), Err(AllocError::TimedOut));
         assert!(CLOCK_READS.with(Cell::get) > 0);
+    }
+
+    /// A finite wait on an exhausted slab with this thread's clock stopped
+    /// (the timer behind it never started): in a debug build it panics,
+    /// naming the fix, instead of waiting forever; the hook, which would
+    /// sleep until an interrupt that never comes, is not called; the waiter
+    /// is withdrawn.
+    #[test]
+    #[cfg(debug_assertions)]
+    #[cfg_attr(miri, ignore = "a million looks at the clock")]
+    fn a_finite_wait_on_a_stopped_clock_panics_in_a_debug_build() {
+        let hook_calls = std::rc::Rc::new(Cell::new(0u32));
+        let calls = hook_calls.clone();
+        on_this_thread(Some(Box::new(move || calls.set(calls.get() + 1))), None);
+        READS_PER_TICK.with(|r| r.set(0));
+        let s = crate::tests::slab(crate::layout::WORD, 1);
+        let held = s.alloc(Timeout::NoWait).unwrap();
+        let unwound = catch_unwind(AssertUnwindSafe(|| s.alloc(Timeout::millis(5))));
+        let reads = CLOCK_READS.with(Cell::get);
+        on_this_thread(None, None);
+        let message = unwound.expect_err("the wait did not panic");
+        let message = message
+            .downcast_ref::<std::string::String>()
+            .expect("a formatted panic message");
+        assert!(
+            message.contains("a clock that does not advance")
+                && message.contains("slab_core::set_clock")
+                && message.contains("enable its interrupt"),
+            "{message}"
+        );
+        // Deadline::after's read, then the limit of looks at the same tick.
+        assert_eq!(reads, 1 + looks_per_tick_at_most(1_000));
+        assert_eq!(hook_calls.get(), 0, "the hook was not slept in");
+        assert_eq!(s.num_waiting(), 0);
+        // SAFETY: ours.
+        unsafe { s.free(held) }.unwrap();
+        assert_eq!((s.num_used(), s.num_free()), (0, 1));
+    }
+
+    /// A clock as slow as the check allows (one tick per the limit of
+    /// looks) and a wait of several ticks: it times out, with no panic.
+    #[test]
+    #[cfg_attr(miri, ignore = "millions of looks at the clock")]
+    fn a_slow_running_clock_times_out_without_a_panic() {
+        on_this_thread(None, None);
+        READS_PER_TICK.with(|r| r.set(looks_per_tick_at_most(1_000)));
+        let s = crate::tests::slab(crate::layout::WORD, 1);
+        let _held = s.alloc(Timeout::NoWait).unwrap();
+        let got = catch_unwind(AssertUnwindSafe(|| s.alloc(Timeout::millis(3))));
+        let reads = CLOCK_READS.with(Cell::get);
+        on_this_thread(None, None);
+        assert_eq!(got.ok(), Some(Err(AllocError::TimedOut)));
+        assert!(reads > 3 * looks_per_tick_at_most(1_000), "{reads} reads");
+    }
+
+    /// Once the clock has been seen advancing, a finite wait sleeps in the
+    /// hook between looks.
+    #[test]
+    fn a_finite_wait_on_a_running_clock_calls_the_hook() {
+        let hook_calls = std::rc::Rc::new(Cell::new(0u32));
+        let calls = hook_calls.clone();
+        on_this_thread(Some(Box::new(move || calls.set(calls.get() + 1))), None);
+        let s = crate::tests::slab(crate::layout::WORD, 1);
+        let _held = s.alloc(Timeout::NoWait).unwrap();
+        let got = s.alloc(Timeout::millis(20));
+        on_this_thread(None, None);
+        assert_eq!(got, Err(AllocError::TimedOut));
+        assert!(hook_calls.get() >= 10, "{} hook calls", hook_calls.get());
+    }
+
+    #[test]
+    fn looks_per_tick_scale_with_the_tick_and_have_a_floor() {
+        assert_eq!(looks_per_tick_at_most(1_000), 1 << 20);
+        assert_eq!(looks_per_tick_at_most(1_000_000_000), 1 << 20);
+        assert_eq!(looks_per_tick_at_most(u64::MAX), 1 << 20);
+        assert_eq!(looks_per_tick_at_most(100), 10_000_000);
+        assert_eq!(looks_per_tick_at_most(1), 1_000_000_000);
     }
 
     #[test]
