@@ -11,6 +11,7 @@ use std::process::{Command, ExitCode};
 
 mod bench;
 mod bench_heap;
+mod doc_links;
 mod evidence;
 mod install;
 mod publish;

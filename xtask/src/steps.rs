@@ -62,7 +62,7 @@ fn test_steps(tally: &mut Tally, quick: bool) -> Result<(), String> {
     run(cargo()
         .args(["doc", "--workspace", "--no-deps"])
         .env("RUSTDOCFLAGS", "-D warnings"))?;
-    crate::publish::doc_links()?;
+    crate::doc_links::check()?;
     crate::publish::msrv()?;
     crate::publish::package()?;
     install::ensure_bare_metal()?;
