@@ -121,22 +121,7 @@ pub fn ensure_components() -> Result<(), String> {
 
 /// The nightly toolchain with miri and rust-src, for the miri run.
 pub fn ensure_miri() -> Result<(), String> {
-    let has_nightly = Command::new("rustup")
-        .args(["run", "nightly", "rustc", "--version"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !has_nightly {
-        run(Command::new("rustup").args([
-            "toolchain",
-            "install",
-            "nightly",
-            "--profile",
-            "minimal",
-        ]))
-        .map_err(|e| format!("{e}: miri needs the nightly toolchain"))?;
-    }
+    ensure_toolchain("nightly", "miri")?;
     run(Command::new("rustup").args([
         "component",
         "add",
@@ -149,12 +134,34 @@ pub fn ensure_miri() -> Result<(), String> {
     run(cargo_nightly().args(["miri", "setup"]))
 }
 
+/// Installs the rustup `toolchain` (minimal profile) if it is missing;
+/// `what` needs it.
+pub fn ensure_toolchain(toolchain: &str, what: &str) -> Result<(), String> {
+    let installed = Command::new("rustup")
+        .args(["run", toolchain, "rustc", "--version"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if installed {
+        return Ok(());
+    }
+    run(Command::new("rustup").args(["toolchain", "install", toolchain, "--profile", "minimal"]))
+        .map_err(|e| format!("{e}: {what} needs the {toolchain} toolchain"))
+}
+
 /// `cargo +nightly`, run by rustup so that it works whichever cargo runs xtask.
 pub fn cargo_nightly() -> Command {
+    cargo_of("nightly")
+}
+
+/// `cargo +TOOLCHAIN`, run by rustup so that it works whichever cargo runs
+/// xtask.
+pub fn cargo_of(toolchain: &str) -> Command {
     let mut c = Command::new("rustup");
-    c.args(["run", "nightly", "cargo"])
+    c.args(["run", toolchain, "cargo"])
         .current_dir(workspace_root());
-    // The stable toolchain's variables would point nightly at stable tools.
+    // The running toolchain's variables would point cargo at its tools.
     for var in ["CARGO", "RUSTC", "RUSTDOC", "RUSTUP_TOOLCHAIN"] {
         c.env_remove(var);
     }

@@ -249,25 +249,9 @@ fn host_triple(toolchain: &str) -> Result<String, String> {
         .ok_or_else(|| format!("`rustc -vV` of Rust {toolchain} names no host"))
 }
 
-/// Installs `toolchain` (minimal profile) and its `MSRV_TARGET` target if
-/// missing.
+/// Installs `toolchain` and its `MSRV_TARGET` target if missing.
 fn ensure_toolchain(toolchain: &str) -> Result<(), String> {
-    let installed = Command::new("rustup")
-        .args(["run", toolchain, "rustc", "--version"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !installed {
-        run(Command::new("rustup").args([
-            "toolchain",
-            "install",
-            toolchain,
-            "--profile",
-            "minimal",
-        ]))
-        .map_err(|e| format!("{e}: the MSRV check needs Rust {toolchain}"))?;
-    }
+    crate::install::ensure_toolchain(toolchain, "the MSRV check")?;
     let targets = Command::new("rustup")
         .args(["target", "list", "--installed", "--toolchain", toolchain])
         .output()
@@ -282,19 +266,13 @@ fn ensure_toolchain(toolchain: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// `cargo` of `toolchain`, run by rustup, with its own target directory.
+/// `cargo` of `toolchain` with its own target directory.
 fn toolchain_cargo(toolchain: &str) -> Command {
-    let mut c = Command::new("rustup");
-    c.args(["run", toolchain, "cargo"])
-        .current_dir(workspace_root())
-        .env(
-            "CARGO_TARGET_DIR",
-            workspace_root().join("target").join("msrv"),
-        );
-    // The running toolchain's variables would point cargo at its tools.
-    for var in ["CARGO", "RUSTC", "RUSTDOC", "RUSTUP_TOOLCHAIN"] {
-        c.env_remove(var);
-    }
+    let mut c = crate::install::cargo_of(toolchain);
+    c.env(
+        "CARGO_TARGET_DIR",
+        workspace_root().join("target").join("msrv"),
+    );
     c
 }
 
