@@ -123,7 +123,8 @@ fn manifest_problems(manifest: &str, workspace: &str, files: &BTreeSet<String>) 
     let mut problems = Vec::new();
     match value("readme").as_deref().map(|r| r.trim_matches('"')) {
         Some(readme) if files.contains(readme) => {}
-        other => problems.push(format!("`readme` ({other:?}) is not a file of the package")),
+        Some(readme) => problems.push(format!("`readme = \"{readme}\"` is not in the package")),
+        None => problems.push("no `readme`: the crates.io page would be empty".into()),
     }
     for licence in ["LICENSE-MIT", "LICENSE-APACHE"] {
         if !files.contains(licence) {
