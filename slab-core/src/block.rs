@@ -4,12 +4,64 @@ use core::fmt;
 use core::mem::{ManuallyDrop, MaybeUninit};
 use core::ptr::NonNull;
 
+use crate::error::BlockFull;
 use crate::slab::MemSlab;
 
 /// One block of a [`MemSlab`], freed when dropped.
 ///
-/// Its bytes are uninitialised (whatever the block last held), so they are
-/// reached as `MaybeUninit<u8>`.
+/// A fresh block's bytes are uninitialised (whatever the block last held).
+/// The block counts how many of its leading bytes its owner has written
+/// through the safe methods, the **filled** part, and reads back exactly
+/// those as `&[u8]`:
+///
+/// - [`extend_from_slice`](Self::extend_from_slice) appends bytes to the
+///   filled part (all of them, or none and `Err(BlockFull)`);
+/// - [`fill`](Self::fill) sets every byte (`fill(0)` zeroes the block) and
+///   returns them all as `&mut [u8]`;
+/// - [`filled`](Self::filled) / [`filled_mut`](Self::filled_mut) read and
+///   change the filled part; [`clear`](Self::clear) empties it;
+/// - [`spare_mut`](Self::spare_mut) is the rest, as `MaybeUninit<u8>`, for
+///   code that writes in place (a peripheral, a decoder); after writing,
+///   `unsafe` [`set_filled`](Self::set_filled) says how much is filled.
+///
+/// [`as_uninit_mut`](Self::as_uninit_mut) hands out every byte as
+/// `MaybeUninit<u8>`, through which any byte can be de-initialised, so it
+/// empties the filled part first.
+///
+/// A `Block<'static>` (from a declared slab, or any `&'static MemSlab`) is
+/// `Send`: pass it to another thread, through a channel for example, and
+/// the thread that drops it frees it (straight to a thread waiting in
+/// `alloc`, if there is one). A raw block from [`MemSlab::alloc`] is a
+/// `NonNull<u8>`, which is not `Send`; move a `Block` instead.
+///
+/// ```
+/// use std::sync::mpsc;
+/// use slab_core::{mem_slab, Block, MemSlab, Timeout};
+///
+/// #[mem_slab(blocks = 2, size = 16)]
+/// static FRAMES: MemSlab;
+///
+/// fn main() -> Result<(), Box<dyn std::error::Error>> {
+///     slab_core::boot();
+///     let (tx, rx) = mpsc::channel::<Block<'static>>();
+///     let consumer = std::thread::spawn(move || {
+///         let frame = rx.recv().unwrap();
+///         String::from_utf8(frame.filled().to_vec()).unwrap()
+///     }); // `frame` is freed here, on the consumer's thread
+///
+///     let mut frame = FRAMES.alloc_block(Timeout::secs(1))?;
+///     frame.extend_from_slice(b"hello")?;
+///     assert_eq!(frame.filled(), b"hello");
+///     assert!(frame.extend_from_slice(&[0; 16]).is_err()); // does not fit: nothing written
+///     tx.send(frame)?;
+///
+///     assert_eq!(consumer.join().unwrap(), "hello");
+///     assert_eq!(FRAMES.num_used(), 0);
+///     Ok(())
+/// }
+/// ```
+///
+/// Writing in place, and giving the block up as a raw pointer:
 ///
 /// ```
 /// # use slab_core::{MemSlab, Timeout};
@@ -18,9 +70,15 @@ use crate::slab::MemSlab;
 /// # let buf = unsafe { core::slice::from_raw_parts_mut(buf.as_mut_ptr().cast::<u8>(), 8 * core::mem::size_of::<usize>()) };
 /// # SLAB.init(buf, 2 * core::mem::size_of::<usize>(), 4).unwrap();
 /// let mut block = SLAB.alloc_block(Timeout::NoWait)?;
-/// for byte in block.as_uninit_mut() {
+/// assert!(block.fill(0).iter().all(|&b| b == 0)); // zeroed, all of it filled
+/// assert_eq!(block.filled().len(), block.len());
+/// block.clear();
+/// for byte in &mut block.spare_mut()[..3] {
 ///     byte.write(0xAA);
 /// }
+/// // SAFETY: the first 3 bytes were written just above.
+/// unsafe { block.set_filled(3) };
+/// assert_eq!(block.filled(), [0xAA; 3]);
 /// let raw = block.into_raw(); // now the caller's to free
 /// // SAFETY: `raw` came from SLAB and is not used afterwards.
 /// unsafe { SLAB.free(raw) }?;
@@ -29,17 +87,25 @@ use crate::slab::MemSlab;
 pub struct Block<'a> {
     slab: &'a MemSlab,
     ptr: NonNull<u8>,
+    /// The leading bytes known to be initialised: at most `len()`.
+    filled: usize,
 }
 
-// SAFETY: a `Block` owns its bytes exclusively; `MemSlab` is `Sync`, so the
-// block may be freed from any thread.
+// SAFETY: a `Block` owns its bytes exclusively and holds a `&MemSlab`,
+// which is `Send` because `MemSlab` is `Sync`; so the block may be used and
+// freed from any thread.
 unsafe impl Send for Block<'_> {}
-// SAFETY: `&Block` only reads the pointer and length.
+// SAFETY: `&Block` only reads: the pointer, the length and the filled bytes
+// (`filled`), which nothing can change while the `&Block` lives.
 unsafe impl Sync for Block<'_> {}
 
 impl<'a> Block<'a> {
     pub(crate) fn new(slab: &'a MemSlab, ptr: NonNull<u8>) -> Self {
-        Self { slab, ptr }
+        Self {
+            slab,
+            ptr,
+            filled: 0,
+        }
     }
 
     /// The block's first byte.
@@ -54,11 +120,109 @@ impl<'a> Block<'a> {
     }
 
     /// The block's bytes, uninitialised as far as the type system knows.
+    ///
+    /// Empties the filled part (what is written through this slice is not
+    /// counted: say so with [`set_filled`](Self::set_filled)).
     pub fn as_uninit_mut(&mut self) -> &mut [MaybeUninit<u8>] {
+        self.filled = 0;
         // SAFETY: the block is `len()` bytes inside the slab's buffer,
         // owned exclusively by `self`, and `MaybeUninit<u8>` accepts any
         // contents.
         unsafe { core::slice::from_raw_parts_mut(self.ptr.as_ptr().cast(), self.len()) }
+    }
+
+    /// The bytes written so far: the filled part, from the block's start.
+    pub fn filled(&self) -> &[u8] {
+        // SAFETY: the first `filled` bytes (`filled <= len()`) are inside
+        // the block, owned by `self`, and initialised: every method that
+        // raises `filled` wrote them first (or, `set_filled`, has the
+        // caller's promise), and the only way to de-initialise a byte,
+        // `as_uninit_mut`, resets `filled` to 0.
+        unsafe { core::slice::from_raw_parts(self.ptr.as_ptr(), self.filled) }
+    }
+
+    /// The filled part, to change in place.
+    pub fn filled_mut(&mut self) -> &mut [u8] {
+        // SAFETY: as in `filled`; `&mut self` makes the access exclusive,
+        // and writing `u8`s keeps the bytes initialised.
+        unsafe { core::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.filled) }
+    }
+
+    /// The bytes after the filled part, uninitialised as far as the type
+    /// system knows. Writing them does not fill them: follow with
+    /// [`set_filled`](Self::set_filled).
+    pub fn spare_mut(&mut self) -> &mut [MaybeUninit<u8>] {
+        let spare = self.len() - self.filled;
+        // SAFETY: `filled..len()` is inside the block, owned exclusively by
+        // `self` and disjoint from the filled part; `MaybeUninit<u8>`
+        // accepts any contents.
+        unsafe { core::slice::from_raw_parts_mut(self.ptr.as_ptr().add(self.filled).cast(), spare) }
+    }
+
+    /// Appends `bytes` to the filled part. If they do not fit in the rest
+    /// of the block, nothing is written and the error says how much room
+    /// there was.
+    ///
+    /// ```
+    /// # use slab_core::{BlockFull, MemSlab, Timeout};
+    /// # static SLAB: MemSlab = MemSlab::new();
+    /// # let buf: &'static mut [usize] = Box::leak(vec![0usize; 2].into_boxed_slice());
+    /// # let buf = unsafe { core::slice::from_raw_parts_mut(buf.as_mut_ptr().cast::<u8>(), 2 * core::mem::size_of::<usize>()) };
+    /// # SLAB.init(buf, 8, 1).unwrap();
+    /// let mut block = SLAB.alloc_block(Timeout::NoWait)?; // 8 bytes
+    /// block.extend_from_slice(b"abc")?;
+    /// block.extend_from_slice(b"de")?;
+    /// assert_eq!(block.extend_from_slice(b"fghi"), Err(BlockFull { needed: 4, spare: 3 }));
+    /// assert_eq!(block.filled(), b"abcde");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn extend_from_slice(&mut self, bytes: &[u8]) -> Result<(), BlockFull> {
+        let spare = self.spare_mut();
+        if bytes.len() > spare.len() {
+            return Err(BlockFull {
+                needed: bytes.len(),
+                spare: spare.len(),
+            });
+        }
+        for (to, &from) in spare.iter_mut().zip(bytes) {
+            to.write(from);
+        }
+        self.filled += bytes.len();
+        Ok(())
+    }
+
+    /// Sets every byte of the block to `byte` (`fill(0)` zeroes it), so the
+    /// whole block is filled, and returns it.
+    pub fn fill(&mut self, byte: u8) -> &mut [u8] {
+        for to in self.as_uninit_mut() {
+            to.write(byte);
+        }
+        self.filled = self.len();
+        self.filled_mut()
+    }
+
+    /// Empties the filled part. The bytes are not touched.
+    pub fn clear(&mut self) {
+        self.filled = 0;
+    }
+
+    /// Declares the first `len` bytes filled, after writing them through
+    /// [`spare_mut`](Self::spare_mut) or [`as_uninit_mut`](Self::as_uninit_mut).
+    ///
+    /// # Panics
+    ///
+    /// If `len` is larger than the block.
+    ///
+    /// # Safety
+    ///
+    /// The first `len` bytes of the block are initialised.
+    pub unsafe fn set_filled(&mut self, len: usize) {
+        assert!(
+            len <= self.len(),
+            "set_filled({len}) on a block of {} bytes",
+            self.len()
+        );
+        self.filled = len;
     }
 
     /// The slab the block belongs to.
@@ -88,6 +252,7 @@ impl fmt::Debug for Block<'_> {
             .field("slab", &self.slab.name())
             .field("ptr", &self.ptr)
             .field("len", &self.len())
+            .field("filled", &self.filled)
             .finish()
     }
 }

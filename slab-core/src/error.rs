@@ -11,10 +11,31 @@ pub(crate) mod errno {
     pub const EBUSY: i32 = -16;
     pub const ENODEV: i32 = -19;
     pub const EINVAL: i32 = -22;
+    pub const ENOSPC: i32 = -28;
 }
 
+/// The hint that `Debug` prints after [`AllocError::NotReady`] and
+/// [`FreeError::NotReady`]: `expect`, `unwrap` and `main` returning a
+/// `Result` print `Debug`, so the fix must be there.
+const BOOT_FIRST: &str = "call slab_core::boot() first; a MemSlab::new() slab needs init()";
+
+/// `Debug` writes the variant's name, as a derived one would, and for a
+/// variant whose fix is not obvious the fix in parentheses:
+/// `NotReady (call slab_core::boot() first; …)`. `Display` is the message.
 macro_rules! error_impls {
-    ($ty:ident) => {
+    ($ty:ident { $($variant:ident),* $(,)? }) => {
+        impl fmt::Debug for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(match self {
+                    $(Self::$variant => stringify!($variant),)*
+                })?;
+                match self.hint() {
+                    Some(hint) => write!(f, " ({hint})"),
+                    None => Ok(()),
+                }
+            }
+        }
+
         impl fmt::Display for $ty {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str(self.message())
@@ -27,7 +48,7 @@ macro_rules! error_impls {
 
 /// Why [`MemSlab::alloc`](crate::MemSlab::alloc) returned no block.
 #[non_exhaustive]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum AllocError {
     /// No block was free and the timeout was [`Timeout::NoWait`](crate::Timeout::NoWait)
@@ -69,13 +90,26 @@ impl AllocError {
             Self::Corrupted => "slab free list is corrupted (write after free?)",
         }
     }
+
+    const fn hint(self) -> Option<&'static str> {
+        match self {
+            Self::NotReady => Some(BOOT_FIRST),
+            Self::Corrupted => Some("a block was written after it was freed"),
+            Self::NoMemory | Self::TimedOut => None,
+        }
+    }
 }
-error_impls!(AllocError);
+error_impls!(AllocError {
+    NoMemory,
+    TimedOut,
+    NotReady,
+    Corrupted
+});
 
 /// Why [`MemSlab::free`](crate::MemSlab::free) rejected a pointer. A rejected
 /// free changes nothing.
 #[non_exhaustive]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum FreeError {
     /// The pointer is outside the slab's buffer (`-EINVAL`).
@@ -110,14 +144,26 @@ impl FreeError {
             Self::NotReady => "slab is not initialised (call slab_core::boot() first)",
         }
     }
+
+    const fn hint(self) -> Option<&'static str> {
+        match self {
+            Self::NotReady => Some(BOOT_FIRST),
+            Self::Foreign | Self::Misaligned | Self::DoubleFree => None,
+        }
+    }
 }
-error_impls!(FreeError);
+error_impls!(FreeError {
+    Foreign,
+    Misaligned,
+    DoubleFree,
+    NotReady
+});
 
 /// Why [`MemSlab::init`](crate::MemSlab::init) refused its parameters. All
 /// are `-EINVAL` (−22), as `k_mem_slab_init` returns; a refused `init`
 /// changes nothing.
 #[non_exhaustive]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum InitError {
     /// `block_size` is 0.
@@ -157,12 +203,24 @@ impl InitError {
             Self::AlreadyInitialized => "slab is already initialised",
         }
     }
+
+    const fn hint(self) -> Option<&'static str> {
+        None
+    }
 }
-error_impls!(InitError);
+error_impls!(InitError {
+    ZeroBlockSize,
+    UnalignedBlockSize,
+    UnalignedBuffer,
+    ZeroBlocks,
+    Overflow,
+    BufferTooSmall,
+    AlreadyInitialized,
+});
 
 /// Why [`Semaphore::take`](crate::Semaphore::take) failed.
 #[non_exhaustive]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum SemError {
     /// The count was zero and the timeout was [`Timeout::NoWait`](crate::Timeout::NoWait)
@@ -192,5 +250,89 @@ impl SemError {
             Self::TimedOut => "timed out waiting for the semaphore",
         }
     }
+
+    const fn hint(self) -> Option<&'static str> {
+        None
+    }
 }
-error_impls!(SemError);
+error_impls!(SemError { Busy, TimedOut });
+
+/// Why [`Block::extend_from_slice`](crate::Block::extend_from_slice) wrote
+/// nothing: the bytes do not fit in the rest of the block (`-ENOSPC`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct BlockFull {
+    /// How many bytes were to be written.
+    pub needed: usize,
+    /// How many bytes the block had left after its filled part.
+    pub spare: usize,
+}
+
+impl BlockFull {
+    /// `-ENOSPC` (−28).
+    ///
+    /// ```
+    /// assert_eq!(slab_core::BlockFull { needed: 9, spare: 8 }.errno(), -28);
+    /// ```
+    pub const fn errno(self) -> i32 {
+        errno::ENOSPC
+    }
+}
+
+impl fmt::Display for BlockFull {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} bytes do not fit in the {} bytes left in the block",
+            self.needed, self.spare
+        )
+    }
+}
+
+impl core::error::Error for BlockFull {}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use std::format;
+
+    use super::*;
+
+    /// `Debug` is what `expect`, `unwrap` and `main` returning `Result`
+    /// print: the variant, and the fix where the name does not say it.
+    #[test]
+    fn debug_is_the_variant_and_the_fix() {
+        let boot_first =
+            "NotReady (call slab_core::boot() first; a MemSlab::new() slab needs init())";
+        assert_eq!(format!("{:?}", AllocError::NotReady), boot_first);
+        assert_eq!(format!("{:?}", FreeError::NotReady), boot_first);
+        assert_eq!(
+            format!("{:?}", AllocError::Corrupted),
+            "Corrupted (a block was written after it was freed)"
+        );
+        assert_eq!(
+            format!("{:?}", Err::<(), _>(AllocError::NotReady)),
+            format!("Err({boot_first})")
+        );
+        // The others print as a derived `Debug` would, `{:#?}` too.
+        for (error, name) in [
+            (format!("{:?}", AllocError::NoMemory), "NoMemory"),
+            (format!("{:#?}", AllocError::TimedOut), "TimedOut"),
+            (format!("{:?}", FreeError::Foreign), "Foreign"),
+            (format!("{:?}", FreeError::Misaligned), "Misaligned"),
+            (format!("{:?}", FreeError::DoubleFree), "DoubleFree"),
+            (
+                format!("{:?}", InitError::UnalignedBuffer),
+                "UnalignedBuffer",
+            ),
+            (
+                format!("{:?}", InitError::AlreadyInitialized),
+                "AlreadyInitialized",
+            ),
+            (format!("{:?}", SemError::Busy), "Busy"),
+            (format!("{:?}", SemError::TimedOut), "TimedOut"),
+        ] {
+            assert_eq!(error, name);
+        }
+    }
+}

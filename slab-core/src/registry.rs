@@ -10,7 +10,7 @@
 //!
 //! Registry names are unique in a program: the `name` key, or the static's
 //! identifier as written (so `uart::RX` and `spi::RX` need `name`s). Each
-//! name is also a symbol (`slab_core_registry_name_<name>`, see
+//! name is also a symbol (`slab_core.two_slabs_are_named.<name>.…`, see
 //! [`mem_slab`](crate::mem_slab)), so a second slab of one name is a build
 //! error in the usual builds, not a silent shadow in [`Registry::find`].
 //! Cross-crate ThinLTO (`lto = "thin"`) can internalise both symbols and
