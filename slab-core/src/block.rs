@@ -256,3 +256,115 @@ impl fmt::Debug for Block<'_> {
             .finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use std::vec::Vec;
+
+    use super::*;
+    use crate::Timeout;
+    use crate::layout::WORD;
+
+    const SIZE: usize = 4 * WORD;
+
+    #[test]
+    fn bytes_written_are_the_bytes_read() {
+        let slab = crate::tests::slab(SIZE, 2);
+        let mut block = slab.alloc_block(Timeout::NoWait).unwrap();
+        assert_eq!(block.filled(), b"");
+        assert_eq!(block.spare_mut().len(), SIZE);
+        block.extend_from_slice(b"abc").unwrap();
+        block.extend_from_slice(b"").unwrap();
+        block.filled_mut()[0] = b'A';
+        assert_eq!(block.filled(), b"Abc");
+        assert_eq!(block.spare_mut().len(), SIZE - 3);
+        // The spare part starts right after the filled part.
+        block.spare_mut()[0].write(b'd');
+        // SAFETY: the first 4 bytes are written.
+        unsafe { block.set_filled(4) };
+        assert_eq!(block.filled(), b"Abcd");
+        // Up to the last byte.
+        let rest: Vec<u8> = (0..SIZE as u8 - 4).collect();
+        block.extend_from_slice(&rest).unwrap();
+        assert_eq!(block.filled().len(), SIZE);
+        assert_eq!(&block.filled()[4..], &rest[..]);
+        assert!(block.spare_mut().is_empty());
+    }
+
+    #[test]
+    fn what_does_not_fit_changes_nothing() {
+        let slab = crate::tests::slab(SIZE, 1);
+        let mut block = slab.alloc_block(Timeout::NoWait).unwrap();
+        block.extend_from_slice(b"xy").unwrap();
+        let before: Vec<u8> = block.raw_bytes();
+        let too_long = [7u8; SIZE - 1];
+        assert_eq!(
+            block.extend_from_slice(&too_long),
+            Err(BlockFull {
+                needed: SIZE - 1,
+                spare: SIZE - 2
+            })
+        );
+        assert_eq!(block.filled(), b"xy");
+        assert_eq!(block.raw_bytes(), before, "no byte was written");
+        assert_eq!(
+            BlockFull {
+                needed: 1,
+                spare: 0
+            }
+            .errno(),
+            -28
+        );
+    }
+
+    impl Block<'_> {
+        /// Every byte of the block, for tests whose blocks are all written.
+        fn raw_bytes(&self) -> Vec<u8> {
+            // SAFETY: test blocks come from `crate::tests::slab`, whose
+            // buffer is zero-initialised, and are only written with `u8`s.
+            unsafe { core::slice::from_raw_parts(self.ptr.as_ptr(), self.len()) }.to_vec()
+        }
+    }
+
+    #[test]
+    fn fill_clear_and_uninit_access() {
+        let slab = crate::tests::slab(SIZE, 1);
+        let mut block = slab.alloc_block(Timeout::NoWait).unwrap();
+        assert_eq!(block.fill(0xAB), &[0xAB; SIZE][..]);
+        assert_eq!(block.filled(), &[0xAB; SIZE][..]);
+        block.clear();
+        assert_eq!(block.filled(), b"");
+        assert_eq!(block.raw_bytes(), [0xAB; SIZE], "clear keeps the bytes");
+        block.fill(0);
+        // `as_uninit_mut` can de-initialise any byte, so it empties the
+        // filled part.
+        block.as_uninit_mut()[0] = MaybeUninit::uninit();
+        assert_eq!(block.filled(), b"");
+    }
+
+    #[test]
+    #[should_panic(expected = "set_filled")]
+    fn set_filled_past_the_block_panics() {
+        let slab = crate::tests::slab(SIZE, 1);
+        let mut block = slab.alloc_block(Timeout::NoWait).unwrap();
+        block.fill(1);
+        // SAFETY: every byte is written (the call panics on the length).
+        unsafe { block.set_filled(SIZE + 1) };
+    }
+
+    #[test]
+    fn a_static_block_moves_between_threads() {
+        fn send_and_sync<T: Send + Sync>() {}
+        send_and_sync::<Block<'static>>();
+
+        let slab = crate::tests::slab(SIZE, 1);
+        let mut block = slab.alloc_block(Timeout::NoWait).unwrap();
+        block.extend_from_slice(b"over there").unwrap();
+        let read = std::thread::spawn(move || block.filled().to_vec())
+            .join()
+            .unwrap();
+        assert_eq!(read, b"over there");
+        assert_eq!(slab.num_used(), 0, "dropped, so freed, on the other thread");
+    }
+}
