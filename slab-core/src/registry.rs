@@ -44,10 +44,18 @@ static BOOTED: AtomicBool = AtomicBool::new(false);
 /// check runs in every build, once: `n(n−1)/2` name comparisons for `n`
 /// declared slabs (4,950 for 100), no allocation.
 ///
+/// # Link errors
+///
+/// A host program that fails to link with `undefined symbol:
+/// _critical_section_1_0_acquire` built this crate without its `std`
+/// feature: enable it (`features = ["std"]`; see the crate docs' guide to
+/// host programs).
+///
 /// ```
 /// slab_core::boot();
 /// slab_core::boot(); // does nothing
 /// ```
+#[doc(alias = "_critical_section_1_0_acquire")]
 pub fn boot() {
     if BOOTED.load(Ordering::Acquire) {
         return;
