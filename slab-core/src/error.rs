@@ -19,11 +19,23 @@ pub(crate) mod errno {
 /// `Result` print `Debug`, so the fix must be there.
 const BOOT_FIRST: &str = "call slab_core::boot() first; a MemSlab::new() slab needs init()";
 
-/// `Debug` writes the variant's name, as a derived one would, and for a
-/// variant whose fix is not obvious the fix in parentheses:
-/// `NotReady (call slab_core::boot() first; …)`. `Display` is the message.
-macro_rules! error_impls {
-    ($ty:ident { $($variant:ident),* $(,)? }) => {
+/// Declares an error enum, `Copy`, comparable and hashable (and
+/// `defmt::Format` with `defmt`), with `Display` (its `message()`),
+/// `core::error::Error` and `Debug`: the variant's name, as a derived one
+/// would write it, and for a variant whose fix is not obvious the fix in
+/// parentheses (its `hint()`): `NotReady (call slab_core::boot() first; …)`.
+macro_rules! error_enum {
+    (
+        $(#[$meta:meta])*
+        pub enum $ty:ident { $($(#[$variant_meta:meta])* $variant:ident,)* }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, PartialEq, Eq, Hash)]
+        #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+        pub enum $ty {
+            $($(#[$variant_meta])* $variant,)*
+        }
+
         impl fmt::Debug for $ty {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str(match self {
@@ -46,24 +58,24 @@ macro_rules! error_impls {
     };
 }
 
-/// Why [`MemSlab::alloc`](crate::MemSlab::alloc) returned no block.
-#[non_exhaustive]
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum AllocError {
-    /// No block was free and the timeout was [`Timeout::NoWait`](crate::Timeout::NoWait)
-    /// or zero (`-ENOMEM`).
-    NoMemory,
-    /// No block was freed to this caller before the timeout elapsed (`-EAGAIN`).
-    TimedOut,
-    /// The slab is not initialised: [`boot`](crate::boot) has not run yet, or
-    /// a [`MemSlab::new`](crate::MemSlab::new) slab was never
-    /// [`init`](crate::MemSlab::init)ialised (`-ENODEV`).
-    NotReady,
-    /// The free list is corrupted: the link stored in a free block's first word
-    /// (by a write after free) does not point at a free block of this slab.
-    /// Nothing is handed out and nothing changes (`-EFAULT`).
-    Corrupted,
+error_enum! {
+    /// Why [`MemSlab::alloc`](crate::MemSlab::alloc) returned no block.
+    #[non_exhaustive]
+    pub enum AllocError {
+        /// No block was free and the timeout was [`Timeout::NoWait`](crate::Timeout::NoWait)
+        /// or zero (`-ENOMEM`).
+        NoMemory,
+        /// No block was freed to this caller before the timeout elapsed (`-EAGAIN`).
+        TimedOut,
+        /// The slab is not initialised: [`boot`](crate::boot) has not run yet, or
+        /// a [`MemSlab::new`](crate::MemSlab::new) slab was never
+        /// [`init`](crate::MemSlab::init)ialised (`-ENODEV`).
+        NotReady,
+        /// The free list is corrupted: the link stored in a free block's first word
+        /// (by a write after free) does not point at a free block of this slab.
+        /// Nothing is handed out and nothing changes (`-EFAULT`).
+        Corrupted,
+    }
 }
 
 impl AllocError {
@@ -99,27 +111,21 @@ impl AllocError {
         }
     }
 }
-error_impls!(AllocError {
-    NoMemory,
-    TimedOut,
-    NotReady,
-    Corrupted
-});
 
-/// Why [`MemSlab::free`](crate::MemSlab::free) rejected a pointer. A rejected
-/// free changes nothing.
-#[non_exhaustive]
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum FreeError {
-    /// The pointer is outside the slab's buffer (`-EINVAL`).
-    Foreign,
-    /// The pointer is inside the buffer but not at the start of a block (`-EINVAL`).
-    Misaligned,
-    /// The block is already free (`-EINVAL`).
-    DoubleFree,
-    /// The slab is not initialised (`-ENODEV`).
-    NotReady,
+error_enum! {
+    /// Why [`MemSlab::free`](crate::MemSlab::free) rejected a pointer. A rejected
+    /// free changes nothing.
+    #[non_exhaustive]
+    pub enum FreeError {
+        /// The pointer is outside the slab's buffer (`-EINVAL`).
+        Foreign,
+        /// The pointer is inside the buffer but not at the start of a block (`-EINVAL`).
+        Misaligned,
+        /// The block is already free (`-EINVAL`).
+        DoubleFree,
+        /// The slab is not initialised (`-ENODEV`).
+        NotReady,
+    }
 }
 
 impl FreeError {
@@ -152,34 +158,28 @@ impl FreeError {
         }
     }
 }
-error_impls!(FreeError {
-    Foreign,
-    Misaligned,
-    DoubleFree,
-    NotReady
-});
 
-/// Why [`MemSlab::init`](crate::MemSlab::init) refused its parameters. All
-/// are `-EINVAL` (−22), as `k_mem_slab_init` returns; a refused `init`
-/// changes nothing.
-#[non_exhaustive]
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum InitError {
-    /// `block_size` is 0.
-    ZeroBlockSize,
-    /// `block_size` is not a multiple of the pointer word.
-    UnalignedBlockSize,
-    /// The buffer does not start at a word-aligned address.
-    UnalignedBuffer,
-    /// `num_blocks` is 0.
-    ZeroBlocks,
-    /// `block_size × num_blocks` overflows `usize`.
-    Overflow,
-    /// `block_size × num_blocks` exceeds the buffer's length.
-    BufferTooSmall,
-    /// The slab was already initialised, or is a declared slab.
-    AlreadyInitialized,
+error_enum! {
+    /// Why [`MemSlab::init`](crate::MemSlab::init) refused its parameters. All
+    /// are `-EINVAL` (−22), as `k_mem_slab_init` returns; a refused `init`
+    /// changes nothing.
+    #[non_exhaustive]
+    pub enum InitError {
+        /// `block_size` is 0.
+        ZeroBlockSize,
+        /// `block_size` is not a multiple of the pointer word.
+        UnalignedBlockSize,
+        /// The buffer does not start at a word-aligned address.
+        UnalignedBuffer,
+        /// `num_blocks` is 0.
+        ZeroBlocks,
+        /// `block_size × num_blocks` overflows `usize`.
+        Overflow,
+        /// `block_size × num_blocks` exceeds the buffer's length.
+        BufferTooSmall,
+        /// The slab was already initialised, or is a declared slab.
+        AlreadyInitialized,
+    }
 }
 
 impl InitError {
@@ -208,27 +208,18 @@ impl InitError {
         None
     }
 }
-error_impls!(InitError {
-    ZeroBlockSize,
-    UnalignedBlockSize,
-    UnalignedBuffer,
-    ZeroBlocks,
-    Overflow,
-    BufferTooSmall,
-    AlreadyInitialized,
-});
 
-/// Why [`Semaphore::take`](crate::Semaphore::take) failed.
-#[non_exhaustive]
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum SemError {
-    /// The count was zero and the timeout was [`Timeout::NoWait`](crate::Timeout::NoWait)
-    /// (`-EBUSY`).
-    Busy,
-    /// No `give` reached this caller before the timeout, or the semaphore was
-    /// [`reset`](crate::Semaphore::reset) while it waited (`-EAGAIN`).
-    TimedOut,
+error_enum! {
+    /// Why [`Semaphore::take`](crate::Semaphore::take) failed.
+    #[non_exhaustive]
+    pub enum SemError {
+        /// The count was zero and the timeout was [`Timeout::NoWait`](crate::Timeout::NoWait)
+        /// (`-EBUSY`).
+        Busy,
+        /// No `give` reached this caller before the timeout, or the semaphore was
+        /// [`reset`](crate::Semaphore::reset) while it waited (`-EAGAIN`).
+        TimedOut,
+    }
 }
 
 impl SemError {
@@ -255,7 +246,6 @@ impl SemError {
         None
     }
 }
-error_impls!(SemError { Busy, TimedOut });
 
 /// Why [`Block::extend_from_slice`](crate::Block::extend_from_slice) wrote
 /// nothing: the bytes do not fit in the rest of the block (`-ENOSPC`).
