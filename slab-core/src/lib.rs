@@ -42,9 +42,11 @@
 //!     // SAFETY: `raw` came from RX_BUFS and is not used afterwards.
 //!     unsafe { RX_BUFS.free(raw) }?;
 //!
-//!     // An owned block, freed when dropped; its bytes start uninitialised.
+//!     // An owned block, freed when dropped (the way to pass blocks between
+//!     // threads). It reads back what was written into it, without `unsafe`.
 //!     let mut frame = RX_BUFS.alloc_block(Timeout::NoWait)?;
-//!     frame.as_uninit_mut()[0].write(0x7E);
+//!     frame.extend_from_slice(&[0x7E, 0x01])?;
+//!     assert_eq!(frame.filled(), [0x7E, 0x01]);
 //!
 //!     // A typed value in a block (`SlabBox`), dropped in place and freed.
 //!     let mut cmd: SlabBox<Command> =
@@ -101,7 +103,10 @@
 //!      arrival). `alloc(Timeout::NoWait)` and `free` never block and are
 //!      interrupt-safe. Bad frees (`Foreign`, `Misaligned`, `DoubleFree`)
 //!      are refused and change nothing.
-//!    - [`MemSlab::alloc_block`] → [`Block`]: an owned block freed on drop.
+//!    - [`MemSlab::alloc_block`] → [`Block`]: an owned block freed on drop,
+//!      `Send` (pass it between threads), whose bytes are written and read
+//!      back without `unsafe` (see [host programs and
+//!      threads](#guide-host-programs-and-threads-feature-std)).
 //!    - [`MemSlab::alloc_box`] / [`SlabBox::new_in`] → [`SlabBox`]: a typed
 //!      value in a block, with a layout check (at compile time with
 //!      [`assert_fits`] where the shape is a constant).
