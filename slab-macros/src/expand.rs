@@ -352,9 +352,9 @@ pub(crate) fn slab_tokens_with(item: &Static, slab: &Layout, inside: TokenStream
 /// other byte as `$` and two hex digits (`uart rx` →
 /// `uart$20rx`). Around a name the text is fixed, and the encoding is
 /// injective (`$` is always an escape), so one name is one symbol and two
-/// names are two. The symbol uses only characters that every linker
-/// accepts wherever rustc writes an exported symbol (a cdylib's version
-/// script lists it: no spaces, quotes or colons there).
+/// names are two. rustc lists the symbol in a shared library's version
+/// script, so it holds only characters that GNU ld's and lld's version
+/// scripts take in a name (no spaces, quotes, colons or `=`).
 pub fn registry_symbol(name: &str) -> String {
     let mut symbol = String::from("slab_core.two_slabs_are_named.");
     for byte in name.bytes() {
