@@ -430,25 +430,46 @@ extern const uint8_t SLAB_CORE_CAPI_CONFIG;
 #define K_MEM_SLAB_DEFINE_STATIC(slab_name, slab_block_size, slab_num_blocks, slab_align) \
     Z_MEM_SLAB_DEFINE(static, slab_name, slab_block_size, slab_num_blocks, slab_align)
 
-/* Names a Rust-declared slab that this C file uses, by its registry symbol
- * (slab_core_registry_name_<symbol>: the registry name with letters and
- * digits as they are, `_` doubled and any other byte `_` and two hex
- * digits: "POOL" is POOL, "RX_BUFS" RX__BUFS, "uart-rx" uart_2drx), at
- * file scope:
+/* Names a Rust-declared slab that this C file uses, at file scope, by its
+ * registry name written as a C identifier:
  *
  *   K_MEM_SLAB_IMPORT(POOL);
  *   ... k_mem_slab_find("POOL") ...
  *
- * The reference to that symbol makes the linker take the archive member of
- * a Rust static library that declares the slab (and holds its registry
- * entry), which it would otherwise leave out: a C program that links a
- * staticlib built without LTO finds by name only the slabs it imports. A
- * slab that is not in the program fails to link ("undefined reference to
- * slab_core_registry_name_<symbol>"). Harmless where Rust links the
- * program. */
-#define K_MEM_SLAB_IMPORT(symbol)                                                                 \
-    extern const struct z_mem_slab_registry_name slab_core_registry_name_##symbol;                  \
-    static const void *const z_mem_slab_import_##symbol __attribute__((used)) =                     \
-        &slab_core_registry_name_##symbol
+ * It refers to the slab's registry symbol,
+ * "slab_core.two_slabs_are_named.<name>.give_one_of_them_a_name_key" (a
+ * symbol that reads as the error when two slabs share a name), which makes
+ * the linker take the archive member of a Rust static library that
+ * declares the slab (and holds its registry entry), and that it would
+ * otherwise leave out: a C program that links a staticlib built without
+ * LTO finds by name only the slabs it imports. A slab that is not in the
+ * program fails to link ("undefined reference to
+ * `slab_core.two_slabs_are_named.<name>.give_one_of_them_a_name_key'").
+ * Harmless where Rust links the program. A registry name that is not a C
+ * identifier ("uart-rx") is imported with K_MEM_SLAB_IMPORT_NAMED(uart_rx,
+ * "uart-rx"): any C identifier of the file's choosing, then the name as a
+ * string literal (letters, digits, `_`, `.` and `-` as they are; any other
+ * byte written `$` and two lowercase hex digits, as the symbol spells it). */
+#define K_MEM_SLAB_IMPORT(name) K_MEM_SLAB_IMPORT_NAMED(name, #name)
+
+/* K_MEM_SLAB_IMPORT for any registry name: `ident` names the import in
+ * this file, `name` is the registry name as a string literal. */
+#define K_MEM_SLAB_IMPORT_NAMED(ident, name)                                                   \
+    extern const struct z_mem_slab_registry_name z_mem_slab_registry_name_##ident               \
+        __asm__("\"" Z_MEM_SLAB_LABEL_PREFIX "slab_core.two_slabs_are_named." name             \
+                ".give_one_of_them_a_name_key\"");                                             \
+    static const void *const z_mem_slab_import_##ident __attribute__((used)) =                  \
+        &z_mem_slab_registry_name_##ident
+
+/* The assembler name of a C symbol: `__USER_LABEL_PREFIX__` (`_` on Mach-O,
+ * empty on ELF) before the symbol text, as the compiler would add it; the
+ * whole name is quoted for the assembler, since `-` and `$` may be in it. */
+#define Z_MEM_SLAB_STR2(x) #x
+#define Z_MEM_SLAB_STR(x) Z_MEM_SLAB_STR2(x)
+#ifdef __USER_LABEL_PREFIX__
+#define Z_MEM_SLAB_LABEL_PREFIX Z_MEM_SLAB_STR(__USER_LABEL_PREFIX__)
+#else
+#define Z_MEM_SLAB_LABEL_PREFIX ""
+#endif
 
 #endif /* SLAB_CORE_SLAB_H */

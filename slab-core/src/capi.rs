@@ -82,7 +82,8 @@
 //! the section the registry is read from, by its `__start_`/`__stop_`
 //! symbols, which take no member) is in the member of the crate that
 //! declares it, next to the slab's name symbol
-//! `slab_core_registry_name_<name>`. `K_MEM_SLAB_IMPORT(<name>)` in the C
+//! `slab_core.two_slabs_are_named.<name>.give_one_of_them_a_name_key`.
+//! `K_MEM_SLAB_IMPORT(<name>)` in the C
 //! program refers to that symbol, so the member comes in with its entry (or
 //! the link fails, naming the symbol, when no crate declares the slab).
 //! Built with fat LTO, the library is one object, and any slab-core

@@ -42,9 +42,11 @@
 //!     // SAFETY: `raw` came from RX_BUFS and is not used afterwards.
 //!     unsafe { RX_BUFS.free(raw) }?;
 //!
-//!     // An owned block, freed when dropped; its bytes start uninitialised.
+//!     // An owned block, freed when dropped (the way to pass blocks between
+//!     // threads). It reads back what was written into it, without `unsafe`.
 //!     let mut frame = RX_BUFS.alloc_block(Timeout::NoWait)?;
-//!     frame.as_uninit_mut()[0].write(0x7E);
+//!     frame.extend_from_slice(&[0x7E, 0x01])?;
+//!     assert_eq!(frame.filled(), [0x7E, 0x01]);
 //!
 //!     // A typed value in a block (`SlabBox`), dropped in place and freed.
 //!     let mut cmd: SlabBox<Command> =
@@ -101,7 +103,10 @@
 //!      arrival). `alloc(Timeout::NoWait)` and `free` never block and are
 //!      interrupt-safe. Bad frees (`Foreign`, `Misaligned`, `DoubleFree`)
 //!      are refused and change nothing.
-//!    - [`MemSlab::alloc_block`] → [`Block`]: an owned block freed on drop.
+//!    - [`MemSlab::alloc_block`] → [`Block`]: an owned block freed on drop,
+//!      `Send` (pass it between threads), whose bytes are written and read
+//!      back without `unsafe` (see [host programs and
+//!      threads](#guide-host-programs-and-threads-feature-std)).
 //!    - [`MemSlab::alloc_box`] / [`SlabBox::new_in`] → [`SlabBox`]: a typed
 //!      value in a block, with a layout check (at compile time with
 //!      [`assert_fits`] where the shape is a constant).
@@ -118,6 +123,88 @@
 //! Errors ([`AllocError`], [`FreeError`], [`InitError`], [`SemError`],
 //! [`BoxErrorKind`]) are `Copy`, implement `core::error::Error` and have
 //! `errno()` with Zephyr's negative codes.
+//!
+//! ## Guide: host programs and threads (feature `std`)
+//!
+//! A host program (Linux, macOS, Windows: anything with threads) enables
+//! the `std` feature, so that blocking waits park the thread:
+//!
+//! ```toml
+//! [dependencies]
+//! slab-core = { path = "../slab/slab-core", features = ["std"] }
+//! ```
+//!
+//! **Link error `undefined symbol: _critical_section_1_0_acquire`** (GNU
+//! ld: ``undefined reference to `_critical_section_1_0_acquire'``): enable
+//! the `std` feature, as above. Without it the crate is `no_std` and takes
+//! its locks from [`critical-section`](https://docs.rs/critical-section),
+//! whose implementation the program must choose (bare-metal firmware: see
+//! [Bare metal](#bare-metal)). With `features = ["std"]` none is needed.
+//! Only where `slab-core` is built without `std` on a host, as in the host
+//! tests of a `no_std` library that declares slabs, add
+//! `critical-section = { version = "1.2", features = ["std"] }` to the
+//! dev-dependencies instead.
+//!
+//! **Blocks between threads: pass a [`Block`].** A raw block from
+//! [`MemSlab::alloc`] is a `NonNull<u8>`, which is not `Send` (the
+//! compiler says "`NonNull<u8>` cannot be sent between threads safely").
+//! [`MemSlab::alloc_block`] on a declared slab gives a `Block<'static>`,
+//! which is `Send` and frees itself when dropped, on whichever thread
+//! drops it — straight to a thread waiting in `alloc`, if one is. Its bytes
+//! need no `unsafe`: [`Block::extend_from_slice`] appends,
+//! [`Block::fill`] sets every byte (`fill(0)` zeroes it), and
+//! [`Block::filled`] reads back what was written (never a byte that was
+//! not). `examples/src/bin/producer_consumer.rs` is a complete program.
+//!
+//! ```
+//! use std::sync::mpsc;
+//! use slab_core::{mem_slab, Block, MemSlab, Timeout};
+//!
+//! /// Two blocks for eight messages: the producer waits whenever the
+//! /// consumer holds both.
+//! #[mem_slab(blocks = 2, size = 32)]
+//! static MESSAGES: MemSlab;
+//!
+//! fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! #   #[cfg(not(feature = "std"))] // (without `std`, finite waits need a clock)
+//! #   slab_core::set_clock(|| { static T: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+//! #       T.get_or_init(std::time::Instant::now).elapsed().as_micros() as u64 }, 1_000_000);
+//!     slab_core::boot();
+//!     let (tx, rx) = mpsc::channel::<Block<'static>>();
+//!     let producer = std::thread::spawn(move || -> Result<(), slab_core::AllocError> {
+//!         for n in 0..8 {
+//!             // Waits (up to 5 s) while the consumer holds both blocks.
+//!             let mut message = MESSAGES.alloc_block(Timeout::secs(5))?;
+//!             message.extend_from_slice(format!("message {n}").as_bytes()).unwrap();
+//!             tx.send(message).unwrap();
+//!         }
+//!         Ok(())
+//!     });
+//!     let mut received = Vec::new();
+//!     for message in rx {
+//!         received.push(String::from_utf8(message.filled().to_vec())?);
+//!     } // each block is freed here, on this thread
+//!     producer.join().unwrap()?;
+//!     assert_eq!(received.len(), 8);
+//!     assert_eq!(received[7], "message 7");
+//!     assert_eq!(MESSAGES.num_used(), 0); // every block is back
+//!     Ok(())
+//! }
+//! ```
+//!
+//! **Errors name their fix where you see them.** `expect`, `unwrap` and a
+//! `main` returning `Result` print an error's `Debug`, which is the
+//! variant and, where the fix is not in the name, the fix: a slab used
+//! before [`boot`] fails with `NotReady (call slab_core::boot() first; a
+//! MemSlab::new() slab needs init())`. `Display` is a sentence (`slab is
+//! not initialised …`).
+//!
+//! **Two slabs of one name.** Registry names are unique in a program; each
+//! is also a symbol that says so, and a second slab of the name fails the
+//! build with ``symbol `slab_core.two_slabs_are_named.RX.give_one_of_them_a_name_key`
+//! is already defined`` (one crate), or the linker's `duplicate symbol:
+//! slab_core.two_slabs_are_named.RX.…` / `multiple definition of …`
+//! (two crates): give one of them `name = "…"` (see [`mem_slab`]).
 //!
 //! ## Guide: a heap made of slabs (`SlabHeap`)
 //!
@@ -447,9 +534,10 @@
 //!      returns NULL for slabs the program does not import. So the C
 //!      program names the Rust slabs it uses, at file scope:
 //!      `K_MEM_SLAB_IMPORT(POOL);` refers to the slab's registry symbol
-//!      `slab_core_registry_name_POOL` (the name spelled as in
-//!      [`mem_slab`]'s docs: `_` doubled, other bytes `_` and two hex
-//!      digits, so `"uart-rx"` is `uart_2drx`), which lives in the member
+//!      `slab_core.two_slabs_are_named.POOL.give_one_of_them_a_name_key`
+//!      (see [`mem_slab`]'s docs; a name that is not a C identifier is
+//!      imported as `K_MEM_SLAB_IMPORT_NAMED(uart_rx, "uart-rx");`), which
+//!      lives in the member
 //!      of its registry entry; a slab no crate declares fails to link,
 //!      naming that symbol. Alternatively build the staticlib with fat LTO
 //!      (`lto = "fat"` in its profiles: one object, so any slab-core
@@ -574,7 +662,7 @@ pub mod __private;
 
 pub use async_alloc::{AllocFuture, BlockFuture};
 pub use block::Block;
-pub use error::{AllocError, FreeError, InitError, SemError};
+pub use error::{AllocError, BlockFull, FreeError, InitError, SemError};
 pub use heap::SlabHeap;
 #[cfg(not(feature = "std"))]
 pub use port::bare::{set_clock, set_wait_hook};

@@ -10,7 +10,7 @@
 //!
 //! Registry names are unique in a program: the `name` key, or the static's
 //! identifier as written (so `uart::RX` and `spi::RX` need `name`s). Each
-//! name is also a symbol (`slab_core_registry_name_<name>`, see
+//! name is also a symbol (`slab_core.two_slabs_are_named.<name>.…`, see
 //! [`mem_slab`](crate::mem_slab)), so a second slab of one name is a build
 //! error in the usual builds, not a silent shadow in [`Registry::find`].
 //! Cross-crate ThinLTO (`lto = "thin"`) can internalise both symbols and
@@ -44,10 +44,18 @@ static BOOTED: AtomicBool = AtomicBool::new(false);
 /// check runs in every build, once: `n(n−1)/2` name comparisons for `n`
 /// declared slabs (4,950 for 100), no allocation.
 ///
+/// # Link errors
+///
+/// A host program that fails to link with `undefined symbol:
+/// _critical_section_1_0_acquire` built this crate without its `std`
+/// feature: enable it (`features = ["std"]`; see the crate docs' guide to
+/// host programs).
+///
 /// ```
 /// slab_core::boot();
 /// slab_core::boot(); // does nothing
 /// ```
+#[doc(alias = "_critical_section_1_0_acquire")]
 pub fn boot() {
     linked_with_slab_x();
     if BOOTED.load(Ordering::Acquire) {

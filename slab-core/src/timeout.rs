@@ -4,7 +4,7 @@ use core::time::Duration;
 
 /// How long [`MemSlab::alloc`](crate::MemSlab::alloc) or
 /// [`Semaphore::take`](crate::Semaphore::take) may wait: Zephyr's
-/// `K_NO_WAIT`, `K_FOREVER` and `K_MSEC(n)`/`K_USEC(n)`.
+/// `K_NO_WAIT`, `K_FOREVER` and `K_SECONDS(n)`/`K_MSEC(n)`/`K_USEC(n)`.
 ///
 /// A zero duration behaves exactly as [`Timeout::NoWait`].
 ///
@@ -13,6 +13,7 @@ use core::time::Duration;
 /// use slab_core::Timeout;
 ///
 /// assert_eq!(Timeout::millis(5), Timeout::After(Duration::from_millis(5)));
+/// assert_eq!(Timeout::secs(2), Timeout::millis(2_000));
 /// assert_eq!(Timeout::from(Duration::from_micros(7)), Timeout::micros(7));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -27,6 +28,11 @@ pub enum Timeout {
 }
 
 impl Timeout {
+    /// A timeout of `s` seconds (`K_SECONDS(s)`).
+    pub const fn secs(s: u64) -> Self {
+        Self::After(Duration::from_secs(s))
+    }
+
     /// A timeout of `ms` milliseconds (`K_MSEC(ms)`).
     pub const fn millis(ms: u64) -> Self {
         Self::After(Duration::from_millis(ms))

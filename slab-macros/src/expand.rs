@@ -343,20 +343,29 @@ pub(crate) fn slab_tokens_with(item: &Static, slab: &Layout, inside: TokenStream
     }
 }
 
-/// The symbol of a slab's registry entry: `slab_core_registry_name_` and the name
-/// with ASCII letters and digits kept, `_` doubled and any other byte as
-/// `_` and two hex digits (`uart-rx` → `slab_core_registry_name_uart_2drx`). One
-/// name, one symbol: two slabs of one name in a program are a duplicate
-/// symbol (a compile error within a crate, a link error across crates).
+/// The symbol of a slab's registry entry, which is also the message when
+/// two slabs of one name meet (rustc: "symbol `…` is already defined", the
+/// linkers: "duplicate symbol: …" / "multiple definition of `…'"):
+/// `slab_core.two_slabs_are_named.<name>.give_one_of_them_a_name_key`.
+///
+/// The name keeps ASCII letters, digits, `_`, `.` and `-`, and writes any
+/// other byte as `$` and two hex digits (`uart rx` →
+/// `uart$20rx`). Around a name the text is fixed, and the encoding is
+/// injective (`$` is always an escape), so one name is one symbol and two
+/// names are two. rustc lists the symbol in a shared library's version
+/// script, so it holds only characters that GNU ld's and lld's version
+/// scripts take in a name (no spaces, quotes, colons or `=`).
 pub fn registry_symbol(name: &str) -> String {
-    let mut symbol = String::from("slab_core_registry_name_");
+    let mut symbol = String::from("slab_core.two_slabs_are_named.");
     for byte in name.bytes() {
         match byte {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' => symbol.push(char::from(byte)),
-            b'_' => symbol.push_str("__"),
-            _ => symbol.push_str(&format!("_{byte:02x}")),
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'_' | b'.' | b'-' => {
+                symbol.push(char::from(byte));
+            }
+            _ => symbol.push_str(&format!("${byte:02x}")),
         }
     }
+    symbol.push_str(".give_one_of_them_a_name_key");
     symbol
 }
 
@@ -446,3 +455,6 @@ impl Assertion<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod registry_symbol_tests;

@@ -84,10 +84,13 @@ mod validate;
 /// its visibility too.
 ///
 /// Registry names are unique: each is also the symbol
-/// `slab_core_registry_name_<name>` (letters and digits kept, `_` doubled,
-/// any other byte as `_` and two hex digits), so two slabs of one name in a
-/// program are a build error (a duplicate symbol: within one crate at
-/// compile time, across crates at link time). Cross-crate ThinLTO can
+/// `slab_core.two_slabs_are_named.<name>.give_one_of_them_a_name_key`
+/// (ASCII letters, digits, `_`, `.` and `-` kept, any other byte as `$`
+/// and two hex digits), so two slabs of one name in a program are a build
+/// error that says what to do: ``symbol
+/// `slab_core.two_slabs_are_named.RX.give_one_of_them_a_name_key` is
+/// already defined`` within one crate, a duplicate symbol of that name at
+/// link time across crates. Cross-crate ThinLTO can
 /// internalise the symbols and link; `boot()` then panics naming the
 /// duplicate, before threading any slab.
 ///

@@ -389,7 +389,7 @@ int capi_test_more_waiters(void) {
 /* The Rust-declared slab capi_test_boot() is given ("rust-declared"),
  * imported by its registry symbol: harmless where Rust links the program,
  * and a link error if no crate declared it. */
-K_MEM_SLAB_IMPORT(rust_2ddeclared);
+K_MEM_SLAB_IMPORT_NAMED(rust_declared, "rust-declared");
 
 /* A K_MEM_SLAB_DEFINE'd slab: rounded block size, aligned buffer. */
 K_MEM_SLAB_DEFINE(c_defined, 20, 3, 8);

@@ -27,10 +27,10 @@
 #endif
 #if SLAB_TEST_IMPORT
 K_MEM_SLAB_IMPORT(POOL);
-K_MEM_SLAB_IMPORT(single_2dblock);
+K_MEM_SLAB_IMPORT_NAMED(single_block, "single-block");
 #endif
 #ifdef SLAB_TEST_IMPORT_MISSING
-K_MEM_SLAB_IMPORT(NOT__THERE); /* "NOT_THERE": declared by no crate */
+K_MEM_SLAB_IMPORT(NOT_THERE); /* declared by no crate */
 #endif
 
 static int failures, checks;

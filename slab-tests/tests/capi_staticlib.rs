@@ -182,8 +182,11 @@ fn importing_a_slab_that_is_not_there_fails_to_link() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success(), "linked:\n{stderr}");
     assert!(
-        stderr.contains("undefined reference to `slab_core_registry_name_NOT__THERE'")
-            || stderr.contains("undefined symbol: slab_core_registry_name_NOT__THERE"),
+        stderr.contains(
+            "undefined reference to `slab_core.two_slabs_are_named.NOT_THERE.give_one_of_them_a_name_key'"
+        ) || stderr.contains(
+            "undefined symbol: slab_core.two_slabs_are_named.NOT_THERE.give_one_of_them_a_name_key"
+        ),
         "not the undefined-symbol error:\n{stderr}"
     );
 }

@@ -18,7 +18,14 @@
 //!   cannot show these: its crates depend on slab-core as `slab_core`);
 //! - a crate that depends on slab-core under another name but names it
 //!   `slab_core` again (`extern crate sc as slab_core;`): valid Rust, which
-//!   must build without `crate = …`.
+//!   must build without `crate = …`;
+//! - a shared library (`cdylib`, whose exported symbols go through a
+//!   version script) declaring slabs with names of any characters: links;
+//! - a host program without slab-core's `std` feature and without a
+//!   `critical-section` implementation: the link error, which the README
+//!   and the crate docs quote with its fix;
+//! - a program that forgets `boot()`: what `main` returning `Result` and
+//!   `expect` print names the fix.
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -71,7 +78,7 @@ fn one_name_in_two_crates_does_not_link() {
         "linked with two slabs named RX:\n{stderr}"
     );
     assert!(
-        duplicate_symbol(&stderr, "slab_core_registry_name_RX"),
+        duplicate_symbol(&stderr, &registry_symbol("RX")),
         "not the duplicate-name link error:\n{stderr}"
     );
     // Both definitions are named.
@@ -105,12 +112,20 @@ fn duplicate_in_one_crate(bin: &str, symbol: &str) {
 
 #[test]
 fn one_default_name_from_two_modules_is_one_error() {
-    duplicate_in_one_crate("modules", "slab_core_registry_name_RX");
+    duplicate_in_one_crate("modules", &registry_symbol("RX"));
 }
 
 #[test]
 fn one_name_given_twice_is_one_error() {
-    duplicate_in_one_crate("named", "slab_core_registry_name_uart_2drx");
+    duplicate_in_one_crate("named", &registry_symbol("uart-rx"));
+}
+
+/// The symbol of a slab name's registry entry, as the compiler and the
+/// linker show it when two slabs share the name: it says what is wrong
+/// and what to do. (It holds only characters that a version script
+/// accepts, hence no spaces.)
+fn registry_symbol(name: &str) -> String {
+    format!("slab_core.two_slabs_are_named.{name}.give_one_of_them_a_name_key")
 }
 
 /// Whether `stderr` has the link error of two definitions of `symbol`.
@@ -121,7 +136,7 @@ fn duplicate_symbol(stderr: &str, symbol: &str) -> bool {
 }
 
 /// The same program built with cross-crate ThinLTO, which can internalise
-/// both `slab_core_registry_name_RX` symbols and link: then `boot()` panics
+/// both registry symbols of `RX` and link: then `boot()` panics
 /// naming the name and both buffers, before the program lists anything.
 #[test]
 fn one_name_in_two_crates_does_not_link_with_thin_lto() {
@@ -137,7 +152,7 @@ fn one_name_in_two_crates_does_not_link_with_thin_lto() {
         !out.status.success(),
         "built and ran with two slabs named RX:\n{stdout}"
     );
-    if duplicate_symbol(&stderr, "slab_core_registry_name_RX") {
+    if duplicate_symbol(&stderr, &registry_symbol("RX")) {
         return;
     }
     // It linked: the program ran, and `boot()` stopped it.
@@ -261,4 +276,100 @@ fn a_renamed_dependency_aliased_back_to_slab_core_builds() {
         .filter_map(|l| l.split_whitespace().next())
         .collect();
     assert_eq!(names, ["RX"], "{stdout}");
+}
+
+/// Names with spaces, quotes, `$`, non-ASCII and glob characters: the
+/// registry symbols must suit the linker's version script of a shared
+/// library, and names that differ only in such characters stay distinct.
+#[test]
+fn names_of_any_characters_link_in_a_shared_library() {
+    let out = cargo(&["build", "-p", "cdylib"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let root = workspace_root();
+    let target_dir: PathBuf = root
+        .join(std::env::var_os("CARGO_TARGET_DIR").unwrap_or_else(|| "target".into()))
+        .join("link-fixture/debug");
+    let library = ["libcdylib.so", "libcdylib.dylib", "cdylib.dll"]
+        .iter()
+        .map(|name| target_dir.join(name))
+        .find(|path| path.exists())
+        .unwrap_or_else(|| panic!("no library in {}", target_dir.display()));
+    let bytes = std::fs::read(&library).unwrap();
+    let exported = |symbol: &str| bytes.windows(symbol.len()).any(|w| w == symbol.as_bytes());
+    for name in [
+        "uart$20rx$3a$20$220$22", // uart rx: "0"
+        "uart$20rx$3a$200",       // uart rx: 0
+        "a$24",                   // a$
+        "a$2424",                 // a$24
+        "frames$2f$c3$bc$60$2a$7b$7d$3b",
+    ] {
+        let symbol = registry_symbol(name);
+        assert!(exported(&symbol), "no {symbol} in {}", library.display());
+    }
+}
+
+/// The link error of a host program built without `std` and without a
+/// `critical-section` implementation, quoted where a user searching for it
+/// finds it, next to the fix.
+#[test]
+fn a_host_program_without_std_fails_to_link_and_the_docs_give_the_fix() {
+    let out = cargo(&["build", "-p", "no-std-host"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "linked without std:\n{stderr}");
+    // lld's words, or GNU ld's.
+    let said = [
+        "undefined symbol: _critical_section_1_0_acquire",
+        "undefined reference to `_critical_section_1_0_acquire'",
+    ]
+    .into_iter()
+    .find(|words| stderr.contains(words))
+    .unwrap_or_else(|| panic!("not the critical-section link error:\n{stderr}"));
+    let root = workspace_root();
+    for doc in ["README.md", "slab-core/src/lib.rs"] {
+        let text = prose(&std::fs::read_to_string(root.join(doc)).unwrap());
+        let at = text
+            .find(said)
+            .unwrap_or_else(|| panic!("{doc} does not quote `{said}`"));
+        // The fix, in the same passage.
+        let passage: String = text[at..].chars().take(700).collect();
+        assert!(
+            passage.contains("enable the `std` feature")
+                && passage.contains(r#"features = ["std"]"#),
+            "{doc} quotes `{said}` without the fix:\n{passage}"
+        );
+    }
+}
+
+/// A document's text as one line: `//!` markers dropped, line breaks and
+/// runs of spaces made one space, so that a quote may wrap.
+fn prose(text: &str) -> String {
+    let words: Vec<&str> = text
+        .lines()
+        .map(|line| line.trim_start().trim_start_matches("//!"))
+        .flat_map(str::split_whitespace)
+        .collect();
+    words.join(" ")
+}
+
+/// A user who forgets `boot()` sees the error's `Debug` (printed by `main`
+/// returning `Result`, and by `expect`), which must say to call it.
+#[test]
+fn a_program_that_forgets_boot_is_told_to_call_it() {
+    const FIX: &str = "NotReady (call slab_core::boot() first; a MemSlab::new() slab needs init())";
+    for (args, printed) in [
+        (&["run", "-p", "not-booted"][..], format!("Error: {FIX}")),
+        (
+            &["run", "-p", "not-booted", "--", "expect"][..],
+            format!("a block: {FIX}"),
+        ),
+    ] {
+        let out = cargo(args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} succeeded:\n{stderr}");
+        assert!(
+            stderr.lines().any(|line| line == printed),
+            "{args:?} did not print {printed:?}:\n{stderr}"
+        );
+    }
 }

@@ -17,7 +17,7 @@
 K_MEM_SLAB_DEFINE_STATIC(c_scratch, 16, 2, 8);
 
 /* The Rust-declared slab c_abi_run() is given: a link error, naming
- * slab_core_registry_name_POOL, if no crate declared it. */
+ * the slab's registry symbol, if no crate declared it. */
 K_MEM_SLAB_IMPORT(POOL);
 
 static uint64_t no_clock(void) {
