@@ -154,7 +154,7 @@
 //! need no `unsafe`: [`Block::extend_from_slice`] appends,
 //! [`Block::fill`] sets every byte (`fill(0)` zeroes it), and
 //! [`Block::filled`] reads back what was written (never a byte that was
-//! not). `examples/src/bin/producer_consumer.rs` is a complete program.
+//! not). The project's producer/consumer example is a complete program.
 //!
 //! ```
 //! use std::sync::mpsc;
