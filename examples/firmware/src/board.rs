@@ -19,9 +19,20 @@ use slab_core::{AllocError, Timeout};
 
 use crate::{HANDOFF, IRQ_BUFS, SIGNAL};
 
-/// SysTick rate: QEMU's lm3s6965evb runs the core at 12 MHz.
+/// SysTick rate.
 pub const TICKS_PER_SECOND: u64 = 10_000;
+/// The core clock: QEMU's lm3s6965evb runs it at 12 MHz, its mps2-an505 at
+/// 20 MHz.
+#[cfg(board = "lm3s6965")]
 const CORE_HZ: u32 = 12_000_000;
+#[cfg(board = "an505")]
+const CORE_HZ: u32 = 20_000_000;
+
+/// The board's RAM, as its `memory.x` gives it.
+#[cfg(board = "lm3s6965")]
+pub const RAM: core::ops::Range<usize> = 0x2000_0000..0x2001_0000;
+#[cfg(board = "an505")]
+pub const RAM: core::ops::Range<usize> = 0x3800_0000..0x3820_0000;
 
 /// Ticks since `start_clock`, advanced by the SysTick handler. A `u64`
 /// never wraps; it is read under a critical section (no 64-bit atomics).
@@ -42,7 +53,8 @@ pub fn start_clock(syst: &mut SYST) {
 }
 
 /// The device interrupt that thread mode pends to run a job: IRQ 0 (GPIO
-/// port A on the LM3S6965, otherwise unused here). Without a device
+/// port A on the LM3S6965, the non-secure watchdog's reset request on the
+/// AN505; neither is raised by its device here). Without a device
 /// crate, cortex-m-rt routes every device interrupt to `DefaultHandler`.
 #[derive(Clone, Copy)]
 pub struct Doorbell;
