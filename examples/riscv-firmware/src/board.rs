@@ -40,12 +40,10 @@
 //! wake-up back: every handler here ends with [`event`].
 
 use core::cell::Cell;
-use core::ptr::NonNull;
 use core::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, Ordering};
 
 use critical_section::Mutex;
 use riscv::interrupt::Interrupt;
-use slab_core::{AllocError, Timeout};
 
 use crate::HANDOFF;
 
@@ -183,26 +181,7 @@ pub static TIMER_JOB: JobSlot = JobSlot::idle();
 /// The doorbell handler's job.
 pub static DOORBELL_JOB: JobSlot = JobSlot::idle();
 
-/// A block thread mode gave up for a handler to free.
-#[derive(Clone, Copy)]
-struct GivenUp(NonNull<u8>);
-
-// SAFETY: the block has one owner at a time, and this one is moved from
-// thread mode to a handler through `PARKED`; nobody else refers to it.
-unsafe impl Send for GivenUp {}
-
-/// The `HANDOFF` block thread mode parked for a handler to free.
-static PARKED: Mutex<Cell<Option<GivenUp>>> = Mutex::new(Cell::new(None));
-
-/// Parks `block` for [`Job::FreeToWaiter`]; thread mode gives it up.
-pub fn park_block(block: NonNull<u8>) {
-    critical_section::with(|cs| PARKED.borrow(cs).set(Some(GivenUp(block))));
-}
-
-/// Whether a parked block is still waiting for a handler.
-pub fn block_parked() -> bool {
-    critical_section::with(|cs| PARKED.borrow(cs).get().is_some())
-}
+pub use crate::parked::{block_parked, park_block};
 
 /// What the handlers did; thread mode checks it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -241,26 +220,13 @@ fn run(job: Job) -> bool {
     match job {
         Job::Idle => false,
         Job::FreeToWaiter => {
-            if HANDOFF.num_waiting() == 0 {
+            let Some(hand_off) = crate::parked::free_to_waiter(&HANDOFF) else {
                 return false;
-            }
-            let Some(GivenUp(block)) = critical_section::with(|cs| PARKED.borrow(cs).take()) else {
-                record(|l| l.errors += 1);
-                return true;
             };
-            // SAFETY: thread mode parked this HANDOFF block and gave it up.
-            let freed = unsafe { HANDOFF.free(block) };
-            let steal = HANDOFF.alloc(Timeout::NoWait);
             record(|l| {
-                if freed.is_ok() {
-                    l.handed_off += 1;
-                } else {
-                    l.errors += 1;
-                }
-                match steal {
-                    Err(AllocError::NoMemory) => l.steals_refused += 1,
-                    _ => l.errors += 1,
-                }
+                l.handed_off += u32::from(hand_off.freed);
+                l.steals_refused += u32::from(hand_off.steal_refused);
+                l.errors += u32::from(!hand_off.freed) + u32::from(!hand_off.steal_refused);
             });
             true
         }

@@ -24,6 +24,8 @@ mod report;
 mod board;
 #[path = "../../firmware/src/fast_path.rs"]
 mod fast_path;
+#[path = "../../firmware/src/parked.rs"]
+mod parked;
 
 use alloc::boxed::Box;
 use alloc::format;
