@@ -374,18 +374,18 @@ fn machine_soft() {
     event();
 }
 
-/// Any other interrupt or an exception: a failure.
+/// Any other interrupt: a failure. (riscv-rt calls its handlers with the
+/// C ABI.)
 #[unsafe(no_mangle)]
 #[allow(non_snake_case)]
-fn DefaultHandler() {
+extern "C" fn DefaultHandler() {
     crate::report::fatal(file!(), line!(), format_args!("unexpected interrupt"));
 }
 
 /// An exception (a fault): a failure, with its cause and address.
 #[unsafe(no_mangle)]
 #[allow(non_snake_case)]
-fn ExceptionHandler(frame: &riscv_rt::TrapFrame) {
-    let _ = frame;
+extern "C" fn ExceptionHandler(_frame: &riscv_rt::TrapFrame) {
     crate::report::fatal(
         file!(),
         line!(),
