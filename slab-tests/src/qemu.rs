@@ -1,11 +1,13 @@
-//! Building the QEMU firmware of `examples/` and running it under
-//! `qemu-system-arm -machine lm3s6965evb` with semihosting, and a small
-//! ELF32 reader for checking where its sections landed. Shared by every
-//! QEMU test of slab-tests.
+//! Building the QEMU firmware of `examples/` and running it with
+//! semihosting on one of the [`Machine`]s (`qemu-system-arm -machine
+//! lm3s6965evb` or `mps2-an505`, `qemu-system-riscv32 -machine virt`), a
+//! small ELF32 reader, and the checks of where a firmware's sections
+//! landed. Shared by every QEMU test of slab-tests.
 //!
-//! Needs `qemu-system-arm` and the Rust targets (`cargo xtask test`
-//! installs them). When either is missing the tests fail, saying how to
-//! install it, unless `SLAB_SKIP_QEMU=1`, which skips them.
+//! Needs QEMU (`qemu-system-arm`, and `qemu-system-riscv32` from Debian's
+//! `qemu-system-misc`) and the Rust targets (`cargo xtask test` installs
+//! them). When either is missing the tests fail, saying how to install it,
+//! unless `SLAB_SKIP_QEMU=1`, which skips them.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -13,11 +15,59 @@ use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-const QEMU: &str = "qemu-system-arm";
-/// LM3S6965: 256 KiB of flash at 0.
-pub const FLASH_END: u32 = 0x0004_0000;
-/// LM3S6965: 64 KiB of RAM at 0x2000_0000.
-pub const RAM_START: u32 = 0x2000_0000;
+/// A QEMU board: the emulator, the Debian package that has it, the
+/// arguments that pick the machine, and the memory its firmware's
+/// `memory.x` gives as flash and RAM.
+pub struct Machine {
+    /// The emulator's program name.
+    pub qemu: &'static str,
+    /// The Debian package that installs it.
+    pub package: &'static str,
+    /// `-machine …` and the rest.
+    pub args: &'static [&'static str],
+    /// Where the firmware's `FLASH` region is.
+    pub flash: std::ops::Range<u32>,
+    /// Where the firmware's `RAM` region is.
+    pub ram: std::ops::Range<u32>,
+}
+
+/// TI Stellaris LM3S6965 (Cortex-M3): 256 KiB of flash at 0, 64 KiB of
+/// RAM at 0x2000_0000.
+pub const LM3S6965: Machine = Machine {
+    qemu: "qemu-system-arm",
+    package: "qemu-system-arm",
+    args: &["-cpu", "cortex-m3", "-machine", "lm3s6965evb"],
+    flash: 0x0000_0000..0x0004_0000,
+    ram: 0x2000_0000..0x2001_0000,
+};
+
+/// Arm MPS2 with the AN505 image (Cortex-M33, Armv8-M Mainline), run in
+/// the secure state: the code SRAM's secure alias (4 MiB at 0x1000_0000)
+/// plays flash, the secure alias of the second SRAM (2 MiB at
+/// 0x3800_0000) is RAM (`examples/firmware/memory-an505.x`).
+pub const MPS2_AN505: Machine = Machine {
+    qemu: "qemu-system-arm",
+    package: "qemu-system-arm",
+    args: &["-cpu", "cortex-m33", "-machine", "mps2-an505"],
+    flash: 0x1000_0000..0x1040_0000,
+    ram: 0x3800_0000..0x3820_0000,
+};
+
+/// QEMU's RISC-V `virt` board, one hart, no firmware (`-bios none`): its
+/// DRAM at 0x8000_0000, of which `examples/riscv-firmware/memory.x` gives
+/// the first MiB as flash and the next as RAM.
+pub const RISCV_VIRT: Machine = Machine {
+    qemu: "qemu-system-riscv32",
+    package: "qemu-system-misc",
+    args: &["-machine", "virt", "-bios", "none"],
+    flash: 0x8000_0000..0x8010_0000,
+    ram: 0x8010_0000..0x8020_0000,
+};
+
+/// LM3S6965: the end of its flash.
+pub const FLASH_END: u32 = LM3S6965.flash.end;
+/// LM3S6965: the start of its RAM.
+pub const RAM_START: u32 = LM3S6965.ram.start;
 /// How long one firmware run may take before it is killed.
 pub const RUN_LIMIT: Duration = Duration::from_secs(60);
 
@@ -122,9 +172,10 @@ pub fn require_target(target: &str) {
     );
 }
 
-/// Fails, saying how to install it, when QEMU is missing.
-pub fn require_qemu() {
-    let found = Command::new(QEMU)
+/// Fails, saying how to install it, when `machine`'s QEMU is missing.
+pub fn require_qemu(machine: &Machine) {
+    let Machine { qemu, package, .. } = machine;
+    let found = Command::new(qemu)
         .arg("--version")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -132,7 +183,7 @@ pub fn require_qemu() {
         .is_ok_and(|s| s.success());
     assert!(
         found,
-        "{QEMU} is not on PATH. Install it with `apt-get install -y qemu-system-arm` \
+        "{qemu} is not on PATH. Install it with `apt-get install -y {package}` \
          (Debian/Ubuntu; `sudo` if not root) or run `cargo xtask test`, which \
          installs it; or set SLAB_SKIP_QEMU=1 to skip the QEMU tests."
     );
@@ -141,9 +192,18 @@ pub fn require_qemu() {
 /// Runs `elf` on the LM3S6965 board with semihosting; kills it after
 /// [`RUN_LIMIT`]. Returns (exit success, stdout, stderr).
 pub fn run_qemu(elf: &Path) -> (bool, String, String) {
-    require_qemu();
-    let mut child = Command::new(QEMU)
-        .args(["-cpu", "cortex-m3", "-machine", "lm3s6965evb", "-nographic"])
+    run_on(&LM3S6965, elf)
+}
+
+/// Runs `elf` on `machine` with semihosting; kills it after
+/// [`RUN_LIMIT`]. Returns (exit success, stdout, stderr).
+pub fn run_on(machine: &Machine, elf: &Path) -> (bool, String, String) {
+    require_qemu(machine);
+    let qemu = machine.qemu;
+    let started = Instant::now();
+    let mut child = Command::new(qemu)
+        .args(machine.args)
+        .arg("-nographic")
         .args(["-semihosting-config", "enable=on,target=native"])
         .arg("-kernel")
         .arg(elf)
@@ -151,7 +211,7 @@ pub fn run_qemu(elf: &Path) -> (bool, String, String) {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .unwrap_or_else(|e| panic!("cannot start {QEMU}: {e}"));
+        .unwrap_or_else(|e| panic!("cannot start {qemu}: {e}"));
     let drain = |mut pipe: Box<dyn Read + Send>| {
         std::thread::spawn(move || {
             let mut text = Vec::new();
@@ -161,7 +221,6 @@ pub fn run_qemu(elf: &Path) -> (bool, String, String) {
     };
     let stdout = drain(Box::new(child.stdout.take().expect("piped")));
     let stderr = drain(Box::new(child.stderr.take().expect("piped")));
-    let started = Instant::now();
     let status = loop {
         if let Some(status) = child.try_wait().expect("wait for qemu") {
             break Some(status);
@@ -176,6 +235,13 @@ pub fn run_qemu(elf: &Path) -> (bool, String, String) {
     let (stdout, stderr) = (
         stdout.join().expect("stdout"),
         stderr.join().expect("stderr"),
+    );
+    // Shown with `--nocapture`: what each run costs.
+    println!(
+        "{} on {qemu} {}: {:.2} s",
+        elf.display(),
+        machine.args.join(" "),
+        started.elapsed().as_secs_f64()
     );
     match status {
         Some(status) => (status.success(), stdout, stderr),
@@ -337,4 +403,153 @@ pub fn assert_registry_table<const N: usize>(table: &str, rows: &[[&str; N]], sh
             .collect();
         assert_eq!(found, [row.to_vec()], "registry row {}\n{shown}", row[0]);
     }
+}
+
+/// `sh_type` of a section that has no bytes in the file.
+const SHT_NOBITS: u32 = 8;
+/// `sh_flags`: writable, and in memory at run time.
+const SHF_WRITE: u32 = 1;
+const SHF_ALLOC: u32 = 2;
+
+/// Reads and parses the firmware ELF at `path`.
+pub fn read_elf(path: &Path) -> Elf32 {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    Elf32::parse(&bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// What `slab.x` is for: each of `sections` (name, size in bytes) lies in
+/// `machine`'s flash, is loaded where it runs (not copied from elsewhere),
+/// and is bounded by its `__start_`/`__stop_` symbols; the `.data` image
+/// does not overlap the registry; no registry section is in RAM.
+pub fn assert_registry_in_flash(
+    elf: &Elf32,
+    machine: &Machine,
+    target: &str,
+    sections: &[(&str, u32)],
+) {
+    for &(name, size) in sections {
+        let section = elf
+            .section(name)
+            .unwrap_or_else(|| panic!("{target}: no section {name}"));
+        assert_eq!(section.size, size, "{target}: size of {name}");
+        assert!(
+            machine.flash.contains(&section.addr)
+                && section.addr + section.size <= machine.flash.end,
+            "{target}: {name} at {:#x} is not in flash {:#x?}",
+            section.addr,
+            machine.flash
+        );
+        let load = elf
+            .load_address(section.addr)
+            .unwrap_or_else(|| panic!("{target}: {name} is in no loadable segment"));
+        assert_eq!(load, section.addr, "{target}: load address of {name}");
+        for (symbol, at) in [("__start_", section.addr), ("__stop_", section.addr + size)] {
+            let symbol = format!("{symbol}{name}");
+            assert_eq!(
+                elf.symbol(&symbol),
+                Some(at),
+                "{target}: {symbol} must bound the section"
+            );
+        }
+    }
+    let data = elf.section(".data").expect(".data");
+    assert!(
+        machine.ram.contains(&data.addr),
+        "{target}: .data is in RAM"
+    );
+    let data_load = elf.load_address(data.addr).expect(".data is loaded");
+    let registry = elf.section("linkme_SLAB_CORE_REGISTRY").expect("registry");
+    assert!(
+        data_load >= registry.addr + registry.size,
+        "{target}: the .data image ({data_load:#x}) overlaps the registry"
+    );
+    assert!(
+        !elf.sections
+            .iter()
+            .any(|s| s.name.contains("SLAB_CORE_REGISTRY") && machine.ram.contains(&s.addr)),
+        "{target}: a registry section landed in RAM"
+    );
+}
+
+/// `section = ".noinit"` on a slab whose name contains `slab` and whose
+/// buffer is `bytes` long: `slab.x` puts `.noinit` in `machine`'s RAM as
+/// NOLOAD, after `.bss` and past `__ebss` (so not zeroed at reset), and
+/// the image `objcopy -O binary` writes (every allocated section with
+/// bytes, at its load address) stays within flash. Without the fragment's
+/// `.noinit` the section is a loadable orphan in RAM and that image spans
+/// from flash to RAM.
+pub fn assert_noinit_noload(elf: &Elf32, machine: &Machine, target: &str, slab: &str, bytes: u32) {
+    let noinit = elf
+        .section(".noinit")
+        .unwrap_or_else(|| panic!("{target}: no .noinit section"));
+    assert_eq!(noinit.kind, SHT_NOBITS, "{target}: .noinit is NOLOAD");
+    assert_eq!(
+        noinit.flags & (SHF_ALLOC | SHF_WRITE),
+        SHF_ALLOC | SHF_WRITE,
+        "{target}: .noinit is allocated, writable memory"
+    );
+    assert!(
+        machine.ram.contains(&noinit.addr) && noinit.addr + noinit.size <= machine.ram.end,
+        "{target}: .noinit at {:#x}..{:#x} is in RAM",
+        noinit.addr,
+        noinit.addr + noinit.size
+    );
+    let bss = elf.section(".bss").expect(".bss");
+    assert!(
+        noinit.addr >= bss.addr + bss.size,
+        "{target}: .noinit is after .bss, outside what reset zeroes"
+    );
+    // The reset handler (cortex-m-rt's, riscv-rt's) zeroes `__sbss..__ebss`,
+    // and sections inserted after `.bss` push `__ebss`: `.noinit` must start
+    // at or past it.
+    let symbol = |wanted: &str| {
+        elf.symbol(wanted)
+            .unwrap_or_else(|| panic!("{target}: no symbol {wanted}"))
+    };
+    let (sbss, ebss) = (symbol("__sbss"), symbol("__ebss"));
+    assert!(
+        noinit.addr >= ebss || noinit.addr + noinit.size <= sbss,
+        "{target}: .noinit at {:#x}..{:#x} is inside {sbss:#x}..{ebss:#x}, which reset zeroes",
+        noinit.addr,
+        noinit.addr + noinit.size
+    );
+    let (storage, at) = elf
+        .symbols
+        .iter()
+        .find(|(name, _)| name.contains(slab) && name.contains("__SLAB_STORAGE"))
+        .unwrap_or_else(|| panic!("{target}: no symbol for {slab}'s buffer"));
+    assert!(
+        noinit.addr <= *at && at + bytes <= noinit.addr + noinit.size,
+        "{target}: {storage} at {at:#x} is in .noinit"
+    );
+
+    // The binary image: from the lowest to the highest load address of a
+    // section with bytes in the file.
+    let flash = &machine.flash;
+    let mut image: Option<(u32, u32)> = None;
+    for section in elf
+        .sections
+        .iter()
+        .filter(|s| s.flags & SHF_ALLOC != 0 && s.kind != SHT_NOBITS && s.size > 0)
+    {
+        let load = elf
+            .load_address(section.addr)
+            .unwrap_or_else(|| panic!("{target}: {} has bytes but no load address", section.name));
+        assert!(
+            flash.contains(&load) && load + section.size <= flash.end,
+            "{target}: {} ({} bytes at {:#x}, loaded from {load:#x}) is not loaded from flash",
+            section.name,
+            section.size,
+            section.addr
+        );
+        image = Some(image.map_or((load, load + section.size), |(lo, hi)| {
+            (lo.min(load), hi.max(load + section.size))
+        }));
+    }
+    let (lo, hi) = image.unwrap_or_else(|| panic!("{target}: an empty image"));
+    assert!(
+        hi - lo <= flash.end - flash.start,
+        "{target}: the binary image spans {} bytes, more than the flash",
+        hi - lo
+    );
 }

@@ -1,39 +1,49 @@
 //! The bare-metal part of `cargo xtask test`: install the Rust targets,
-//! QEMU and the Arm C compiler (for the firmware's C part) that a fresh
-//! machine lacks, then build `slab-core` for every
-//! bare-metal target and lint it for one (the QEMU run itself is
-//! `slab-tests/tests/qemu.rs`, part of the workspace tests).
+//! QEMU (`qemu-system-arm`, and `qemu-system-riscv32` from
+//! `qemu-system-misc`) and the Arm C compiler (for the firmware's C part)
+//! that a fresh machine lacks, then build `slab-core` for every bare-metal
+//! target and lint it for one, and lint the firmware (the QEMU runs
+//! themselves are `slab-tests/tests/qemu*.rs`, part of the workspace tests).
 
 use std::process::{Command, Stdio};
 
 use crate::{cargo, run, workspace_root};
 
-/// The bare-metal targets slab-core supports (API.md §6).
-pub const BARE_METAL_TARGETS: [&str; 4] = [
+/// The bare-metal targets slab-core supports (API.md §6), and Armv8-M
+/// Mainline, which `examples/firmware` is also run for.
+pub const BARE_METAL_TARGETS: [&str; 5] = [
     "thumbv6m-none-eabi",
     "thumbv7m-none-eabi",
     "thumbv7em-none-eabihf",
+    "thumbv8m.main-none-eabi",
     "riscv32imac-unknown-none-elf",
 ];
 
 /// The target that clippy checks slab-core for without `std`.
 const LINT_TARGET: &str = "thumbv7em-none-eabihf";
 
-const QEMU: &str = "qemu-system-arm";
+/// Each QEMU the tests run, and the Debian package that has it.
+const QEMUS: [(&str, &str); 2] = [
+    ("qemu-system-arm", "qemu-system-arm"),
+    ("qemu-system-riscv32", "qemu-system-misc"),
+];
 
 /// Installs the bare-metal Rust targets if any is missing, and
-/// `qemu-system-arm` if it is not on PATH (with apt-get, as root or through
-/// `sudo -n`). `SLAB_SKIP_QEMU=1` (which skips the QEMU tests) skips QEMU.
+/// `qemu-system-arm` and `qemu-system-riscv32` if not on PATH (with
+/// apt-get, as root or through `sudo -n`). `SLAB_SKIP_QEMU=1` (which skips
+/// the QEMU tests) skips QEMU.
 pub fn ensure_bare_metal() -> Result<(), String> {
     ensure_targets()?;
     // The firmware's C part (feature `capi`) is compiled, and linted, even
     // when the QEMU runs are skipped.
     ensure_arm_gcc()?;
     if std::env::var("SLAB_SKIP_QEMU").is_ok_and(|v| v == "1") {
-        eprintln!("\nSLAB_SKIP_QEMU=1: not checking for {QEMU}");
+        eprintln!("\nSLAB_SKIP_QEMU=1: not checking for QEMU");
         return Ok(());
     }
-    ensure_qemu()
+    QEMUS
+        .into_iter()
+        .try_for_each(|(qemu, package)| ensure_qemu(qemu, package))
 }
 
 /// `cargo build -p slab-core` (no `std`) for every bare-metal target, with
@@ -78,17 +88,47 @@ pub fn build_bare_metal() -> Result<(), String> {
 }
 
 /// The firmware packages live outside the workspace (their own targets and
-/// linker scripts): rustfmt and clippy (`-D warnings`) each, from its own
-/// directory so that its `.cargo/config.toml` applies. The template is one
-/// too.
+/// linker scripts): rustfmt and clippy (`-D warnings`) each, for its
+/// target, from its own directory so that its `.cargo/config.toml` applies.
+/// The template is one too.
 fn lint_firmware() -> Result<(), String> {
-    for (dir, target_dir) in [
-        ("examples/firmware", "target/firmware"),
-        ("examples/bench-firmware", "target/bench-firmware"),
-        ("examples/embassy-firmware", "target/embassy-firmware"),
-        ("examples/heap-firmware", "target/heap-firmware"),
-        ("examples/heap-bench-firmware", "target/heap-bench-firmware"),
-        ("examples/template", "target/template"),
+    for (dir, target_dir, target) in [
+        ("examples/firmware", "target/firmware", "thumbv7m-none-eabi"),
+        (
+            "examples/firmware",
+            "target/firmware",
+            "thumbv8m.main-none-eabi",
+        ),
+        (
+            "examples/bench-firmware",
+            "target/bench-firmware",
+            "thumbv7m-none-eabi",
+        ),
+        (
+            "examples/embassy-firmware",
+            "target/embassy-firmware",
+            "thumbv7m-none-eabi",
+        ),
+        (
+            "examples/heap-firmware",
+            "target/heap-firmware",
+            "thumbv7m-none-eabi",
+        ),
+        (
+            "examples/heap-bench-firmware",
+            "target/heap-bench-firmware",
+            "thumbv7m-none-eabi",
+        ),
+        (
+            "examples/template",
+            "target/template",
+            "thumbv7m-none-eabi",
+        ),
+        (
+            "examples/riscv-firmware",
+            "target/riscv-firmware",
+            "riscv32imac-unknown-none-elf",
+        ),
     ] {
         let in_dir = || {
             let mut c = cargo();
@@ -102,7 +142,7 @@ fn lint_firmware() -> Result<(), String> {
             "clippy",
             "--release",
             "--target",
-            "thumbv7m-none-eabi",
+            target,
             "--",
             "-D",
             "warnings",
@@ -227,13 +267,15 @@ fn tool_present(tool: &str) -> bool {
         .is_ok_and(|s| s.success())
 }
 
-fn ensure_qemu() -> Result<(), String> {
-    if tool_present(QEMU) {
+fn ensure_qemu(qemu: &str, package: &str) -> Result<(), String> {
+    if tool_present(qemu) {
         return Ok(());
     }
-    let how = "install it (Debian/Ubuntu: `sudo apt-get install -y qemu-system-arm`) \
-               or set SLAB_SKIP_QEMU=1 to skip the QEMU tests";
-    apt_install(QEMU, &[QEMU], how)
+    let how = format!(
+        "install it (Debian/Ubuntu: `sudo apt-get install -y {package}`) \
+         or set SLAB_SKIP_QEMU=1 to skip the QEMU tests"
+    );
+    apt_install(qemu, &[package], &how)
 }
 
 /// `apt-get install -y PACKAGES` for the missing `tool` (as root, or

@@ -7,7 +7,6 @@
 //! hand-off goes through the wait queue rather than the free list.
 
 use core::cell::Cell;
-use core::ptr::NonNull;
 use core::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, Ordering};
 
 use cortex_m::interrupt::InterruptNumber;
@@ -19,9 +18,20 @@ use slab_core::{AllocError, Timeout};
 
 use crate::{HANDOFF, IRQ_BUFS, SIGNAL};
 
-/// SysTick rate: QEMU's lm3s6965evb runs the core at 12 MHz.
+/// SysTick rate.
 pub const TICKS_PER_SECOND: u64 = 10_000;
+/// The core clock: QEMU's lm3s6965evb runs it at 12 MHz, its mps2-an505 at
+/// 20 MHz.
+#[cfg(board = "lm3s6965")]
 const CORE_HZ: u32 = 12_000_000;
+#[cfg(board = "an505")]
+const CORE_HZ: u32 = 20_000_000;
+
+/// The board's RAM, as its `memory.x` gives it.
+#[cfg(board = "lm3s6965")]
+pub const RAM: core::ops::Range<usize> = 0x2000_0000..0x2001_0000;
+#[cfg(board = "an505")]
+pub const RAM: core::ops::Range<usize> = 0x3800_0000..0x3820_0000;
 
 /// Ticks since `start_clock`, advanced by the SysTick handler. A `u64`
 /// never wraps; it is read under a critical section (no 64-bit atomics).
@@ -42,7 +52,8 @@ pub fn start_clock(syst: &mut SYST) {
 }
 
 /// The device interrupt that thread mode pends to run a job: IRQ 0 (GPIO
-/// port A on the LM3S6965, otherwise unused here). Without a device
+/// port A on the LM3S6965, the non-secure watchdog's reset request on the
+/// AN505; neither is raised by its device here). Without a device
 /// crate, cortex-m-rt routes every device interrupt to `DefaultHandler`.
 #[derive(Clone, Copy)]
 pub struct Doorbell;
@@ -127,26 +138,7 @@ pub static SYSTICK_JOB: JobSlot = JobSlot::idle();
 /// The doorbell handler's job.
 pub static DOORBELL_JOB: JobSlot = JobSlot::idle();
 
-/// A block thread mode gave up for a handler to free.
-#[derive(Clone, Copy)]
-struct GivenUp(NonNull<u8>);
-
-// SAFETY: the block has one owner at a time, and this one is moved from
-// thread mode to a handler through `PARKED`; nobody else refers to it.
-unsafe impl Send for GivenUp {}
-
-/// The `HANDOFF` block thread mode parked for a handler to free.
-static PARKED: Mutex<Cell<Option<GivenUp>>> = Mutex::new(Cell::new(None));
-
-/// Parks `block` for [`Job::FreeToWaiter`]; thread mode gives it up.
-pub fn park_block(block: NonNull<u8>) {
-    critical_section::with(|cs| PARKED.borrow(cs).set(Some(GivenUp(block))));
-}
-
-/// Whether a parked block is still waiting for a handler.
-pub fn block_parked() -> bool {
-    critical_section::with(|cs| PARKED.borrow(cs).get().is_some())
-}
+pub use crate::parked::{block_parked, park_block};
 
 /// What the handlers did; thread mode checks it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -194,26 +186,13 @@ fn run(job: Job) -> bool {
     match job {
         Job::Idle => false,
         Job::FreeToWaiter => {
-            if HANDOFF.num_waiting() == 0 {
+            let Some(hand_off) = crate::parked::free_to_waiter(&HANDOFF) else {
                 return false;
-            }
-            let Some(GivenUp(block)) = critical_section::with(|cs| PARKED.borrow(cs).take()) else {
-                record(|l| l.errors += 1);
-                return true;
             };
-            // SAFETY: thread mode parked this HANDOFF block and gave it up.
-            let freed = unsafe { HANDOFF.free(block) };
-            let steal = HANDOFF.alloc(Timeout::NoWait);
             record(|l| {
-                if freed.is_ok() {
-                    l.handed_off += 1;
-                } else {
-                    l.errors += 1;
-                }
-                match steal {
-                    Err(AllocError::NoMemory) => l.steals_refused += 1,
-                    _ => l.errors += 1,
-                }
+                l.handed_off += u32::from(hand_off.freed);
+                l.steals_refused += u32::from(hand_off.steal_refused);
+                l.errors += u32::from(!hand_off.freed) + u32::from(!hand_off.steal_refused);
             });
             true
         }

@@ -1,18 +1,24 @@
 //! The fast paths of `alloc` and `free` on the target, at both `checks`
 //! levels: draining to `NoMemory` and refilling, bad pointers (`Foreign`,
-//! `Misaligned`), double frees and, for `checks = "full"`, corrupted free
-//! list links. Every refusal is checked to change nothing. 48-byte blocks,
-//! which are not a power of two, so the fast path's multiply by the block
-//! size's odd inverse is exercised too. Each level ends with one summary
-//! line that `slab-tests/tests/qemu.rs` looks for.
+//! `Misaligned`), double frees and corrupted free list links (refused with
+//! `checks = "full"`, followed as documented with `checks = "bounds"`).
+//! Every refusal is checked to change nothing. 48-byte blocks, which are
+//! not a power of two, so the fast path's multiply by the block size's odd
+//! inverse is exercised too. Each level ends with one summary line that
+//! `slab-tests/tests/qemu.rs` (and `qemu_riscv.rs`) looks for.
+//!
+//! Shared by the Cortex-M firmware and `examples/riscv-firmware` (which
+//! includes this file): it needs only the `check!`/`check_eq!` macros and
+//! `report::hprintln`.
 
 use core::ptr::NonNull;
 
-use cortex_m_semihosting::hprintln;
 use slab_core::{AllocError, FreeError, MemSlab, Timeout, mem_slabs};
 
+use crate::report::hprintln;
+
 /// The slabs this module declares (they are in the registry).
-pub const DECLARED: usize = 3;
+pub const DECLARED: usize = 4;
 
 const BLOCKS: usize = 4;
 const SIZE: usize = 48;
@@ -24,6 +30,8 @@ mem_slabs! {
     static FAST_CORRUPTED(blocks = 4, size = 48);
     /// `checks = "bounds"`: `Foreign` and `Misaligned` only.
     static FAST_BOUNDS(blocks = 4, size = 48, checks = "bounds");
+    /// `checks = "bounds"`, for a corrupted link (followed: not detected).
+    static FAST_BOUNDS_CORRUPTED(blocks = 4, size = 48, checks = "bounds");
 }
 
 /// Before `boot()`: both levels refuse everything.
@@ -49,9 +57,10 @@ pub fn run() {
     drain_and_refill(&FAST_BOUNDS);
     bad_pointers(&FAST_BOUNDS);
     double_free_bounds();
+    corrupted_link_bounds();
     hprintln!(
         "firmware: fast path, checks = \"bounds\": drain to NoMemory, bad pointers, \
-         free with nothing allocated: passed"
+         free with nothing allocated, corrupted link followed: passed"
     );
 }
 
@@ -247,4 +256,24 @@ fn double_free_bounds() {
         check_eq!(slab.free(block), Err(FreeError::DoubleFree));
     }
     check_eq!(counts(slab), (0, BLOCKS, 1));
+}
+
+/// `checks = "bounds"` checks no links (documented): a link overwritten
+/// with a word inside another free block is followed, and that word is
+/// handed out as a block. The counters stay consistent.
+fn corrupted_link_bounds() {
+    let slab = &FAST_BOUNDS_CORRUPTED;
+    let (first, second) = two_on_the_list(slab);
+    let inside = second.as_ptr().wrapping_add(16);
+    // The word the corrupted link leads to ends the list.
+    write_link(
+        NonNull::new(inside).expect("non-null"),
+        core::ptr::null_mut(),
+    );
+    write_link(first, inside);
+    check_eq!(slab.alloc(Timeout::NoWait), Ok(first));
+    // Not detected at this level: the word is handed out as a block.
+    check_eq!(slab.alloc(Timeout::NoWait).map(NonNull::as_ptr), Ok(inside));
+    check_eq!(counts(slab), (2, 2, 2));
+    check_eq!(slab.num_used() + slab.num_free(), BLOCKS);
 }

@@ -18,6 +18,7 @@ mod board;
 mod c_abi;
 mod fast_path;
 mod noinit;
+mod parked;
 
 use core::ptr::NonNull;
 use core::time::Duration;

@@ -13,7 +13,7 @@ pub static NOINIT_FRAMES: MemSlab;
 
 /// The blocks are in RAM, distinct, writable and readable, and go back.
 pub fn check() {
-    const RAM: core::ops::Range<usize> = 0x2000_0000..0x2001_0000;
+    const RAM: core::ops::Range<usize> = crate::board::RAM;
     let range = NOINIT_FRAMES.buffer_range();
     check!(
         RAM.contains(&range.start) && range.end <= RAM.end,

@@ -5,7 +5,10 @@
 use core::fmt;
 use core::sync::atomic::{AtomicU32, Ordering};
 
-use cortex_m_semihosting::{debug, hprintln};
+use cortex_m_semihosting::debug;
+/// What the checks print with (the module shared with the RISC-V firmware
+/// names it through here).
+pub(crate) use cortex_m_semihosting::hprintln;
 
 /// Checks passed so far. Only thread mode checks (load + store: thumbv6m
 /// has no atomic read-modify-write).
