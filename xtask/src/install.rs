@@ -119,11 +119,7 @@ fn lint_firmware() -> Result<(), String> {
             "target/heap-bench-firmware",
             "thumbv7m-none-eabi",
         ),
-        (
-            "examples/template",
-            "target/template",
-            "thumbv7m-none-eabi",
-        ),
+        ("examples/template", "target/template", "thumbv7m-none-eabi"),
         (
             "examples/riscv-firmware",
             "target/riscv-firmware",
