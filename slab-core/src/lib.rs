@@ -501,7 +501,7 @@ pub mod __private;
 pub use async_alloc::{AllocFuture, BlockFuture};
 pub use block::Block;
 pub use error::{AllocError, FreeError, InitError, SemError};
-pub use heap::SlabHeap;
+pub use heap::{HeapRefusals, SlabHeap};
 #[cfg(not(feature = "std"))]
 pub use port::bare::{set_clock, set_wait_hook};
 #[cfg(feature = "std")]

@@ -134,14 +134,15 @@ fn block_owns_and_frees() {
 #[test]
 fn declared_storage_through_private() {
     use crate::__private::{
-        Storage, UsedMap, align::A16, buffer_len, declare, map_words, round_block_size,
+        Storage, UsedMap, align::A16, buffer_len, declare, map_words, round_block_size, slab,
     };
     const BS: usize = round_block_size(20, 16);
     static STORAGE: Storage<A16, { buffer_len(3, BS) }> = Storage::new();
     static USED: UsedMap<{ map_words(3) }> = UsedMap::new();
-    // SAFETY: STORAGE and USED are sized from BS and 3, and only this slab
-    // uses them.
-    static SLAB: MemSlab = unsafe { declare("MIRI", &STORAGE, &USED, BS, 3) };
+    // SAFETY: only this slab uses STORAGE and USED (`declare` checks their
+    // sizes).
+    static SLAB: MemSlab = slab(unsafe { declare("MIRI", &STORAGE, &USED, 20, 16, 3, false) });
+    assert_eq!(SLAB.block_size(), BS);
     assert_eq!(SLAB.alloc(Timeout::Forever), Err(AllocError::NotReady));
     SLAB.boot();
     SLAB.boot(); // once only
