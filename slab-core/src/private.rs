@@ -174,6 +174,9 @@ crate::sync::loom_const_fn! {
 /// is slab-core's, reached through `$crate` (which no path of the caller
 /// can shadow), and so that the storage is given to no other slab.
 ///
+/// `declare!(type_shape: T)` is [`type_shape`]`::<T>()`, which the
+/// declarations read through this macro for the same reason.
+///
 /// Every argument is evaluated outside the `unsafe` block, as a constant.
 /// A `section` is one of the RAM sections (checked here, at compile
 /// time); any other section comes as `attributes`, the user's own
@@ -182,6 +185,11 @@ crate::sync::loom_const_fn! {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __slab_core_declare {
+    // `(size_of::<T>(), align_of::<T>())` of a declaration's `type = T`,
+    // through `$crate`, so that no path of the caller's reports it.
+    (type_shape: $t:ty) => {
+        $crate::__private::type_shape::<$t>()
+    };
     (
         $output:ident,
         name: $name:expr,

@@ -286,7 +286,7 @@ pub(crate) fn slab_tokens_with(
             };
             quote! {
                 // The one use of `ty`, so that a mistake in it is one error.
-                const __SLAB_TYPE: (#usize, #usize) = #private::type_shape::<#ty>();
+                const __SLAB_TYPE: (#usize, #usize) = #private::declare!(type_shape: #ty);
                 const __SLAB_SIZE: #usize = __SLAB_TYPE.0;
                 const __SLAB_ALIGN: #usize = #align;
             }
@@ -431,7 +431,7 @@ pub(crate) fn type_size_align(
     ty: &Type,
     align: Option<u64>,
 ) -> (TokenStream, TokenStream) {
-    let shape = quote!(#private::type_shape::<#ty>());
+    let shape = quote!(#private::declare!(type_shape: #ty));
     let block_align = match align {
         None => quote!(#shape.1),
         Some(align) => {
