@@ -171,10 +171,20 @@
 //! ```
 //!
 //! - **Booting.** Before [`boot`] every request is null. On bare metal
-//!   nothing allocates before `main`: call `boot()` first thing in `main`
-//!   (`examples/heap-firmware`). On a hosted OS std's runtime may allocate
-//!   before `main`: boot from a constructor (`.init_array` on Linux), as
-//!   `slab-tests/tests/heap_global.rs` does.
+//!   (`target_os = "none"`) nothing allocates before `main`: call `boot()`
+//!   first thing in `main` (`examples/heap-firmware`). On an OS (Linux and
+//!   the other ELF systems, macOS and iOS, Windows) std's runtime allocates
+//!   before `main`, so a `slab_heap!` that carries `#[global_allocator]`
+//!   also boots from a constructor that the loader runs before std starts
+//!   (`.init_array`, `__DATA,__mod_init_func`, `.CRT$XCU`): every slab of
+//!   the program is booted before `main`, and the program needs no `boot()`
+//!   call (one does nothing). Nothing else runs before `main`.
+//! - **Refusals.** A null says nothing of why; [`SlabHeap::refusals`]
+//!   counts the requests refused because they were larger than every
+//!   class, asked for an alignment that no class large enough has (a class
+//!   promises `max(align, word)`, whatever its buffer's address happens to
+//!   be: declare one with `align = N` for over-aligned types), came before
+//!   `boot()`, or found every class that fits full.
 //! - **Choosing the classes.** Start generous: classes at the sizes the
 //!   program asks for (a `Vec<T>` asks for `capacity × size_of::<T>()`
 //!   bytes, growing by doubling; a `BTreeMap` node is a few hundred bytes;

@@ -309,6 +309,57 @@ macro_rules! __slab_core_register {
 }
 pub use crate::__slab_core_register as register;
 
+/// `boot()` for a pre-main constructor (see [`boot_before_main`]).
+pub extern "C" fn boot_from_constructor() {
+    crate::boot();
+}
+
+/// A constructor that the platform's loader or C runtime runs before
+/// `main` (and before std's runtime start-up), calling [`boot()`](crate::boot):
+/// `.init_array` on ELF systems (Linux, Android, the BSDs, illumos,
+/// Solaris, Fuchsia, Haiku), `__DATA,__mod_init_func` on Apple's,
+/// `.CRT$XCU` on Windows. Nothing on other targets (bare metal calls
+/// `boot()` first thing in `main`). `slab_heap!` expands to it for a
+/// `#[global_allocator]` heap: std allocates before `main`, and a heap that
+/// is not booted returns null. A macro so that the `link_section` is
+/// slab-core's; `boot()` is idempotent and never allocates, so a
+/// constructor more or less changes nothing else.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __slab_core_boot_before_main {
+    () => {
+        #[cfg(any(
+            target_os = "linux",
+            target_os = "android",
+            target_os = "freebsd",
+            target_os = "netbsd",
+            target_os = "openbsd",
+            target_os = "dragonfly",
+            target_os = "illumos",
+            target_os = "solaris",
+            target_os = "fuchsia",
+            target_os = "haiku",
+        ))]
+        #[used]
+        #[unsafe(link_section = ".init_array")]
+        static __SLAB_BOOT_BEFORE_MAIN: extern "C" fn() =
+            $crate::__private::boot_from_constructor;
+
+        #[cfg(target_vendor = "apple")]
+        #[used]
+        #[unsafe(link_section = "__DATA,__mod_init_func")]
+        static __SLAB_BOOT_BEFORE_MAIN: extern "C" fn() =
+            $crate::__private::boot_from_constructor;
+
+        #[cfg(target_os = "windows")]
+        #[used]
+        #[unsafe(link_section = ".CRT$XCU")]
+        static __SLAB_BOOT_BEFORE_MAIN: extern "C" fn() =
+            $crate::__private::boot_from_constructor;
+    };
+}
+pub use crate::__slab_core_boot_before_main as boot_before_main;
+
 /// The rules a declaration's const-expression values must satisfy; each
 /// is checked by a `const _: () = assert!(…)` naming the slab and the rule.
 pub mod rules {

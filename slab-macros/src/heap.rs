@@ -301,12 +301,18 @@ fn heap(item: HeapItem) -> TokenStream {
     // its slab and checked shape: the heap reads the shape from there, so
     // nothing here is trusted (the sizes only order the search, see
     // `__private::heap`).
+    // A global allocator on an OS serves std before `main`: boot then.
+    let boot = attrs
+        .iter()
+        .any(|a| a.path().is_ident("global_allocator"))
+        .then(|| quote!(#private::boot_before_main!();));
     quote! {
         #(#attrs)*
         #vis static #heap_ident: #krate::SlabHeap = {
             #shape_consts
             #slabs
             #order
+            #boot
             static __SLAB_HEAP_CLASSES: [&'static #private::HeapClass; #count] = [#(&#idents),*];
             #private::heap(&__SLAB_HEAP_CLASSES, &[#(#sizes),*])
         };
