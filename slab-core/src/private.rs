@@ -342,20 +342,17 @@ macro_rules! __slab_core_boot_before_main {
         ))]
         #[used]
         #[unsafe(link_section = ".init_array")]
-        static __SLAB_BOOT_BEFORE_MAIN: extern "C" fn() =
-            $crate::__private::boot_from_constructor;
+        static __SLAB_BOOT_BEFORE_MAIN: extern "C" fn() = $crate::__private::boot_from_constructor;
 
         #[cfg(target_vendor = "apple")]
         #[used]
         #[unsafe(link_section = "__DATA,__mod_init_func")]
-        static __SLAB_BOOT_BEFORE_MAIN: extern "C" fn() =
-            $crate::__private::boot_from_constructor;
+        static __SLAB_BOOT_BEFORE_MAIN: extern "C" fn() = $crate::__private::boot_from_constructor;
 
         #[cfg(target_os = "windows")]
         #[used]
         #[unsafe(link_section = ".CRT$XCU")]
-        static __SLAB_BOOT_BEFORE_MAIN: extern "C" fn() =
-            $crate::__private::boot_from_constructor;
+        static __SLAB_BOOT_BEFORE_MAIN: extern "C" fn() = $crate::__private::boot_from_constructor;
     };
 }
 pub use crate::__slab_core_boot_before_main as boot_before_main;

@@ -14,7 +14,7 @@ mod fake {
 
         /// Every type is one byte, aligned to one. Never called: the
         /// declarations read a type's layout through slab-core's own macro.
-        #[allow(dead_code)]
+        #[allow(dead_code, clippy::extra_unused_type_parameters)]
         pub const fn type_shape<T>() -> (usize, usize) {
             (1, 1)
         }

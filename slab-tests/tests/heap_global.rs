@@ -364,7 +364,15 @@ fn too_large_is_null() {
     let expect = Expect::now();
     // No class promises 256-byte alignment (whatever its buffer happens to
     // have), and none is larger than 64 KiB.
-    for (size, align) in [(65537, 8), (1 << 20, 8), (24, 256), (8, 1 << 17)] {
+    // Each refusal is counted once, under its reason (twice per request:
+    // through `std::alloc` and directly).
+    for (size, align, over_aligned) in [
+        (65537, 8, false),
+        (1 << 20, 8, false),
+        (24, 256, true),
+        (8, 1 << 17, true),
+    ] {
+        let before = HEAP.refusals();
         let layout = Layout::from_size_align(size, align).unwrap();
         // SAFETY: a non-zero size; a null result is checked.
         let p = unsafe { std::alloc::alloc(layout) };
@@ -375,6 +383,18 @@ fn too_large_is_null() {
         // SAFETY: `HEAP` is the global allocator; same request, directly.
         assert!(unsafe { HEAP.alloc(layout) }.is_null());
         expect.check(0);
+        let after = HEAP.refusals();
+        let (too_large, aligned) = if over_aligned { (0, 2) } else { (2, 0) };
+        assert_eq!(
+            (
+                after.too_large - before.too_large,
+                after.over_aligned - before.over_aligned,
+                after.exhausted - before.exhausted,
+                after.before_boot - before.before_boot,
+            ),
+            (too_large, aligned, 0, 0),
+            "{size} bytes aligned to {align}"
+        );
     }
 }
 
