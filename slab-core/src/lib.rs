@@ -601,5 +601,14 @@ pub use slab_macros::mem_slabs;
 /// ```
 ///
 /// Put `#[global_allocator]` on the static to make it the program's heap.
+/// On a target with an OS (not `target_os = "none"`) the declaration then
+/// also calls [`boot`] from a constructor that runs before `main` (std's
+/// runtime allocates before `main`, and a heap that is not booted returns
+/// null): every slab of the program is booted when `main` starts. On bare
+/// metal, call `boot()` first thing in `main`.
+///
+/// A class's buffer and block shape are computed and checked by slab-core
+/// itself, whatever `crate = …` leads to: a path whose items answer
+/// wrongly is a compile error, never a smaller buffer.
 pub use slab_macros::slab_heap;
 pub use timeout::Timeout;
