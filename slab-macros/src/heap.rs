@@ -297,15 +297,15 @@ fn heap(item: HeapItem) -> TokenStream {
         let konst = &shape.konst;
         quote!(#konst.0)
     });
-    // Each class is a `HeapClass` that slab-core's `declare!` built with
-    // its slab and checked shape: the heap reads the shape from there, so
-    // nothing here is trusted (the sizes only order the search, see
-    // `__private::heap`).
     // A global allocator on an OS serves std before `main`: boot then.
     let boot = attrs
         .iter()
         .any(|a| a.path().is_ident("global_allocator"))
         .then(|| quote!(#private::boot_before_main!();));
+    // Each class is a `HeapClass` that slab-core's `declare!` built with
+    // its slab and checked shape: the heap reads the shape from there, so
+    // nothing here is trusted (the sizes only order the search, see
+    // `__private::heap`).
     quote! {
         #(#attrs)*
         #vis static #heap_ident: #krate::SlabHeap = {
