@@ -307,3 +307,40 @@ fn a_corrupted_link_to_an_owned_block_is_not_read() {
     assert_eq!(s.alloc(Timeout::NoWait), Err(AllocError::Corrupted));
     assert_eq!(owner.join().unwrap(), b as usize);
 }
+
+#[test]
+fn ram_sections_and_registry_symbols() {
+    use crate::__private::rules::{ram_section, registry_symbol};
+    for name in [
+        ".bss",
+        ".noinit",
+        ".uninit",
+        ".data",
+        ".bss.dma",
+        ".uninit.NAME",
+    ] {
+        assert!(ram_section(name), "{name}");
+    }
+    for name in [".bssx", ".bss.", ".init_array", ".text", "", ".dat", "bss"] {
+        assert!(!ram_section(name), "{name}");
+    }
+    assert!(registry_symbol("slab_core_registry_name_RX"));
+    assert!(!registry_symbol("memcpy"));
+    assert!(!registry_symbol("slab_core_registry_nam"));
+}
+
+/// A shape that breaks a declaration's rules (the declaration's own
+/// assertion reports it) is an empty slab, never one over too little
+/// storage.
+#[cfg(not(loom))] // `declare` is not const under loom
+#[test]
+fn a_rule_breaking_shape_is_an_empty_slab() {
+    use crate::__private::{Storage, UsedMap, align::A8, declare, slab};
+    static STORAGE: Storage<A8, 0> = Storage::new();
+    static USED: UsedMap<0> = UsedMap::new();
+    // SAFETY: only this slab uses STORAGE and USED.
+    static EMPTY: MemSlab = slab(unsafe { declare("EMPTY", &STORAGE, &USED, 8, 8, 0, false) });
+    EMPTY.boot();
+    assert_eq!((EMPTY.num_blocks(), EMPTY.block_size()), (0, 0));
+    assert_eq!(EMPTY.alloc(Timeout::NoWait), Err(AllocError::NoMemory));
+}
