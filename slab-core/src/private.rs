@@ -216,15 +216,24 @@ macro_rules! __slab_core_declare {
             #[unsafe(link_section = $section)]
         )?
         $($attr)*
-        static STORAGE: $crate::__private::Storage<$align_type, { $bytes }> =
+        static __SLAB_STORAGE: $crate::__private::Storage<$align_type, { $bytes }> =
             $crate::__private::Storage::new();
-        static USED: $crate::__private::UsedMap<{ $words }> = $crate::__private::UsedMap::new();
+        static __SLAB_USED: $crate::__private::UsedMap<{ $words }> =
+            $crate::__private::UsedMap::new();
         $crate::__private::$output(
-            // SAFETY: `STORAGE` and `USED` are defined in this block, which
-            // names them only here: no other slab is given them. `declare`
-            // checks their sizes and alignment itself.
+            // SAFETY: `__SLAB_STORAGE` and `__SLAB_USED` are defined in this
+            // block, which names them only here: no other slab is given
+            // them. `declare` checks their sizes and alignment itself.
             unsafe {
-                $crate::__private::declare(NAME, &STORAGE, &USED, SIZE, ALIGN, BLOCKS, BOUNDS)
+                $crate::__private::declare(
+                    NAME,
+                    &__SLAB_STORAGE,
+                    &__SLAB_USED,
+                    SIZE,
+                    ALIGN,
+                    BLOCKS,
+                    BOUNDS,
+                )
             },
         )
     }};
