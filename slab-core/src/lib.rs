@@ -178,7 +178,10 @@
 //!   also boots from a constructor that the loader runs before std starts
 //!   (`.init_array`, `__DATA,__mod_init_func`, `.CRT$XCU`): every slab of
 //!   the program is booted before `main`, and the program needs no `boot()`
-//!   call (one does nothing). Nothing else runs before `main`.
+//!   call (one does nothing). Nothing else runs before `main`. (std's
+//!   panic backtraces need megabytes to symbolise: a program whose heap is
+//!   smaller sets a panic hook that prints the message only, as
+//!   `slab-tests/tests/heap_global.rs` does, or runs with `RUST_BACKTRACE=0`.)
 //! - **Refusals.** A null says nothing of why; [`SlabHeap::refusals`]
 //!   counts the requests refused because they were larger than every
 //!   class, asked for an alignment that no class large enough has (a class
