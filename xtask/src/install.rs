@@ -27,9 +27,8 @@ const LINT_TARGET: &str = "thumbv7em-none-eabihf";
 const QEMU: &str = "qemu-system-arm";
 
 /// Installs the bare-metal Rust targets (and [`CROSS_CHECK_TARGETS`]) if
-/// any is missing, and
-/// `qemu-system-arm` if it is not on PATH (with apt-get, as root or through
-/// `sudo -n`). `SLAB_SKIP_QEMU=1` (which skips the QEMU tests) skips QEMU.
+/// any is missing, and `qemu-system-arm` if it is not on PATH (with
+/// apt-get, as root or through `sudo -n`). `SLAB_SKIP_QEMU=1` (which skips the QEMU tests) skips QEMU.
 pub fn ensure_bare_metal() -> Result<(), String> {
     ensure_targets()?;
     // The firmware's C part (feature `capi`) is compiled, and linted, even
