@@ -258,25 +258,23 @@
 //! ```
 //!
 //! - **Booting.** Before [`boot`] every request is null. On bare metal
-//!   nothing allocates before `main`: call `boot()` first thing in `main`.
-//!   On a hosted OS std's runtime may allocate before `main`: boot from a
-//!   constructor, which runs before it (`boot()` itself never allocates).
-//!   On Linux:
-//!
-//!   ```
-//!   # #[cfg(target_os = "linux")]
-//!   # mod constructor {
-//!   /// Boots every slab (the heap's classes) before std's runtime and `main`.
-//!   #[used]
-//!   #[unsafe(link_section = ".init_array")]
-//!   static BOOT_HEAP: extern "C" fn() = boot_heap;
-//!
-//!   extern "C" fn boot_heap() {
-//!       slab_core::boot();
-//!   }
-//!   # }
-//!   # fn main() {}
-//!   ```
+//!   (`target_os = "none"`) nothing allocates before `main`: call `boot()`
+//!   first thing in `main`, as the repository's heap firmware does. On an OS (Linux and
+//!   the other ELF systems, macOS and iOS, Windows) std's runtime allocates
+//!   before `main`, so a `slab_heap!` that carries `#[global_allocator]`
+//!   also boots from a constructor that the loader runs before std starts
+//!   (`.init_array`, `__DATA,__mod_init_func`, `.CRT$XCU`): every slab of
+//!   the program is booted before `main`, and the program needs no `boot()`
+//!   call (one does nothing). Nothing else runs before `main`. (std's
+//!   panic backtraces need megabytes to symbolise: a program whose heap is
+//!   smaller sets a panic hook that prints the message only, or runs with
+//!   `RUST_BACKTRACE=0`.)
+//! - **Refusals.** A null says nothing of why; [`SlabHeap::refusals`]
+//!   counts the requests refused because they were larger than every
+//!   class, asked for an alignment that no class large enough has (a class
+//!   promises `max(align, word)`, whatever its buffer's address happens to
+//!   be: declare one with `align = N` for over-aligned types), came before
+//!   `boot()`, or found every class that fits full.
 //! - **Choosing the classes.** Start generous: classes at the sizes the
 //!   program asks for (a `Vec<T>` asks for `capacity × size_of::<T>()`
 //!   bytes, growing by doubling; a `BTreeMap` node is a few hundred bytes;
@@ -663,7 +661,7 @@ pub mod __private;
 pub use async_alloc::{AllocFuture, BlockFuture};
 pub use block::Block;
 pub use error::{AllocError, BlockFull, FreeError, InitError, SemError};
-pub use heap::SlabHeap;
+pub use heap::{HeapRefusals, SlabHeap};
 #[cfg(not(feature = "std"))]
 pub use port::bare::{set_clock, set_wait_hook};
 #[cfg(feature = "std")]
@@ -753,6 +751,15 @@ pub use slab_macros::mem_slabs;
 /// ```
 ///
 /// Put `#[global_allocator]` on the static to make it the program's heap.
+/// On a target with an OS (not `target_os = "none"`) the declaration then
+/// also calls [`boot`] from a constructor that runs before `main` (std's
+/// runtime allocates before `main`, and a heap that is not booted returns
+/// null): every slab of the program is booted when `main` starts. On bare
+/// metal, call `boot()` first thing in `main`.
+///
+/// A class's buffer and block shape are computed and checked by slab-core
+/// itself, whatever `crate = …` leads to: a path whose items answer
+/// wrongly is a compile error, never a smaller buffer.
 pub use slab_macros::slab_heap;
 pub use timeout::Timeout;
 

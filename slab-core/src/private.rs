@@ -11,31 +11,33 @@ pub use linkme;
 
 pub use crate::heap::HeapClass;
 
-/// The `SlabHeap` of a `slab_heap!` declaration over its classes, in the
-/// order declared (which the declaration checks is ascending), with their
-/// block sizes.
-pub const fn heap(classes: &'static [HeapClass], block_sizes: &[usize]) -> crate::SlabHeap {
-    crate::heap::SlabHeap::new(classes, block_sizes)
+crate::sync::loom_const_fn! {
+    /// The `SlabHeap` of a `slab_heap!` declaration over its classes, in the
+    /// order declared (which the declaration checks is ascending), with their
+    /// block sizes. The sizes only say which class a request tries first: the
+    /// heap never hands out a block without asking the class's own shape
+    /// (which [`declare()`] computed), so wrong sizes here cost speed or a
+    /// fall-through to a larger class, never memory safety.
+    pub const fn heap(
+        classes: &'static [&'static HeapClass],
+        block_sizes: &[usize],
+    ) -> crate::SlabHeap {
+        crate::heap::SlabHeap::new(classes, block_sizes)
+    }
 }
 
-/// A class of a `slab_heap!`: `slab`, whose `num_blocks` blocks are
-/// `block_size` bytes (as `round_block_size` made them) at multiples of
-/// `max(align, WORD)`.
-///
-/// # Safety
-/// `SlabHeap` hands out `slab`'s blocks for any layout of at most
-/// `block_size` bytes and `max(align, WORD)` alignment, so the caller (the
-/// expansion of `slab_heap!`, which passes the constants the class's slab
-/// was declared from, and asserts that they agree) promises that `slab`'s
-/// blocks really are at least that large and that aligned.
-pub const unsafe fn heap_class(
-    slab: &'static MemSlab,
-    block_size: usize,
-    align: usize,
-    num_blocks: usize,
-) -> HeapClass {
-    let align = if align > WORD { align } else { WORD };
-    HeapClass::new(slab, block_size, align, num_blocks)
+crate::sync::loom_const_fn! {
+    /// The slab of a [`declare()`] result, for `#[mem_slab]` and `mem_slabs!`.
+    pub const fn slab(declared: HeapClass) -> MemSlab {
+        declared.into_slab()
+    }
+}
+
+crate::sync::loom_const_fn! {
+    /// A [`declare()`] result as a `slab_heap!` size class.
+    pub const fn class(declared: HeapClass) -> HeapClass {
+        declared
+    }
 }
 
 /// A declared slab's block buffer: `BYTES` uninitialised bytes aligned to
@@ -85,47 +87,158 @@ impl<const WORDS: usize> UsedMap<WORDS> {
 }
 
 crate::sync::loom_const_fn! {
-    /// The `MemSlab` of a declaration: `num_blocks` blocks of `block_size`
-    /// bytes (already rounded with [`round_block_size`]) over `storage`. Not
-    /// threaded until `boot()`.
+    /// The slab of a declaration over `storage` and `used`: `num_blocks`
+    /// blocks of `size` bytes rounded up to a multiple of `max(align, WORD)`
+    /// (by [`round_block_size`], here), with `checks = "bounds"` when
+    /// `bounds_checks`; and that shape, for a heap class. Not threaded
+    /// until `boot()`.
+    ///
+    /// Everything the slab (and a heap over it) will rely on about the
+    /// storage is checked here, in const evaluation, against the storage's
+    /// real types: the declaration computes `BYTES`, `WORDS` and `A`
+    /// through its `crate = …` path, which a caller can point at other
+    /// functions, so a wrong answer fails the build here instead of
+    /// letting `boot()` write past a buffer:
+    /// - `BYTES ≥ num_blocks × block_size` (which does not overflow);
+    /// - `WORDS ≥ map_words(num_blocks)`;
+    /// - `align` is a power of two of at most [`MAX_ALIGN`], and the storage
+    ///   type is aligned to at least `max(align, WORD)`: every block (at a
+    ///   multiple of the block size, itself a multiple of that) then is,
+    ///   and that is the alignment a heap class promises.
+    ///
+    /// A shape that breaks the declaration's own rules (`blocks = 0`, a
+    /// zero size, more than [`MAX_DECLARED_BYTES`]) is that rule's compile
+    /// error, from the declaration's assertions; here it yields an empty
+    /// slab (no blocks, never threaded over anything), so that the error is
+    /// reported once.
     ///
     /// # Safety
-    /// The slab trusts its storage from here on, so the caller (the expansion of
-    /// `#[mem_slab]` / `mem_slabs!`, which meets this by construction) promises:
-    /// - `storage` holds at least [`buffer_len`]`(num_blocks, block_size)`
-    ///   bytes and `used` at least [`map_words`]`(num_blocks)` words, i.e. they
-    ///   were sized from these same two values;
-    /// - `block_size` is what [`round_block_size`] made of the declared size
-    ///   (a non-zero multiple of the word and of the storage's alignment), and
-    ///   `num_blocks × block_size` does not overflow — or else the
-    ///   declaration's own const assertions fail the build;
-    /// - `storage` and `used` are given to this one call only, and nothing else
-    ///   reads or writes them: two slabs over the same storage would hand the
-    ///   same memory to two owners.
+    /// `storage` and `used` are given to this one call only, and nothing
+    /// else reads or writes them: two slabs over the same storage would hand
+    /// the same memory to two owners. The `__private::declare!` macro meets
+    /// this by construction (it defines both statics inside the block that
+    /// makes its one call), which is how the declaration macros call it.
+    #[allow(clippy::too_many_arguments)]
     pub const unsafe fn declare<A, const BYTES: usize, const WORDS: usize>(
         name: &'static str,
         storage: &'static Storage<A, BYTES>,
         used: &'static UsedMap<WORDS>,
-        block_size: usize,
+        size: usize,
+        align: usize,
         num_blocks: usize,
-    ) -> MemSlab {
-        MemSlab::declared(
-            name,
-            storage.bytes.get().cast::<u8>(),
-            used.0.get().cast::<u8>(),
-            block_size,
-            num_blocks,
-        )
+        bounds_checks: bool,
+    ) -> HeapClass {
+        assert!(
+            rules::align_valid(align),
+            "slab_core: a declaration's alignment is not a power of two of at most 2^29 \
+             (the `crate = …` path computed it)"
+        );
+        let block_size = round_block_size(size, align);
+        let align = if align > WORD { align } else { WORD };
+        let buffer = storage.bytes.get().cast::<u8>();
+        let used = used.0.get().cast::<u8>();
+        if size == 0 || num_blocks == 0 || !rules::fits(num_blocks, block_size) {
+            // The declaration's own assertion reports it: no blocks here.
+            return HeapClass::new(MemSlab::declared(name, buffer, used, 0, 0), 0, align, 0);
+        }
+        assert!(
+            BYTES >= num_blocks * block_size,
+            "slab_core: a declared slab's block buffer is smaller than its blocks × block size \
+             (the `crate = …` path computed the buffer's length)"
+        );
+        assert!(
+            WORDS >= map_words(num_blocks),
+            "slab_core: a declared slab's free flags are shorter than one byte per block and \
+             a sentinel (the `crate = …` path computed their length)"
+        );
+        assert!(
+            core::mem::align_of::<Storage<A, BYTES>>() >= align,
+            "slab_core: a declared slab's block buffer is less aligned than the declaration's \
+             `align` (the `crate = …` path chose the buffer's alignment type)"
+        );
+        let slab = MemSlab::declared(name, buffer, used, block_size, num_blocks);
+        let slab = if bounds_checks {
+            slab.with_bounds_checks()
+        } else {
+            slab
+        };
+        HeapClass::new(slab, block_size, align, num_blocks)
     }
 }
 
-crate::sync::loom_const_fn! {
-    /// A declared slab with `checks = "bounds"`: `slab` (from [`declare`])
-    /// keeps no free flags (its `UsedMap` stays unused).
-    pub const fn bounds_checks(slab: MemSlab) -> MemSlab {
-        slab.with_bounds_checks()
-    }
+/// The storage of one declared slab and the slab over it: defines a block
+/// buffer of `bytes` bytes aligned like `align_type` and free flags of
+/// `words` words, inside the block this expands to, and gives them to one
+/// call of [`declare()`]; `output` is [`slab`] (`#[mem_slab]`, `mem_slabs!`)
+/// or [`class`] (`slab_heap!`). A macro so that the `unsafe` of that call
+/// is slab-core's, reached through `$crate` (which no path of the caller
+/// can shadow), and so that the storage is given to no other slab.
+///
+/// `declare!(type_shape: T)` is [`type_shape`]`::<T>()`, which the
+/// declarations read through this macro for the same reason.
+///
+/// Every argument is evaluated outside the `unsafe` block, as a constant.
+/// A `section` is one of the RAM sections (checked here, at compile
+/// time); any other section comes as `attributes`, the user's own
+/// `#[unsafe(link_section = …)]`, which their crate's `unsafe_code` lint
+/// sees.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __slab_core_declare {
+    // `(size_of::<T>(), align_of::<T>())` of a declaration's `type = T`,
+    // through `$crate`, so that no path of the caller's reports it.
+    (type_shape: $t:ty) => {
+        $crate::__private::type_shape::<$t>()
+    };
+    (
+        $output:ident,
+        name: $name:expr,
+        blocks: $blocks:expr,
+        size: $size:expr,
+        align: $align:expr,
+        storage: [$align_type:ty; $bytes:expr],
+        used: [$words:expr],
+        bounds_checks: $bounds:expr,
+        section: [$($section:literal)?],
+        attributes: [$($attr:tt)*] $(,)?
+    ) => {{
+        const NAME: &::core::primitive::str = $name;
+        const BLOCKS: ::core::primitive::usize = $blocks;
+        const SIZE: ::core::primitive::usize = $size;
+        const ALIGN: ::core::primitive::usize = $align;
+        const BOUNDS: ::core::primitive::bool = $bounds;
+        $(
+            const _: () = ::core::assert!(
+                $crate::__private::rules::ram_section($section),
+                "slab_core: `section` names a section that is not ordinary RAM data; \
+                 any other section needs the user's `unsafe(…)`"
+            );
+            #[unsafe(link_section = $section)]
+        )?
+        $($attr)*
+        static __SLAB_STORAGE: $crate::__private::Storage<$align_type, { $bytes }> =
+            $crate::__private::Storage::new();
+        static __SLAB_USED: $crate::__private::UsedMap<{ $words }> =
+            $crate::__private::UsedMap::new();
+        $crate::__private::$output(
+            // SAFETY: `__SLAB_STORAGE` and `__SLAB_USED` are defined in this
+            // block, which names them only here: no other slab is given
+            // them. `declare` checks their sizes and alignment itself.
+            unsafe {
+                $crate::__private::declare(
+                    NAME,
+                    &__SLAB_STORAGE,
+                    &__SLAB_USED,
+                    SIZE,
+                    ALIGN,
+                    BLOCKS,
+                    BOUNDS,
+                )
+            },
+        )
+    }};
 }
+pub use crate::__slab_core_declare as declare;
 
 /// Words of a declared slab's free flags: [`map_words`], or 0 when the
 /// shape is invalid (no block size, or `num_blocks × block_size` above
@@ -180,10 +293,23 @@ pub const fn type_shape<T>() -> (usize, usize) {
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __slab_core_register {
+    (class $symbol:literal, $class:ident) => {
+        $crate::__private::register!(@entry $symbol, $crate::__private::HeapClass::slab_of(&$class));
+    };
     ($symbol:literal, $slab:ident) => {
+        $crate::__private::register!(@entry $symbol, &$slab);
+    };
+    (@entry $symbol:literal, $slab:expr) => {
+        // Any other `export_name` could take the name of a function or
+        // static of the program (`memcpy`, `main`).
+        const _: () = ::core::assert!(
+            $crate::__private::rules::registry_symbol($symbol),
+            "slab_core: a registry symbol starts with `slab_core.two_slabs_are_named.`"
+        );
+
         #[$crate::__private::linkme::distributed_slice($crate::__private::SLAB_CORE_REGISTRY)]
         #[linkme(crate = $crate::__private::linkme)]
-        static __SLAB_ENTRY: &'static $crate::MemSlab = &$slab;
+        static __SLAB_ENTRY: &'static $crate::MemSlab = $slab;
 
         #[used]
         #[unsafe(export_name = $symbol)]
@@ -191,6 +317,54 @@ macro_rules! __slab_core_register {
     };
 }
 pub use crate::__slab_core_register as register;
+
+/// `boot()` for a pre-main constructor (see [`boot_before_main`]).
+pub extern "C" fn boot_from_constructor() {
+    crate::boot();
+}
+
+/// A constructor that the platform's loader or C runtime runs before
+/// `main` (and before std's runtime start-up), calling [`boot()`](crate::boot):
+/// `.init_array` on ELF systems (Linux, Android, the BSDs, illumos,
+/// Solaris, Fuchsia, Haiku), `__DATA,__mod_init_func` on Apple's,
+/// `.CRT$XCU` on Windows. Nothing on other targets (bare metal calls
+/// `boot()` first thing in `main`). `slab_heap!` expands to it for a
+/// `#[global_allocator]` heap: std allocates before `main`, and a heap that
+/// is not booted returns null. A macro so that the `link_section` is
+/// slab-core's; `boot()` is idempotent and never allocates, so a
+/// constructor more or less changes nothing else.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __slab_core_boot_before_main {
+    () => {
+        #[cfg(any(
+            target_os = "linux",
+            target_os = "android",
+            target_os = "freebsd",
+            target_os = "netbsd",
+            target_os = "openbsd",
+            target_os = "dragonfly",
+            target_os = "illumos",
+            target_os = "solaris",
+            target_os = "fuchsia",
+            target_os = "haiku",
+        ))]
+        #[used]
+        #[unsafe(link_section = ".init_array")]
+        static __SLAB_BOOT_BEFORE_MAIN: extern "C" fn() = $crate::__private::boot_from_constructor;
+
+        #[cfg(target_vendor = "apple")]
+        #[used]
+        #[unsafe(link_section = "__DATA,__mod_init_func")]
+        static __SLAB_BOOT_BEFORE_MAIN: extern "C" fn() = $crate::__private::boot_from_constructor;
+
+        #[cfg(target_os = "windows")]
+        #[used]
+        #[unsafe(link_section = ".CRT$XCU")]
+        static __SLAB_BOOT_BEFORE_MAIN: extern "C" fn() = $crate::__private::boot_from_constructor;
+    };
+}
+pub use crate::__slab_core_boot_before_main as boot_before_main;
 
 /// The rules a declaration's const-expression values must satisfy; each
 /// is checked by a `const _: () = assert!(…)` naming the slab and the rule.
@@ -231,6 +405,48 @@ pub mod rules {
             Some(n) => n <= super::MAX_DECLARED_BYTES,
             None => false,
         }
+    }
+
+    /// The RAM sections a declaration may name without `unsafe(…)`:
+    /// ordinary zero-initialised or uninitialised data.
+    pub const RAM_SECTIONS: [&str; 4] = [".bss", ".noinit", ".uninit", ".data"];
+
+    /// Whether `name` is one of [`RAM_SECTIONS`] or a subsection of one
+    /// (`.uninit.NAME`, `.bss.dma`).
+    pub const fn ram_section(name: &str) -> bool {
+        let name = name.as_bytes();
+        let mut i = 0;
+        while i < RAM_SECTIONS.len() {
+            let base = RAM_SECTIONS[i].as_bytes();
+            if starts_with(name, base)
+                && (name.len() == base.len()
+                    || name.len() > base.len() + 1 && name[base.len()] == b'.')
+            {
+                return true;
+            }
+            i += 1;
+        }
+        false
+    }
+
+    /// Whether `symbol` is a registry symbol
+    /// (`slab_core.two_slabs_are_named.…`).
+    pub const fn registry_symbol(symbol: &str) -> bool {
+        starts_with(symbol.as_bytes(), b"slab_core.two_slabs_are_named.")
+    }
+
+    const fn starts_with(s: &[u8], prefix: &[u8]) -> bool {
+        if s.len() < prefix.len() {
+            return false;
+        }
+        let mut i = 0;
+        while i < prefix.len() {
+            if s[i] != prefix[i] {
+                return false;
+            }
+            i += 1;
+        }
+        true
     }
 }
 

@@ -32,6 +32,12 @@ static BOOTED: AtomicBool = AtomicBool::new(false);
 /// Threads the free list of every declared slab: call once at the start of
 /// `main`, before any interrupt that allocates is enabled.
 ///
+/// A program on an OS whose `#[global_allocator]` is a
+/// [`slab_heap!`](crate::slab_heap) need not: that declaration boots from
+/// a constructor that runs before `main` (std allocates before `main`), so
+/// all the program's slabs are booted when `main` starts, and a call there
+/// does nothing.
+///
 /// Idempotent and thread-safe: each slab is threaded exactly once, under
 /// its own lock, and every call returns only once all slabs are ready.
 /// Costs one word written per block.

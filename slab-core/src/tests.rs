@@ -134,14 +134,15 @@ fn block_owns_and_frees() {
 #[test]
 fn declared_storage_through_private() {
     use crate::__private::{
-        Storage, UsedMap, align::A16, buffer_len, declare, map_words, round_block_size,
+        Storage, UsedMap, align::A16, buffer_len, declare, map_words, round_block_size, slab,
     };
     const BS: usize = round_block_size(20, 16);
     static STORAGE: Storage<A16, { buffer_len(3, BS) }> = Storage::new();
     static USED: UsedMap<{ map_words(3) }> = UsedMap::new();
-    // SAFETY: STORAGE and USED are sized from BS and 3, and only this slab
-    // uses them.
-    static SLAB: MemSlab = unsafe { declare("MIRI", &STORAGE, &USED, BS, 3) };
+    // SAFETY: only this slab uses STORAGE and USED (`declare` checks their
+    // sizes).
+    static SLAB: MemSlab = slab(unsafe { declare("MIRI", &STORAGE, &USED, 20, 16, 3, false) });
+    assert_eq!(SLAB.block_size(), BS);
     assert_eq!(SLAB.alloc(Timeout::Forever), Err(AllocError::NotReady));
     SLAB.boot();
     SLAB.boot(); // once only
@@ -328,9 +329,7 @@ unsafe fn free_as_box_u8(slab: &MemSlab, block: NonNull<u8>) -> Result<(), FreeE
 #[cfg(not(loom))] // `declare` is not const under loom
 #[test]
 fn declared_fast_paths_free_through_a_one_byte_pointer() {
-    use crate::__private::{
-        Storage, UsedMap, align::A8, bounds_checks, buffer_len, declare, map_words,
-    };
+    use crate::__private::{Storage, UsedMap, align::A8, buffer_len, declare, map_words, slab};
     const BS: usize = 2 * WORD;
     static STORAGE: Storage<A8, { buffer_len(3, BS) }> = Storage::new();
     static USED: UsedMap<{ map_words(3) }> = UsedMap::new();
@@ -338,10 +337,10 @@ fn declared_fast_paths_free_through_a_one_byte_pointer() {
     static BOUNDS_USED: UsedMap<{ map_words(3) }> = UsedMap::new();
     // SAFETY: each storage and map is sized from BS and 3, and used by one
     // slab only.
-    static FULL: MemSlab = unsafe { declare("FULL", &STORAGE, &USED, BS, 3) };
+    static FULL: MemSlab = slab(unsafe { declare("FULL", &STORAGE, &USED, BS, 8, 3, false) });
     // SAFETY: as above.
     static BOUNDS: MemSlab =
-        bounds_checks(unsafe { declare("BOUNDS", &BOUNDS_STORAGE, &BOUNDS_USED, BS, 3) });
+        slab(unsafe { declare("BOUNDS", &BOUNDS_STORAGE, &BOUNDS_USED, BS, 8, 3, true) });
     for slab in [&FULL, &BOUNDS] {
         slab.boot();
         let blocks = drain(slab);
@@ -402,4 +401,43 @@ fn hand_off_through_a_one_byte_pointer_gives_the_whole_block() {
         free_as_box_u8(s, held).unwrap();
     }
     assert_eq!(waiter.join().unwrap(), held.as_ptr() as usize);
+}
+
+#[test]
+fn ram_sections_and_registry_symbols() {
+    use crate::__private::rules::{ram_section, registry_symbol};
+    for name in [
+        ".bss",
+        ".noinit",
+        ".uninit",
+        ".data",
+        ".bss.dma",
+        ".uninit.NAME",
+    ] {
+        assert!(ram_section(name), "{name}");
+    }
+    for name in [".bssx", ".bss.", ".init_array", ".text", "", ".dat", "bss"] {
+        assert!(!ram_section(name), "{name}");
+    }
+    assert!(registry_symbol(
+        "slab_core.two_slabs_are_named.RX.give_one_of_them_a_name_key"
+    ));
+    assert!(!registry_symbol("memcpy"));
+    assert!(!registry_symbol("slab_core.two_slabs_are_named"));
+}
+
+/// A shape that breaks a declaration's rules (the declaration's own
+/// assertion reports it) is an empty slab, never one over too little
+/// storage.
+#[cfg(not(loom))] // `declare` is not const under loom
+#[test]
+fn a_rule_breaking_shape_is_an_empty_slab() {
+    use crate::__private::{Storage, UsedMap, align::A8, declare, slab};
+    static STORAGE: Storage<A8, 0> = Storage::new();
+    static USED: UsedMap<0> = UsedMap::new();
+    // SAFETY: only this slab uses STORAGE and USED.
+    static EMPTY: MemSlab = slab(unsafe { declare("EMPTY", &STORAGE, &USED, 8, 8, 0, false) });
+    EMPTY.boot();
+    assert_eq!((EMPTY.num_blocks(), EMPTY.block_size()), (0, 0));
+    assert_eq!(EMPTY.alloc(Timeout::NoWait), Err(AllocError::NoMemory));
 }

@@ -214,13 +214,18 @@ fn type_checked_value(ty: &Type) -> Ident {
 
 /// The expansion of a valid declaration.
 pub(crate) fn slab_tokens(item: &Static, slab: &Layout) -> TokenStream {
-    slab_tokens_with(item, slab, TokenStream::new())
+    slab_tokens_with(item, slab, Kind::Slab, TokenStream::new())
 }
 
-/// [`slab_tokens`], with `inside` among the items of the static's
-/// initializer, where the shape's constants (`__SLAB_BLOCKS`,
+/// [`slab_tokens`] of a `kind`, with `inside` among the items of the
+/// static's initializer, where the shape's constants (`__SLAB_BLOCKS`,
 /// `__SLAB_BLOCK_SIZE`, `__SLAB_ALIGN`) are in scope.
-pub(crate) fn slab_tokens_with(item: &Static, slab: &Layout, inside: TokenStream) -> TokenStream {
+pub(crate) fn slab_tokens_with(
+    item: &Static,
+    slab: &Layout,
+    kind: Kind,
+    inside: TokenStream,
+) -> TokenStream {
     let Static {
         attrs,
         vis,
@@ -281,7 +286,7 @@ pub(crate) fn slab_tokens_with(item: &Static, slab: &Layout, inside: TokenStream
             };
             quote! {
                 // The one use of `ty`, so that a mistake in it is one error.
-                const __SLAB_TYPE: (#usize, #usize) = #private::type_shape::<#ty>();
+                const __SLAB_TYPE: (#usize, #usize) = #private::declare!(type_shape: #ty);
                 const __SLAB_SIZE: #usize = __SLAB_TYPE.0;
                 const __SLAB_ALIGN: #usize = #align;
             }
@@ -294,34 +299,46 @@ pub(crate) fn slab_tokens_with(item: &Static, slab: &Layout, inside: TokenStream
          4 GiB (and `isize::MAX` bytes on the target); use fewer or smaller blocks",
     ));
 
-    // `link_section` is an unsafe attribute. Under the user's `unsafe(…)`
-    // it is spanned at their `unsafe`, so that their crate's `unsafe_code`
-    // lint applies to it; a RAM section (`validate::RAM_SECTIONS`) needs no
-    // promise from them, and its attribute is the macro's own.
-    let section = slab.section.as_ref().map(|section| {
-        let name = &section.name;
-        match &section.unsafe_token {
-            Some(token) => quote_spanned!(token.span=> #[unsafe(link_section = #name)]),
-            None => quote!(#[unsafe(link_section = #name)]),
-        }
-    });
-    let type_check = type_check(krate, static_ty, *ty_written);
-    let mut declare = quote! {
-        // SAFETY: `__SLAB_STORAGE` and `__SLAB_USED` are sized from
-        // `__SLAB_BLOCKS` and `__SLAB_BLOCK_SIZE` just above (the block
-        // size rounded by `round_block_size`, its rules asserted), are
-        // private to this block, and are given to this one slab only.
-        unsafe {
-            #private::declare(#name, &__SLAB_STORAGE, &__SLAB_USED, __SLAB_BLOCK_SIZE, __SLAB_BLOCKS)
+    // A RAM section (`validate::RAM_SECTIONS`) needs no promise from the
+    // user: slab-core's `declare!` writes its `link_section` and checks
+    // that it is one. Any other section is under the user's `unsafe(…)`:
+    // the attribute is spanned at their `unsafe`, so that their crate's
+    // `unsafe_code` lint applies to it.
+    let (ram_section, section_attr) = match &slab.section {
+        None => (None, None),
+        Some(section) => {
+            let name = &section.name;
+            match &section.unsafe_token {
+                Some(token) => (
+                    None,
+                    Some(quote_spanned!(token.span=> #[unsafe(link_section = #name)])),
+                ),
+                None => (Some(name), None),
+            }
         }
     };
-    if slab.bounds_checks {
-        declare = quote!(#private::bounds_checks(#declare));
-    }
+    let type_check = type_check(krate, static_ty, *ty_written);
+    let bounds = slab.bounds_checks;
+    let (static_ty, output, register) = match kind {
+        Kind::Slab => (
+            quote!(#private::MemSlab),
+            quote!(slab),
+            quote!(#private::register!(#symbol, #ident);),
+        ),
+        Kind::Class => (
+            quote!(#private::HeapClass),
+            quote!(class),
+            quote!(#private::register!(class #symbol, #ident);),
+        ),
+    };
 
+    // Every size and the alignment type of the storage are computed here
+    // through `crate = …`'s path; `declare!` (slab-core's, through
+    // `$crate`) checks them against its own rules before the slab uses
+    // them, and holds the expansion's only `unsafe`.
     quote! {
         #(#attrs)*
-        #vis static #ident: #private::MemSlab = {
+        #vis static #ident: #static_ty = {
             #type_check
             const __SLAB_BLOCKS: #usize = #unbraced_blocks;
             #shape
@@ -329,18 +346,32 @@ pub(crate) fn slab_tokens_with(item: &Static, slab: &Layout, inside: TokenStream
                 #private::round_block_size(__SLAB_SIZE, __SLAB_ALIGN);
             #checks
             #inside
-            #section
-            static __SLAB_STORAGE: #private::Storage<
-                <#private::align::Align<{ __SLAB_ALIGN }> as #private::align::Marker>::Type,
-                { #private::storage_len(__SLAB_BLOCKS, __SLAB_BLOCK_SIZE) },
-            > = #private::Storage::new();
-            static __SLAB_USED: #private::UsedMap<
-                { #private::used_map_words(__SLAB_BLOCKS, __SLAB_BLOCK_SIZE) },
-            > = #private::UsedMap::new();
-            #private::register!(#symbol, #ident);
-            #declare
+            #register
+            #private::declare! {
+                #output,
+                name: #name,
+                blocks: __SLAB_BLOCKS,
+                size: __SLAB_SIZE,
+                align: __SLAB_ALIGN,
+                storage: [
+                    <#private::align::Align<{ __SLAB_ALIGN }> as #private::align::Marker>::Type;
+                    #private::storage_len(__SLAB_BLOCKS, __SLAB_BLOCK_SIZE)
+                ],
+                used: [#private::used_map_words(__SLAB_BLOCKS, __SLAB_BLOCK_SIZE)],
+                bounds_checks: #bounds,
+                section: [#ram_section],
+                attributes: [#section_attr],
+            }
         };
     }
+}
+
+/// What a declaration's static is: a slab (`#[mem_slab]`, `mem_slabs!`)
+/// or a heap's size class (`slab_heap!`).
+#[derive(Clone, Copy)]
+pub(crate) enum Kind {
+    Slab,
+    Class,
 }
 
 /// The symbol of a slab's registry entry, which is also the message when
@@ -409,7 +440,7 @@ pub(crate) fn type_size_align(
     ty: &Type,
     align: Option<u64>,
 ) -> (TokenStream, TokenStream) {
-    let shape = quote!(#private::type_shape::<#ty>());
+    let shape = quote!(#private::declare!(type_shape: #ty));
     let block_align = match align {
         None => quote!(#shape.1),
         Some(align) => {

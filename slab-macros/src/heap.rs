@@ -261,7 +261,12 @@ fn heap(item: HeapItem) -> TokenStream {
                         #message
                     );
                 };
-                slabs.extend(expand::slab_tokens_with(&validated.item, &layout, agree));
+                slabs.extend(expand::slab_tokens_with(
+                    &validated.item,
+                    &layout,
+                    expand::Kind::Class,
+                    agree,
+                ));
                 shapes.push(Some(shape));
             }
             Err(error) => {
@@ -292,23 +297,23 @@ fn heap(item: HeapItem) -> TokenStream {
         let konst = &shape.konst;
         quote!(#konst.0)
     });
-    let classes = idents.iter().zip(&shapes).map(|(ident, shape)| {
-        let shape = shape.as_ref().expect("no errors: every class is valid");
-        let konst = &shape.konst;
-        quote! {
-            // SAFETY: `#konst` holds the block size, alignment and count
-            // that the class's slab `#ident` is declared from (asserted in
-            // its expansion).
-            unsafe { #private::heap_class(&#ident, #konst.0, #konst.1, #konst.2) }
-        }
-    });
+    // A global allocator on an OS serves std before `main`: boot then.
+    let boot = attrs
+        .iter()
+        .any(|a| a.path().is_ident("global_allocator"))
+        .then(|| quote!(#private::boot_before_main!();));
+    // Each class is a `HeapClass` that slab-core's `declare!` built with
+    // its slab and checked shape: the heap reads the shape from there, so
+    // nothing here is trusted (the sizes only order the search, see
+    // `__private::heap`).
     quote! {
         #(#attrs)*
         #vis static #heap_ident: #krate::SlabHeap = {
             #shape_consts
             #slabs
             #order
-            static __SLAB_HEAP_CLASSES: [#private::HeapClass; #count] = [#(#classes),*];
+            #boot
+            static __SLAB_HEAP_CLASSES: [&'static #private::HeapClass; #count] = [#(&#idents),*];
             #private::heap(&__SLAB_HEAP_CLASSES, &[#(#sizes),*])
         };
     }

@@ -7,15 +7,14 @@
 //! heap's `stats()` exactly the baseline plus the blocks of the live
 //! allocations.
 //!
-//! Booting. Before `boot()` the heap returns null, so the heap must be
-//! booted before the first allocation of the process, and std's runtime
-//! may allocate before `main`. So `boot()` runs from an `.init_array`
-//! constructor (the ELF loader runs these before std's runtime set-up and
-//! `main`; `boot()` itself never allocates), and `main` checks that it
-//! did. The test harness would allocate on threads of its own and break
-//! the exact accounting, so this binary has `harness = false` and runs its
-//! workloads one after another from `main`, each a check that panics (and
-//! so fails the test) on any difference from the model.
+//! Booting. Before `boot()` the heap returns null, and std's runtime may
+//! allocate before `main`; `slab_heap!` on a `#[global_allocator]` boots
+//! every slab from a constructor that runs before std's runtime set-up and
+//! `main` (`.init_array` here), and `main` checks that it did. The test
+//! harness would allocate on threads of its own and break the exact
+//! accounting, so this binary has `harness = false` and runs its workloads
+//! one after another from `main`, each a check that panics (and so fails
+//! the test) on any difference from the model.
 
 use std::alloc::{GlobalAlloc, Layout};
 use std::collections::BTreeMap;
@@ -39,18 +38,6 @@ slab_core::slab_heap! {
         (blocks = 16, size = 16384, align = 64),
         (blocks = 8, size = 65536),
     ];
-}
-
-#[cfg(not(target_os = "linux"))]
-compile_error!("heap_global boots the heap from `.init_array`, which needs an ELF (Linux) host");
-
-/// Boots every slab (the heap's classes) before std's runtime and `main`.
-#[used]
-#[unsafe(link_section = ".init_array")]
-static BOOT_HEAP: extern "C" fn() = boot_heap;
-
-extern "C" fn boot_heap() {
-    slab_core::boot();
 }
 
 fn main() {
@@ -377,7 +364,15 @@ fn too_large_is_null() {
     let expect = Expect::now();
     // No class promises 256-byte alignment (whatever its buffer happens to
     // have), and none is larger than 64 KiB.
-    for (size, align) in [(65537, 8), (1 << 20, 8), (24, 256), (8, 1 << 17)] {
+    // Each refusal is counted once, under its reason (twice per request:
+    // through `std::alloc` and directly).
+    for (size, align, over_aligned) in [
+        (65537, 8, false),
+        (1 << 20, 8, false),
+        (24, 256, true),
+        (8, 1 << 17, true),
+    ] {
+        let before = HEAP.refusals();
         let layout = Layout::from_size_align(size, align).unwrap();
         // SAFETY: a non-zero size; a null result is checked.
         let p = unsafe { std::alloc::alloc(layout) };
@@ -388,6 +383,18 @@ fn too_large_is_null() {
         // SAFETY: `HEAP` is the global allocator; same request, directly.
         assert!(unsafe { HEAP.alloc(layout) }.is_null());
         expect.check(0);
+        let after = HEAP.refusals();
+        let (too_large, aligned) = if over_aligned { (0, 2) } else { (2, 0) };
+        assert_eq!(
+            (
+                after.too_large - before.too_large,
+                after.over_aligned - before.over_aligned,
+                after.exhausted - before.exhausted,
+                after.before_boot - before.before_boot,
+            ),
+            (too_large, aligned, 0, 0),
+            "{size} bytes aligned to {align}"
+        );
     }
 }
 
