@@ -5,7 +5,43 @@
 //! ([`Footprint::read`]) for programs and tests.
 //!
 //! ```text
-//! $ slab-footprint target/firmware/thumbv7m-none-eabi/release/slab-firmware
+//! $ slab-footprint target/firmware/thumbv7m-none-eabi/release/slab-firmware --max-ram 4096
+//! name            block size  blocks   buffer  flags  MemSlab  RAM bytes  section
+//! HANDOFF                 32       2       64      4      120        188  .bss
+//! IRQ_BUFS                16       1       16      4      120        140  .bss
+//! NOINIT_FRAMES           64       2      128      4      120        252  .noinit
+//! POOL                    24       4       96      8      120        224  .bss
+//! …
+//!
+//! C slabs (K_MEM_SLAB_DEFINE; not in registry()):
+//! name            block size  blocks   buffer  flags  MemSlab  RAM bytes  section
+//! c_scratch               16       2       32      0      128        160  .bss
+//!
+//! RAM by section (buffers, flags and MemSlabs):
+//!   .bss          948
+//!   .data         840
+//!   .noinit       128
+//!   total        1916
+//!
+//! slab-core code and read-only data in flash: about 5505 bytes (symbols slab_core::* in .text/.rodata; inlined code not counted)
+//! RAM budget: 1916 of 4096 bytes used
+//! ```
+//!
+//! Exit status: 0; 1 when the slabs take more RAM than `--max-ram`
+//! (`over budget: the slabs take 1916 bytes of RAM, more than --max-ram
+//! 1500 (by 416 bytes)`); 2 for a usage error or an image it cannot read
+//! (not an ELF, no registry, no or an unknown layout descriptor).
+//!
+//! In a program:
+//!
+//! ```no_run
+//! let image = std::fs::read("firmware.elf")?;
+//! let footprint = slab_footprint::Footprint::read(&image)?;
+//! for slab in &footprint.slabs {
+//!     println!("{}: {} bytes in {}", slab.name, slab.ram_bytes(), slab.buffer.section);
+//! }
+//! assert!(footprint.ram_bytes() <= 16 * 1024);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! # What is read, and from where

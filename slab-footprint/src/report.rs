@@ -177,7 +177,7 @@ impl Footprint {
         let (registry_at, registry) = image.section_bytes(REGISTRY).ok_or(Error::NoRegistry)?;
         let layout = Layout::read(&image)?;
         let word = image.pointer_width as u64;
-        if registry.len() as u64 % word != 0 {
+        if !(registry.len() as u64).is_multiple_of(word) {
             return Err(Error::Malformed(format!(
                 "{REGISTRY} is {} bytes, not whole pointers",
                 registry.len()
@@ -189,7 +189,7 @@ impl Footprint {
             slabs.push(declared(&image, &layout, at)?);
         }
         if let (Some(c), Some((defs_at, defs))) = (&layout.c, image.section_bytes(C_SLABS)) {
-            if defs.len() as u64 % c.size != 0 {
+            if !(defs.len() as u64).is_multiple_of(c.size) {
                 return Err(Error::Malformed(format!(
                     "{C_SLABS} is {} bytes, not whole {}-byte definitions",
                     defs.len(),
