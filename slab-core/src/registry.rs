@@ -58,7 +58,6 @@ static BOOTED: AtomicBool = AtomicBool::new(false);
 #[doc(alias = "_critical_section_1_0_acquire")]
 pub fn boot() {
     linked_with_slab_x();
-    crate::slab::footprint::keep();
     if BOOTED.load(Ordering::Acquire) {
         return;
     }

@@ -104,7 +104,7 @@
 mod checks;
 mod cold;
 mod fast;
-pub(crate) mod footprint;
+mod footprint;
 mod setup;
 
 use core::cell::UnsafeCell;

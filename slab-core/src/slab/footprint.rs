@@ -6,9 +6,10 @@
 //! stale offsets.
 //!
 //! Cost: 72 bytes of flash (the magic and 16 `u32`s) in every program that
-//! calls `boot()`, which refers to the descriptor (its address only, so the
-//! linker keeps it); no RAM. On bare metal `slab.x` places the section in
-//! flash, after `.rodata`.
+//! links slab-core; no RAM, no code. `#[used]` marks the section retained
+//! (`SHF_GNU_RETAIN`, which lld and GNU ld 2.36 and later honour), so
+//! `--gc-sections` keeps it although no code refers to it; on bare metal
+//! `slab.x` also keeps it, in flash after `.rodata`.
 //!
 //! Format (version 1), every number a `u32` in the target's byte order:
 //! the magic `b"SLABLAY1"` (8 bytes), the pointer width in bytes, the size
@@ -99,14 +100,6 @@ const fn c_definition() -> [u32; 6] {
     {
         [0; 6]
     }
-}
-
-/// Refers to the descriptor so that the linker keeps it (it removes
-/// sections nothing refers to, and no linker script but `slab.x` names this
-/// one): only its address is taken, two instructions in `boot()`.
-#[inline(always)]
-pub(crate) fn keep() {
-    core::hint::black_box(&raw const SLAB_CORE_LAYOUT);
 }
 
 #[cfg(test)]
