@@ -11,6 +11,8 @@ const REGISTRY: &str = "linkme_SLAB_CORE_REGISTRY";
 const C_SLABS: &str = "linkme_SLAB_CORE_C_SLABS";
 const LAYOUT: &str = "slab_core_layout";
 const MAGIC: &[u8; 8] = b"SLABLAY1";
+/// The descriptor's bytes: the magic and 16 `u32`s.
+const SIZE: usize = 8 + 16 * 4;
 /// The longest name believed: a longer one means the wrong bytes are read.
 const MAX_NAME: u64 = 4096;
 
@@ -40,7 +42,14 @@ struct CLayout {
 impl Layout {
     fn read(image: &Image) -> Result<Self, Error> {
         let (address, bytes) = image.section_bytes(LAYOUT).ok_or(Error::NoLayout)?;
-        if bytes.len() < 8 + 16 * 4 || &bytes[..8] != MAGIC {
+        // Two copies (two slab-core builds in one program) must agree.
+        if bytes.len() > SIZE && bytes.chunks(SIZE).any(|copy| copy != &bytes[..SIZE]) {
+            return Err(Error::UnknownLayout(format!(
+                "{} bytes: descriptors of different slab-core builds",
+                bytes.len()
+            )));
+        }
+        if bytes.len() < SIZE || &bytes[..8] != MAGIC {
             return Err(Error::UnknownLayout(format!(
                 "expected the magic {:?} and 16 words, found {} bytes starting {:?}",
                 String::from_utf8_lossy(MAGIC),

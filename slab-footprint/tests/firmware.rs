@@ -89,4 +89,34 @@ fn the_report_matches_what_the_firmware_prints() {
     );
 
     check_budget(&elf, total);
+    readme_shows(&report);
+}
+
+/// The README's copy of this report shows the firmware's slabs as they
+/// are: each row's name, block size, blocks, buffer bytes and section (the
+/// other byte counts follow slab-core's internals and toolchain).
+fn readme_shows(report: &str) {
+    let readme = std::fs::read_to_string(qemu::workspace_root().join("README.md")).unwrap();
+    let block: Vec<&str> = readme
+        .split("```text\n$ cargo run -p slab-footprint -- ")
+        .nth(1)
+        .and_then(|rest| rest.split("\n```").next())
+        .expect("the README's slab-footprint block")
+        .lines()
+        .skip(1)
+        .collect();
+    let columns = |lines: &mut dyn Iterator<Item = &str>| -> Vec<Vec<String>> {
+        lines
+            .filter(|l| l.split_whitespace().count() == 8 && !l.starts_with("name"))
+            .map(|l| {
+                let t: Vec<&str> = l.split_whitespace().collect();
+                [0, 1, 2, 3, 7].iter().map(|&i| t[i].to_owned()).collect()
+            })
+            .collect()
+    };
+    assert_eq!(
+        columns(&mut block.iter().copied()),
+        columns(&mut report.lines()),
+        "the README's slab-footprint output is stale; the real one:\n{report}"
+    );
 }
