@@ -31,7 +31,7 @@ const MAGIC: [u8; 8] = *b"SLABLAY1";
 
 /// See the module docs. Only ever read from the image, by other programs.
 #[repr(C)]
-pub(crate) struct Descriptor {
+struct Descriptor {
     magic: [u8; 8],
     fields: [u32; 16],
 }
@@ -39,7 +39,7 @@ pub(crate) struct Descriptor {
 /// The descriptor of this build.
 #[used]
 #[unsafe(link_section = "slab_core_layout")]
-pub(crate) static SLAB_CORE_LAYOUT: Descriptor = Descriptor {
+static SLAB_CORE_LAYOUT: Descriptor = Descriptor {
     magic: MAGIC,
     fields: {
         let config = offset_of!(MemSlab, config);
@@ -109,10 +109,11 @@ mod tests {
     #[test]
     fn the_name_words_are_where_the_descriptor_says() {
         let name: &'static str = "uart-rx";
-        // SAFETY: a `&str` is two words; reading them as integers is fine.
-        let words: [usize; 2] = unsafe { core::mem::transmute(name) };
-        assert_eq!(words[NAME_DATA_WORD], name.as_ptr() as usize);
-        assert_eq!(words[1 - NAME_DATA_WORD], name.len());
+        // SAFETY: a `&str` is two words, each a valid `*const u8` (the
+        // length one without provenance, compared only as an address).
+        let words: [*const u8; 2] = unsafe { core::mem::transmute(name) };
+        assert_eq!(words[NAME_DATA_WORD], name.as_ptr());
+        assert_eq!(words[1 - NAME_DATA_WORD].addr(), name.len());
         assert_eq!(&SLAB_CORE_LAYOUT.magic, b"SLABLAY1");
     }
 }
