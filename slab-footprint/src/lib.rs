@@ -59,8 +59,10 @@
 //!   of another format, is refused.
 //! - Sizes of the block buffer and the free flags: from the symbol table
 //!   (the `__SLAB_STORAGE` / `__SLAB_USED` statics of the declaration, or
-//!   C's buffer), or, in a stripped image, computed from the shape (the
-//!   blocks, and one flag byte per block plus one, in whole words).
+//!   C's buffer), so with the padding of their alignment (a `std` build
+//!   aligns them to 128 bytes); in a stripped image, computed from the
+//!   shape (the blocks, and one flag byte per block plus one, in whole
+//!   words), without that padding.
 //! - Pointers in a position-independent host executable are resolved
 //!   through its dynamic relocations, as the loader would.
 //!

@@ -178,3 +178,36 @@ fn bad_arguments_are_refused() {
     assert_eq!(code, 2);
     assert!(stderr.contains("/nonexistent/firmware.elf: "), "{stderr}");
 }
+
+/// Without a symbol table, the buffer and flags sizes are computed from
+/// the shape (so without the alignment padding that the symbols show);
+/// names and shapes are the same.
+#[test]
+fn a_stripped_image_is_read_from_its_shapes() {
+    let stripped = Path::new(env!("CARGO_TARGET_TMPDIR")).join("stripped");
+    let status = std::process::Command::new("strip")
+        .arg("-o")
+        .arg(&stripped)
+        .arg(this_elf())
+        .status()
+        .expect("binutils' strip");
+    assert!(status.success());
+
+    let (_, full, _) = report(&this_elf());
+    let (shown, rows, _) = report(&stripped);
+    assert_eq!(rows.len(), full.len(), "{shown}");
+    for (row, full) in rows.iter().zip(&full) {
+        assert_eq!(
+            (&row.name, row.block_size, row.blocks, &row.section),
+            (&full.name, full.block_size, full.blocks, &full.section),
+            "{shown}"
+        );
+        assert_eq!(row.buffer, row.block_size * row.blocks, "{shown}");
+        let flags = if row.name == "HOST_BOUNDS" {
+            0
+        } else {
+            (row.blocks + 1).div_ceil(8) * 8
+        };
+        assert_eq!(row.flags, flags, "{shown}");
+    }
+}
