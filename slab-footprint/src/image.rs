@@ -221,8 +221,8 @@ impl Image {
                         .find(|s| *address >= s.address && *address - s.address < s.size)
                         .is_some_and(|s| s.flash_code)
             })
-            // Thumb function addresses have bit 0 set; aliases share one.
-            .filter(|(_, address, _)| seen.insert(address & !1))
+            // Aliases (one function under two names) share an address.
+            .filter(|(_, address, _)| seen.insert(*address))
             .map(|(_, _, size)| size)
             .sum()
     }

@@ -23,7 +23,7 @@
 //!   .noinit       128
 //!   total        1916
 //!
-//! slab-core code and read-only data in flash: about 5505 bytes (symbols slab_core::* in .text/.rodata; inlined code not counted)
+//! slab-core code and read-only data in flash: about 5493 bytes (symbols slab_core::* in .text/.rodata; inlined code not counted)
 //! RAM budget: 1916 of 4096 bytes used
 //! ```
 //!
