@@ -117,7 +117,8 @@ impl fmt::Display for Error {
             Error::NoLayout => write!(
                 f,
                 "no slab_core_layout section: the image's slab-core does not describe its \
-                 layout (built with an older slab-core, or without calling slab_core::boot())"
+                 layout (a slab-core older than the descriptor, or a linker that removed \
+                 the section: it needs lld or GNU ld 2.36 or later, and -Tslab.x on bare metal)"
             ),
             Error::UnknownLayout(why) => write!(f, "unknown slab_core_layout: {why}"),
             Error::Malformed(why) => write!(f, "malformed slab data: {why}"),

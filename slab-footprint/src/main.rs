@@ -1,6 +1,7 @@
 //! `slab-footprint ELF [--max-ram N]`: prints the RAM of every slab in a
 //! firmware image, per section, and the flash of slab-core's code; with
-//! `--max-ram N`, exits 1 when the slabs take more than `N` bytes of RAM.
+//! `--max-ram N`, exits 1 when the slabs take more than `N` bytes of RAM
+//! (the report's total: declared and C slabs; `N` in decimal or `0x` hex).
 //! Exits 2 on a usage error or an image it cannot read. See the library's
 //! docs for what is counted.
 #![deny(missing_docs)]
