@@ -134,6 +134,31 @@ fn an_unknown_layout_descriptor_is_refused() {
     };
     assert_eq!(&elf[at..at + 8], b"SLABLAY1");
 
+    // No descriptor at all: its section renamed in the section names.
+    let mut renamed = elf.clone();
+    let names = {
+        let file = object::File::parse(&*elf).unwrap();
+        let (start, len) = file
+            .section_by_name(".shstrtab")
+            .unwrap()
+            .file_range()
+            .unwrap();
+        start as usize..(start + len) as usize
+    };
+    let name_at = names.start
+        + elf[names]
+            .windows(17)
+            .position(|w| w == b"slab_core_layout\0")
+            .expect("the section's name");
+    renamed[name_at] = b'x';
+    let path = fixture("no-layout", &renamed);
+    let (code, _, stderr) = run(&[path.as_os_str()]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains(": no slab_core_layout section: "),
+        "{stderr}"
+    );
+
     let mut other_format = elf.clone();
     other_format[at + 7] = b'9';
     let path = fixture("other-format", &other_format);
