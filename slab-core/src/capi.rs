@@ -216,6 +216,18 @@ pub struct k_mem_slab_definition {
     config: *const u8,
 }
 
+/// The size of a [`k_mem_slab_definition`] and the offsets of its storage,
+/// buffer, block size, block count and name, for the layout descriptor
+/// that tools reading a firmware image use (`slab_core_layout`).
+pub(crate) const DEFINITION_LAYOUT: [u32; 6] = [
+    size_of::<k_mem_slab_definition>() as u32,
+    core::mem::offset_of!(k_mem_slab_definition, slab) as u32,
+    core::mem::offset_of!(k_mem_slab_definition, buffer) as u32,
+    core::mem::offset_of!(k_mem_slab_definition, block_size) as u32,
+    core::mem::offset_of!(k_mem_slab_definition, num_blocks) as u32,
+    core::mem::offset_of!(k_mem_slab_definition, name) as u32,
+];
+
 // SAFETY: a definition is written once by the C compiler and only read;
 // the storage and buffer it points at are reached through `MemSlab`, which
 // is `Sync`.

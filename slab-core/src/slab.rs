@@ -104,6 +104,7 @@
 mod checks;
 mod cold;
 mod fast;
+mod footprint;
 mod setup;
 
 use core::cell::UnsafeCell;
