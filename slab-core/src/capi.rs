@@ -551,32 +551,10 @@ fn alloc_measurable(slab: &MemSlab, timeout: Timeout) -> Result<NonNull<u8>, c_i
     slab.alloc(timeout).map_err(|e| e.errno())
 }
 
-/// A clock for [`k_mem_slab_set_clock`]: returns monotonic ticks.
-#[cfg(not(feature = "std"))]
-type CClock = unsafe extern "C" fn() -> u64;
-
-/// The clock C registered, read by [`c_clock_now`] (bare metal).
-#[cfg(not(feature = "std"))]
-static C_CLOCK: critical_section::Mutex<core::cell::Cell<Option<CClock>>> =
-    critical_section::Mutex::new(core::cell::Cell::new(None));
-
-/// The Rust clock that [`crate::set_clock`] registers for C: the C
-/// function's ticks.
-#[cfg(not(feature = "std"))]
-fn c_clock_now() -> u64 {
-    match critical_section::with(|cs| C_CLOCK.borrow(cs).get()) {
-        // SAFETY: registered by C as a function of this type, which
-        // `k_mem_slab_set_clock`'s contract makes callable from thread mode
-        // at any time.
-        Some(now) => unsafe { now() },
-        None => 0, // not reached: only registered after `C_CLOCK` is set
-    }
-}
-
 /// Not in Zephyr: registers the monotonic clock that finite timeouts are
 /// measured with on bare metal (slab-core without `std`), as
 /// `slab_core::set_clock` does from Rust (the last registration, from
-/// either side, wins). `now` returns a tick count that never goes
+/// either side, wins, for the waits that start after it). `now` returns a tick count that never goes
 /// backwards and does not wrap in the device's lifetime (e.g. a 1 kHz
 /// SysTick count kept in a `uint64_t`); `ticks_per_second` is its rate.
 /// `now` is called in thread mode, outside any critical section, and must
@@ -609,8 +587,8 @@ pub unsafe extern "C" fn k_mem_slab_set_clock(
     }
     #[cfg(not(feature = "std"))]
     {
-        critical_section::with(|cs| C_CLOCK.borrow(cs).set(Some(now)));
-        crate::set_clock(c_clock_now, ticks_per_second); // rate > 0: no panic
+        // SAFETY: the caller's contract; the rate is above 0.
+        unsafe { crate::port::bare::set_c_clock(now, ticks_per_second) };
         0
     }
 }

@@ -83,8 +83,30 @@ use critical_section::Mutex;
 /// A monotonic clock: a function returning ticks, and its tick rate.
 #[derive(Clone, Copy, Debug)]
 struct Clock {
-    now: fn() -> u64,
+    now: Now,
     ticks_per_second: u64,
+}
+
+/// The function a [`Clock`] reads: registered from Rust, or from C
+/// (`k_mem_slab_set_clock`). A wait keeps the function it started with.
+#[derive(Clone, Copy, Debug)]
+enum Now {
+    Rust(fn() -> u64),
+    #[cfg(feature = "capi")]
+    C(unsafe extern "C" fn() -> u64),
+}
+
+impl Clock {
+    fn now(&self) -> u64 {
+        match self.now {
+            Now::Rust(now) => now(),
+            // SAFETY: registered by `set_c_clock`, whose caller promised a
+            // function that may be called from thread mode, outside any
+            // critical section, for the rest of the program.
+            #[cfg(feature = "capi")]
+            Now::C(now) => unsafe { now() },
+        }
+    }
 }
 
 /// A value the application registers at start-up; read under a critical
@@ -148,7 +170,22 @@ pub fn set_clock(now: fn() -> u64, ticks_per_second: u64) {
         "slab_core::set_clock: ticks_per_second must be > 0"
     );
     CLOCK.set(Clock {
-        now,
+        now: Now::Rust(now),
+        ticks_per_second,
+    });
+}
+
+/// [`set_clock`] for a C function (`k_mem_slab_set_clock`), with a rate
+/// above 0: the function and its rate are registered together.
+///
+/// # Safety
+/// `now` may be called from thread mode, outside any critical section, for
+/// the rest of the program.
+#[cfg(feature = "capi")]
+pub(crate) unsafe fn set_c_clock(now: unsafe extern "C" fn() -> u64, ticks_per_second: u64) {
+    debug_assert!(ticks_per_second > 0, "checked by the caller");
+    CLOCK.set(Clock {
+        now: Now::C(now),
         ticks_per_second,
     });
 }
@@ -225,13 +262,13 @@ impl Deadline {
         );
         let ticks = ticks_at_least(limit, clock.ticks_per_second);
         // One more tick: the current tick may be almost over.
-        let at = (clock.now)().saturating_add(ticks).saturating_add(1);
+        let at = clock.now().saturating_add(ticks).saturating_add(1);
         Deadline(Some((clock, at)))
     }
 
     fn passed(&self) -> bool {
         match self.0 {
-            Some((clock, at)) => (clock.now)() >= at,
+            Some((clock, at)) => clock.now() >= at,
             None => false,
         }
     }
