@@ -596,7 +596,9 @@ pub unsafe extern "C" fn k_mem_slab_set_clock(
 /// `k_mem_slab_free`: returns `mem` to `slab` (to the most urgent waiter, if
 /// one waits). A pointer that is not an allocated block of the slab is
 /// refused and nothing changes; use `k_mem_slab_free_checked` to learn why.
-/// Never blocks; interrupt-safe.
+/// (A Rust-declared slab with `checks = "bounds"` detects a double free
+/// only while nothing is allocated, as in Rust.) Never blocks;
+/// interrupt-safe.
 ///
 /// # Safety
 /// As `k_mem_slab_free_checked`.
@@ -609,7 +611,10 @@ pub unsafe extern "C" fn k_mem_slab_free(slab: *mut k_mem_slab, mem: *mut c_void
 /// `k_mem_slab_free` with its result: 0; `-EINVAL` for a null `slab` or
 /// `mem`, a pointer outside the slab's buffer or not at a block start, or a
 /// block that is already free; `-ENODEV` before the slab is initialised. A
-/// refused free changes nothing.
+/// refused free changes nothing. Except: a Rust-declared slab with
+/// `checks = "bounds"` (Zephyr's `CONFIG_MEM_SLAB_POINTER_VALIDATE`) keeps
+/// no free flags, so it takes a double free (0) while another block is
+/// allocated, and then hands that block out twice, as in Rust.
 ///
 /// # Safety
 /// `slab` is null or a handle; when `mem` is an allocated block of the slab,

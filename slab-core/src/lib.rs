@@ -457,7 +457,9 @@
 //!    than `K_FOREVER`), and sets `mem` to NULL on failure.
 //!    `k_mem_slab_free` refuses a pointer that is not an allocated block of
 //!    the slab and changes nothing; `k_mem_slab_free_checked` says why
-//!    (`-EINVAL`, `-ENODEV`). `K_NO_WAIT` allocation and freeing are
+//!    (`-EINVAL`, `-ENODEV`). (A Rust-declared slab with `checks =
+//!    "bounds"` detects a double free only while nothing is allocated, as
+//!    in Rust.) `K_NO_WAIT` allocation and freeing are
 //!    interrupt-safe, as in Rust; waiting follows this crate's rules (host
 //!    threads with `std`; on bare metal thread mode only, and finite
 //!    timeouts need a clock).
