@@ -221,9 +221,10 @@ int k_mem_slab_alloc(struct k_mem_slab *slab, void **mem, k_timeout_t timeout);
  Not in Zephyr: registers the monotonic clock that finite timeouts are
  measured with on bare metal (slab-core without `std`), as
  `slab_core::set_clock` does from Rust (the last registration, from
- either side, wins, for the waits that start after it). `now` returns a tick count that never goes
- backwards and does not wrap in the device's lifetime (e.g. a 1 kHz
- SysTick count kept in a `uint64_t`); `ticks_per_second` is its rate.
+ either side, wins, for the waits that start after it). `now` returns a
+ tick count that never goes backwards and does not wrap in the device's
+ lifetime (e.g. a 1 kHz SysTick count kept in a `uint64_t`);
+ `ticks_per_second` is its rate.
  `now` is called in thread mode, outside any critical section, and must
  not block. Without a clock, `K_NO_WAIT` and `K_FOREVER` work, and a
  finite timeout that has to wait is `-ENOTSUP`.
