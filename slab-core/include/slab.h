@@ -366,9 +366,11 @@ extern const uint8_t SLAB_CORE_CAPI_CONFIG;
  * usual (the macro expands only where it is called). */
 #define k_mem_slab_init(slab, buffer, block_size, num_blocks) ((void)*(const volatile uint8_t *)&SLAB_CORE_CAPI_CONFIG, k_mem_slab_init((slab), (buffer), (block_size), (num_blocks)))
 
-/* Timeouts (a tick is a microsecond, K_TICKS_PER_SEC per second). */
+/* Timeouts (a tick is a microsecond, K_TICKS_PER_SEC per second). A
+ * negative count is an invalid timeout (-EINVAL) in each unit: K_USEC(-1)
+ * is not K_FOREVER (K_USEC evaluates its argument twice). */
 #define K_MSEC(ms) ((k_timeout_t){ .ticks = (k_ticks_t)(ms) * 1000 })
-#define K_USEC(us) ((k_timeout_t){ .ticks = (k_ticks_t)(us) })
+#define K_USEC(us) ((k_timeout_t){ .ticks = (k_ticks_t)(us) < 0 ? INT64_MIN : (k_ticks_t)(us) })
 #define K_SECONDS(s) ((k_timeout_t){ .ticks = (k_ticks_t)(s) * K_TICKS_PER_SEC })
 
 /* A block size rounded up to a multiple of the pointer word, as slab-core

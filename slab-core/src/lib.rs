@@ -495,7 +495,8 @@
 //! Where it differs from Zephyr and from API.md §8:
 //! - `k_timeout_t` is `{ int64_t ticks; }` with a tick of one microsecond
 //!   (`K_TICKS_PER_SEC`); any negative value other than `K_FOREVER`'s -1 is
-//!   `-EINVAL`.
+//!   `-EINVAL`, and so is `K_MSEC`, `K_USEC` or `K_SECONDS` of a negative
+//!   count (Zephyr's wait not at all; `K_USEC(-1)` is not `K_FOREVER`).
 //! - Error numbers are Zephyr's (Linux's and newlib's): `-EAGAIN` is -11
 //!   even where a host's `<errno.h>` says otherwise (macOS); the header
 //!   names them `SLAB_EAGAIN` … `SLAB_EINVAL` for programs without
