@@ -394,8 +394,10 @@ extern const uint8_t SLAB_CORE_CAPI_CONFIG;
 #endif
 
 #define Z_MEM_SLAB_DEFINE(storage, slab_name, slab_block_size, slab_num_blocks, slab_align)             \
-    _Static_assert((slab_block_size) > 0, "K_MEM_SLAB_DEFINE(" #slab_name "): block_size is 0");        \
-    _Static_assert((slab_num_blocks) > 0, "K_MEM_SLAB_DEFINE(" #slab_name "): num_blocks is 0");        \
+    _Static_assert((slab_block_size) > 0,                                                               \
+                   "K_MEM_SLAB_DEFINE(" #slab_name "): block_size is 0 or negative");                   \
+    _Static_assert((slab_num_blocks) > 0,                                                               \
+                   "K_MEM_SLAB_DEFINE(" #slab_name "): num_blocks is 0 or negative");                   \
     _Static_assert((slab_align) > 0 && ((slab_align) & ((slab_align) - 1)) == 0,                        \
                    "K_MEM_SLAB_DEFINE(" #slab_name "): align is not a power of two");                   \
     _Static_assert(K_MEM_SLAB_WB_UP(slab_block_size) % (slab_align) == 0,                               \
@@ -427,7 +429,7 @@ extern const uint8_t SLAB_CORE_CAPI_CONFIG;
  * threaded by slab_core::boot() (or slab_core_boot()); before that it
  * answers -ENODEV. k_mem_slab_find("slab_name") finds it. Bad parameters
  * fail to compile, each with a message naming the slab and the rule: a
- * block_size or num_blocks of 0, an align that is not a power of two, a
+ * block_size or num_blocks of 0 or less, an align that is not a power of two, a
  * block_size that is not a multiple of align, a num_blocks beyond
  * uint32_t, and a buffer (rounded block_size * num_blocks) that overflows
  * size_t or exceeds PTRDIFF_MAX. */

@@ -432,10 +432,10 @@
 //! 3. **Define a slab in C**: `K_MEM_SLAB_DEFINE(name, block_size,
 //!    num_blocks, align)` (or `K_MEM_SLAB_DEFINE_STATIC`) at file scope
 //!    defines `struct k_mem_slab name` with an aligned static buffer; the
-//!    block size is rounded up to the word, and a zero size or count, an
-//!    `align` that is not a power of two, a size that is not a multiple of
-//!    `align`, a count beyond `uint32_t`, or a buffer whose size overflows
-//!    `size_t` (or exceeds `PTRDIFF_MAX`) fails to compile
+//!    block size is rounded up to the word, and a size or count of 0 (or
+//!    less), an `align` that is not a power of two, a size that is not a
+//!    multiple of `align`, a count beyond `uint32_t`, or a buffer whose size
+//!    overflows `size_t` (or exceeds `PTRDIFF_MAX`) fails to compile
 //!    (`_Static_assert`, naming the slab and the rule). [`boot`] threads it
 //!    (C programs can call `slab_core_boot()`); before that it answers
 //!    `-ENODEV`, and `k_mem_slab_init` on it is `-EINVAL`.
