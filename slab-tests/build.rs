@@ -69,9 +69,17 @@ fn init_only(build: &cc::Build, out: &std::path::Path) {
 
 /// Bad `K_MEM_SLAB_DEFINE`s, each of which must fail to compile with its
 /// message; tests/capi_define.rs checks the outcomes recorded here.
-const BAD_DEFINES: [(&str, &str); 8] = [
+const BAD_DEFINES: [(&str, &str); 10] = [
     ("zero_size", "K_MEM_SLAB_DEFINE(zero_size, 0, 4, 8);"),
     ("zero_blocks", "K_MEM_SLAB_DEFINE(zero_blocks, 16, 0, 8);"),
+    (
+        "negative_size",
+        "K_MEM_SLAB_DEFINE(negative_size, -8, 4, 8);",
+    ),
+    (
+        "negative_blocks",
+        "K_MEM_SLAB_DEFINE(negative_blocks, 16, -1, 8);",
+    ),
     (
         "align_not_pow2",
         "K_MEM_SLAB_DEFINE(align_not_pow2, 24, 4, 12);",

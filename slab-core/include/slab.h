@@ -221,9 +221,10 @@ int k_mem_slab_alloc(struct k_mem_slab *slab, void **mem, k_timeout_t timeout);
  Not in Zephyr: registers the monotonic clock that finite timeouts are
  measured with on bare metal (slab-core without `std`), as
  `slab_core::set_clock` does from Rust (the last registration, from
- either side, wins). `now` returns a tick count that never goes
- backwards and does not wrap in the device's lifetime (e.g. a 1 kHz
- SysTick count kept in a `uint64_t`); `ticks_per_second` is its rate.
+ either side, wins, for the waits that start after it). `now` returns a
+ tick count that never goes backwards and does not wrap in the device's
+ lifetime (e.g. a 1 kHz SysTick count kept in a `uint64_t`);
+ `ticks_per_second` is its rate.
  `now` is called in thread mode, outside any critical section, and must
  not block. Without a clock, `K_NO_WAIT` and `K_FOREVER` work, and a
  finite timeout that has to wait is `-ENOTSUP`.
@@ -243,7 +244,9 @@ int k_mem_slab_set_clock(uint64_t (*now)(void), uint64_t ticks_per_second);
  `k_mem_slab_free`: returns `mem` to `slab` (to the most urgent waiter, if
  one waits). A pointer that is not an allocated block of the slab is
  refused and nothing changes; use `k_mem_slab_free_checked` to learn why.
- Never blocks; interrupt-safe.
+ (A Rust-declared slab with `checks = "bounds"` detects a double free
+ only while nothing is allocated, as in Rust.) Never blocks;
+ interrupt-safe.
 
  # Safety
  As `k_mem_slab_free_checked`.
@@ -254,7 +257,10 @@ void k_mem_slab_free(struct k_mem_slab *slab, void *mem);
  `k_mem_slab_free` with its result: 0; `-EINVAL` for a null `slab` or
  `mem`, a pointer outside the slab's buffer or not at a block start, or a
  block that is already free; `-ENODEV` before the slab is initialised. A
- refused free changes nothing.
+ refused free changes nothing. Except: a Rust-declared slab with
+ `checks = "bounds"` (Zephyr's `CONFIG_MEM_SLAB_POINTER_VALIDATE`) keeps
+ no free flags, so it takes a double free (0) while another block is
+ allocated, and then hands that block out twice, as in Rust.
 
  # Safety
  `slab` is null or a handle; when `mem` is an allocated block of the slab,
@@ -360,9 +366,11 @@ extern const uint8_t SLAB_CORE_CAPI_CONFIG;
  * usual (the macro expands only where it is called). */
 #define k_mem_slab_init(slab, buffer, block_size, num_blocks) ((void)*(const volatile uint8_t *)&SLAB_CORE_CAPI_CONFIG, k_mem_slab_init((slab), (buffer), (block_size), (num_blocks)))
 
-/* Timeouts (a tick is a microsecond, K_TICKS_PER_SEC per second). */
+/* Timeouts (a tick is a microsecond, K_TICKS_PER_SEC per second). A
+ * negative count is an invalid timeout (-EINVAL) in each unit: K_USEC(-1)
+ * is not K_FOREVER (K_USEC evaluates its argument twice). */
 #define K_MSEC(ms) ((k_timeout_t){ .ticks = (k_ticks_t)(ms) * 1000 })
-#define K_USEC(us) ((k_timeout_t){ .ticks = (k_ticks_t)(us) })
+#define K_USEC(us) ((k_timeout_t){ .ticks = (k_ticks_t)(us) < 0 ? INT64_MIN : (k_ticks_t)(us) })
 #define K_SECONDS(s) ((k_timeout_t){ .ticks = (k_ticks_t)(s) * K_TICKS_PER_SEC })
 
 /* A block size rounded up to a multiple of the pointer word, as slab-core
@@ -386,8 +394,10 @@ extern const uint8_t SLAB_CORE_CAPI_CONFIG;
 #endif
 
 #define Z_MEM_SLAB_DEFINE(storage, slab_name, slab_block_size, slab_num_blocks, slab_align)             \
-    _Static_assert((slab_block_size) > 0, "K_MEM_SLAB_DEFINE(" #slab_name "): block_size is 0");        \
-    _Static_assert((slab_num_blocks) > 0, "K_MEM_SLAB_DEFINE(" #slab_name "): num_blocks is 0");        \
+    _Static_assert((slab_block_size) > 0,                                                               \
+                   "K_MEM_SLAB_DEFINE(" #slab_name "): block_size is 0 or negative");                   \
+    _Static_assert((slab_num_blocks) > 0,                                                               \
+                   "K_MEM_SLAB_DEFINE(" #slab_name "): num_blocks is 0 or negative");                   \
     _Static_assert((slab_align) > 0 && ((slab_align) & ((slab_align) - 1)) == 0,                        \
                    "K_MEM_SLAB_DEFINE(" #slab_name "): align is not a power of two");                   \
     _Static_assert(K_MEM_SLAB_WB_UP(slab_block_size) % (slab_align) == 0,                               \
@@ -419,7 +429,7 @@ extern const uint8_t SLAB_CORE_CAPI_CONFIG;
  * threaded by slab_core::boot() (or slab_core_boot()); before that it
  * answers -ENODEV. k_mem_slab_find("slab_name") finds it. Bad parameters
  * fail to compile, each with a message naming the slab and the rule: a
- * block_size or num_blocks of 0, an align that is not a power of two, a
+ * block_size or num_blocks of 0 or less, an align that is not a power of two, a
  * block_size that is not a multiple of align, a num_blocks beyond
  * uint32_t, and a buffer (rounded block_size * num_blocks) that overflows
  * size_t or exceeds PTRDIFF_MAX. */

@@ -565,34 +565,13 @@ fn alloc_measurable(slab: &MemSlab, timeout: Timeout) -> Result<NonNull<u8>, c_i
     slab.alloc(timeout).map_err(|e| e.errno())
 }
 
-/// A clock for [`k_mem_slab_set_clock`]: returns monotonic ticks.
-#[cfg(not(feature = "std"))]
-type CClock = unsafe extern "C" fn() -> u64;
-
-/// The clock C registered, read by [`c_clock_now`] (bare metal).
-#[cfg(not(feature = "std"))]
-static C_CLOCK: critical_section::Mutex<core::cell::Cell<Option<CClock>>> =
-    critical_section::Mutex::new(core::cell::Cell::new(None));
-
-/// The Rust clock that [`crate::set_clock`] registers for C: the C
-/// function's ticks.
-#[cfg(not(feature = "std"))]
-fn c_clock_now() -> u64 {
-    match critical_section::with(|cs| C_CLOCK.borrow(cs).get()) {
-        // SAFETY: registered by C as a function of this type, which
-        // `k_mem_slab_set_clock`'s contract makes callable from thread mode
-        // at any time.
-        Some(now) => unsafe { now() },
-        None => 0, // not reached: only registered after `C_CLOCK` is set
-    }
-}
-
 /// Not in Zephyr: registers the monotonic clock that finite timeouts are
 /// measured with on bare metal (slab-core without `std`), as
 /// `slab_core::set_clock` does from Rust (the last registration, from
-/// either side, wins). `now` returns a tick count that never goes
-/// backwards and does not wrap in the device's lifetime (e.g. a 1 kHz
-/// SysTick count kept in a `uint64_t`); `ticks_per_second` is its rate.
+/// either side, wins, for the waits that start after it). `now` returns a
+/// tick count that never goes backwards and does not wrap in the device's
+/// lifetime (e.g. a 1 kHz SysTick count kept in a `uint64_t`);
+/// `ticks_per_second` is its rate.
 /// `now` is called in thread mode, outside any critical section, and must
 /// not block. Without a clock, `K_NO_WAIT` and `K_FOREVER` work, and a
 /// finite timeout that has to wait is `-ENOTSUP`.
@@ -623,8 +602,8 @@ pub unsafe extern "C" fn k_mem_slab_set_clock(
     }
     #[cfg(not(feature = "std"))]
     {
-        critical_section::with(|cs| C_CLOCK.borrow(cs).set(Some(now)));
-        crate::set_clock(c_clock_now, ticks_per_second); // rate > 0: no panic
+        // SAFETY: the caller's contract; the rate is above 0.
+        unsafe { crate::port::bare::set_c_clock(now, ticks_per_second) };
         0
     }
 }
@@ -632,7 +611,9 @@ pub unsafe extern "C" fn k_mem_slab_set_clock(
 /// `k_mem_slab_free`: returns `mem` to `slab` (to the most urgent waiter, if
 /// one waits). A pointer that is not an allocated block of the slab is
 /// refused and nothing changes; use `k_mem_slab_free_checked` to learn why.
-/// Never blocks; interrupt-safe.
+/// (A Rust-declared slab with `checks = "bounds"` detects a double free
+/// only while nothing is allocated, as in Rust.) Never blocks;
+/// interrupt-safe.
 ///
 /// # Safety
 /// As `k_mem_slab_free_checked`.
@@ -645,7 +626,10 @@ pub unsafe extern "C" fn k_mem_slab_free(slab: *mut k_mem_slab, mem: *mut c_void
 /// `k_mem_slab_free` with its result: 0; `-EINVAL` for a null `slab` or
 /// `mem`, a pointer outside the slab's buffer or not at a block start, or a
 /// block that is already free; `-ENODEV` before the slab is initialised. A
-/// refused free changes nothing.
+/// refused free changes nothing. Except: a Rust-declared slab with
+/// `checks = "bounds"` (Zephyr's `CONFIG_MEM_SLAB_POINTER_VALIDATE`) keeps
+/// no free flags, so it takes a double free (0) while another block is
+/// allocated, and then hands that block out twice, as in Rust.
 ///
 /// # Safety
 /// `slab` is null or a handle; when `mem` is an allocated block of the slab,

@@ -549,10 +549,10 @@
 //! 3. **Define a slab in C**: `K_MEM_SLAB_DEFINE(name, block_size,
 //!    num_blocks, align)` (or `K_MEM_SLAB_DEFINE_STATIC`) at file scope
 //!    defines `struct k_mem_slab name` with an aligned static buffer; the
-//!    block size is rounded up to the word, and a zero size or count, an
-//!    `align` that is not a power of two, a size that is not a multiple of
-//!    `align`, a count beyond `uint32_t`, or a buffer whose size overflows
-//!    `size_t` (or exceeds `PTRDIFF_MAX`) fails to compile
+//!    block size is rounded up to the word, and a size or count of 0 (or
+//!    less), an `align` that is not a power of two, a size that is not a
+//!    multiple of `align`, a count beyond `uint32_t`, or a buffer whose size
+//!    overflows `size_t` (or exceeds `PTRDIFF_MAX`) fails to compile
 //!    (`_Static_assert`, naming the slab and the rule). [`boot`] threads it
 //!    (C programs can call `slab_core_boot()`); before that it answers
 //!    `-ENODEV`, and `k_mem_slab_init` on it is `-EINVAL`.
@@ -574,7 +574,9 @@
 //!    than `K_FOREVER`), and sets `mem` to NULL on failure.
 //!    `k_mem_slab_free` refuses a pointer that is not an allocated block of
 //!    the slab and changes nothing; `k_mem_slab_free_checked` says why
-//!    (`-EINVAL`, `-ENODEV`). `K_NO_WAIT` allocation and freeing are
+//!    (`-EINVAL`, `-ENODEV`). (A Rust-declared slab with `checks =
+//!    "bounds"` detects a double free only while nothing is allocated, as
+//!    in Rust.) `K_NO_WAIT` allocation and freeing are
 //!    interrupt-safe, as in Rust; waiting follows this crate's rules (host
 //!    threads with `std`; on bare metal thread mode only, and finite
 //!    timeouts need a clock).
@@ -610,7 +612,8 @@
 //! Where it differs from Zephyr:
 //! - `k_timeout_t` is `{ int64_t ticks; }` with a tick of one microsecond
 //!   (`K_TICKS_PER_SEC`); any negative value other than `K_FOREVER`'s -1 is
-//!   `-EINVAL`.
+//!   `-EINVAL`, and so is `K_MSEC`, `K_USEC` or `K_SECONDS` of a negative
+//!   count (Zephyr's wait not at all; `K_USEC(-1)` is not `K_FOREVER`).
 //! - Error numbers are Zephyr's (Linux's and newlib's): `-EAGAIN` is -11
 //!   even where a host's `<errno.h>` says otherwise (macOS); the header
 //!   names them `SLAB_EAGAIN` … `SLAB_EINVAL` for programs without

@@ -140,6 +140,13 @@ int capi_test_einval(void) {
     block = &block;
     CHECK_EQ(k_mem_slab_alloc(&slab, &block, (k_timeout_t){ .ticks = -2 }), -EINVAL);
     CHECK(block == NULL);
+    /* A negative count in a timeout macro is invalid, whatever the unit:
+     * K_USEC(-1) (a deadline missed by a microsecond) is not K_FOREVER. */
+    CHECK_EQ(k_mem_slab_alloc(&slab, &block, K_USEC(-1)), -EINVAL);
+    CHECK_EQ(k_mem_slab_alloc(&slab, &block, K_USEC(-2)), -EINVAL);
+    CHECK_EQ(k_mem_slab_alloc(&slab, &block, K_MSEC(-1)), -EINVAL);
+    CHECK_EQ(k_mem_slab_alloc(&slab, &block, K_SECONDS(-1)), -EINVAL);
+    CHECK(block == NULL);
     CHECK_COUNTS(&slab, 0, BLOCKS, 0);
 
     /* k_mem_slab_free_checked / k_mem_slab_free */

@@ -10,6 +10,9 @@
  * Compiled with -DSLAB_CORE_STD=0 or 1 to match the library. */
 #define _POSIX_C_SOURCE 200809L
 
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -87,6 +90,64 @@ static void timeouts(struct k_mem_slab *single) {
     CHECK_EQ(k_mem_slab_num_free_get(single), 1);
 }
 
+#if !SLAB_CORE_STD
+/* A clock that stands still, counting its reads, and one far ahead. */
+static atomic_uint still_reads;
+static uint64_t still_clock(void) {
+    atomic_fetch_add(&still_reads, 1);
+    return 1000;
+}
+static uint64_t far_clock(void) {
+    return UINT64_MAX / 2;
+}
+
+struct waiter {
+    struct k_mem_slab *slab;
+    void *block;
+    int rc;
+    atomic_int done;
+};
+
+static void *wait_for_block(void *arg) {
+    struct waiter *w = arg;
+    w->rc = k_mem_slab_alloc(w->slab, &w->block, K_MSEC(1));
+    atomic_store(&w->done, 1);
+    return NULL;
+}
+
+/* A clock registered while a wait is in progress is for the waits that
+ * start afterwards (as slab_core::set_clock's): the wait in progress keeps
+ * measuring its timeout with the clock it started with. Here that clock
+ * stands still, so the wait ends only with the block freed to it; read
+ * with the new clock, far ahead, it would end at once with -EAGAIN before
+ * its timeout had elapsed. */
+static void clock_replaced_during_a_wait(struct k_mem_slab *single) {
+    void *held = NULL;
+    CHECK_EQ(k_mem_slab_alloc(single, &held, K_NO_WAIT), 0);
+    CHECK_EQ(k_mem_slab_set_clock(still_clock, 1000000), 0);
+    struct waiter w = {.slab = single, .block = NULL, .rc = 1};
+    pthread_t thread;
+    CHECK_EQ(pthread_create(&thread, NULL, wait_for_block, &w), 0);
+    /* Its deadline is computed (one read) and looked at (another). */
+    while (atomic_load(&still_reads) < 2) {
+        sched_yield();
+    }
+    CHECK_EQ(k_mem_slab_set_clock(far_clock, 1000000), 0);
+    /* Two more reads of the clock it started with (one may have been under
+     * way), or the end of the wait. */
+    unsigned seen = atomic_load(&still_reads);
+    while (!atomic_load(&w.done) && atomic_load(&still_reads) < seen + 2) {
+        sched_yield();
+    }
+    CHECK_EQ(atomic_load(&w.done), 0);
+    CHECK_EQ(k_mem_slab_free_checked(single, held), 0);
+    CHECK_EQ(pthread_join(thread, NULL), 0);
+    CHECK_EQ(w.rc, 0);
+    CHECK_EQ(k_mem_slab_free_checked(single, w.block), 0);
+    CHECK_EQ(k_mem_slab_set_clock(now_us, 1000000), 0);
+}
+#endif
+
 int main(void) {
     struct k_mem_slab *pool = k_mem_slab_find("POOL");
     struct k_mem_slab *single = k_mem_slab_find("single-block");
@@ -140,6 +201,9 @@ int main(void) {
     CHECK(k_mem_slab_find(long_name) == NULL);
 
     timeouts(single);
+#if !SLAB_CORE_STD
+    clock_replaced_during_a_wait(single);
+#endif
 
     printf("ok %d\n", checks);
     return failures;

@@ -27,6 +27,8 @@ fn bad_defines_fail_to_compile_with_their_message() {
     for (name, message) in [
         ("zero_size", "block_size is 0"),
         ("zero_blocks", "num_blocks is 0"),
+        ("negative_size", "block_size is 0 or negative"),
+        ("negative_blocks", "num_blocks is 0 or negative"),
         ("align_not_pow2", "align is not a power of two"),
         ("size_not_multiple", "block_size is not a multiple of align"),
         ("too_many_blocks", "num_blocks does not fit uint32_t"),

@@ -4,7 +4,16 @@
 
 use core::ffi::c_void;
 
-use slab_core::capi::{K_NO_WAIT, k_mem_slab, k_mem_slab_alloc, k_mem_slab_init};
+use slab_core::capi::{
+    K_NO_WAIT, k_mem_slab, k_mem_slab_alloc, k_mem_slab_find, k_mem_slab_free_checked,
+    k_mem_slab_init, k_mem_slab_num_used_get, slab_core_boot,
+};
+use slab_core::{MemSlab, mem_slab};
+
+/// Zephyr's `CONFIG_MEM_SLAB_POINTER_VALIDATE` level, reached from C by
+/// name.
+#[mem_slab(blocks = 2, size = 16, name = "bounds-only", checks = "bounds")]
+static BOUNDS_ONLY: MemSlab;
 
 /// Zeroed C storage for a `struct k_mem_slab` (as a C static would be).
 fn zeroed_storage() -> *mut k_mem_slab {
@@ -60,6 +69,50 @@ fn init_without_a_define_refers_to_the_layout_symbol() {
         assert!(
             !asm.contains(other),
             "SLAB_CORE_STD={std}: refers to {other}"
+        );
+    }
+}
+
+/// The comment slab.h gives the prototype that starts with `prototype`.
+fn header_doc(prototype: &str) -> &'static str {
+    let header = include_str!("../../slab-core/include/slab.h");
+    let at = header
+        .find(prototype)
+        .unwrap_or_else(|| panic!("slab.h has no {prototype:?}"));
+    let start = header[..at].rfind("/*").expect("a comment before it");
+    &header[start..at]
+}
+
+/// A Rust-declared slab with `checks = "bounds"` keeps no free flags: a
+/// double free while another block is allocated is taken (0), and the
+/// block is then handed out twice, as in Rust. slab.h says so where it
+/// promises that `k_mem_slab_free` refuses a block that is already free.
+#[test]
+fn a_double_free_on_a_bounds_checked_slab_is_what_the_header_says() {
+    assert_eq!(slab_core_boot(), 0);
+    // SAFETY: a NUL-terminated name.
+    let slab = unsafe { k_mem_slab_find(c"bounds-only".as_ptr()) };
+    assert!(!slab.is_null());
+    let (mut a, mut b) = (core::ptr::null_mut(), core::ptr::null_mut());
+    // SAFETY: a handle; `a` is freed twice on purpose (the slab's first
+    // word of it is all that is written, and nothing else uses it).
+    unsafe {
+        assert_eq!(k_mem_slab_alloc(slab, &mut a, K_NO_WAIT), 0);
+        assert_eq!(k_mem_slab_alloc(slab, &mut b, K_NO_WAIT), 0);
+        assert_eq!(k_mem_slab_free_checked(slab, a), 0);
+        assert_eq!(k_mem_slab_free_checked(slab, a), 0, "not detected");
+        assert_eq!(k_mem_slab_num_used_get(slab), 0);
+    }
+    assert_eq!(BOUNDS_ONLY.num_used(), 0);
+    for prototype in [
+        "int k_mem_slab_free_checked(",
+        "void k_mem_slab_free(struct",
+    ] {
+        let doc = header_doc(prototype);
+        assert!(
+            doc.contains("checks = \"bounds\"") && doc.contains("double free"),
+            "slab.h does not say that a `checks = \"bounds\"` slab takes a double free, \
+             before {prototype:?}:\n{doc}"
         );
     }
 }

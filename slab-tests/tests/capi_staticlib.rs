@@ -131,7 +131,9 @@ fn a_c_program_imports_the_slabs_of_a_static_library() {
 
 /// The same without `std`: a finite timeout on an empty slab with no clock
 /// is `-ENOTSUP` (it used to panic inside `k_mem_slab_alloc`, which aborts
-/// the program), and `k_mem_slab_set_clock` gives C a clock.
+/// the program), and `k_mem_slab_set_clock` gives C a clock; one
+/// registered while a wait is in progress leaves that wait on the clock it
+/// started with.
 #[test]
 fn a_c_program_imports_the_slabs_of_a_bare_static_library_and_registers_a_clock() {
     let lib = build_fixture(false, "false");

@@ -97,8 +97,30 @@ use critical_section::Mutex;
 /// A monotonic clock: a function returning ticks, and its tick rate.
 #[derive(Clone, Copy, Debug)]
 struct Clock {
-    now: fn() -> u64,
+    now: Now,
     ticks_per_second: u64,
+}
+
+/// The function a [`Clock`] reads: registered from Rust, or from C
+/// (`k_mem_slab_set_clock`). A wait keeps the function it started with.
+#[derive(Clone, Copy, Debug)]
+enum Now {
+    Rust(fn() -> u64),
+    #[cfg(feature = "capi")]
+    C(unsafe extern "C" fn() -> u64),
+}
+
+impl Clock {
+    fn now(&self) -> u64 {
+        match self.now {
+            Now::Rust(now) => now(),
+            // SAFETY: registered by `set_c_clock`, whose caller promised a
+            // function that may be called from thread mode, outside any
+            // critical section, for the rest of the program.
+            #[cfg(feature = "capi")]
+            Now::C(now) => unsafe { now() },
+        }
+    }
 }
 
 /// A value the application registers at start-up; read under a critical
@@ -175,7 +197,22 @@ pub fn set_clock(now: fn() -> u64, ticks_per_second: u64) {
         "slab_core::set_clock: ticks_per_second must be > 0"
     );
     CLOCK.set(Clock {
-        now,
+        now: Now::Rust(now),
+        ticks_per_second,
+    });
+    CLOCK_SEEN_RUNNING.store(false, Ordering::Relaxed);
+}
+
+/// [`set_clock`] for a C function (`k_mem_slab_set_clock`), with a rate
+/// above 0: the function and its rate are registered together.
+///
+/// # Safety
+/// `now` may be called from thread mode, outside any critical section, for
+/// the rest of the program.
+#[cfg(feature = "capi")]
+pub(crate) unsafe fn set_c_clock(now: unsafe extern "C" fn() -> u64, ticks_per_second: u64) {
+    CLOCK.set(Clock {
+        now: Now::C(now),
         ticks_per_second,
     });
     CLOCK_SEEN_RUNNING.store(false, Ordering::Relaxed);
@@ -262,7 +299,7 @@ impl Deadline {
             "slab_core: a finite timeout needs a clock: call slab_core::set_clock at start-up",
         );
         let ticks = ticks_at_least(limit, clock.ticks_per_second);
-        let start = (clock.now)();
+        let start = clock.now();
         // One more tick: the current tick may be almost over.
         let at = start.saturating_add(ticks).saturating_add(1);
         Deadline(Some(Finite { clock, start, at }))
@@ -354,7 +391,7 @@ pub(crate) fn park(status: &AtomicU8, waiting: u8, deadline: &Deadline) -> bool 
     while status.load(Ordering::Acquire) == waiting {
         let mut may_sleep = true;
         if let Some(finite) = &deadline.0 {
-            let now = (finite.clock.now)();
+            let now = finite.clock.now();
             if now >= finite.at {
                 return false;
             }
