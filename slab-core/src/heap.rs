@@ -446,6 +446,104 @@ mod tests {
         assert_eq!(heap.stats().allocated_bytes, 0);
     }
 
+    /// The test binary's heap: the system's, except on a thread inside
+    /// [`on_slab_heap`], whose allocations come from that heap's slabs. Any
+    /// thread's `dealloc` of an address in such a heap goes back to it.
+    /// So a real `Box` (the one miri retags and protects) is a slab block.
+    struct Routed;
+
+    static ROUTED: core::sync::atomic::AtomicPtr<SlabHeap> =
+        core::sync::atomic::AtomicPtr::new(ptr::null_mut());
+
+    std::thread_local! {
+        static ON_SLAB_HEAP: core::cell::Cell<bool> = const { core::cell::Cell::new(false) };
+    }
+
+    fn routed() -> Option<&'static SlabHeap> {
+        let heap = ROUTED.load(core::sync::atomic::Ordering::Acquire);
+        // SAFETY: only leaked heaps are stored, never freed.
+        unsafe { heap.as_ref() }
+    }
+
+    fn in_heap(heap: &SlabHeap, p: *mut u8) -> bool {
+        heap.classes()
+            .any(|c| c.buffer_range().contains(&(p as usize)))
+    }
+
+    // SAFETY: every pointer comes from the system allocator or from the
+    // routed heap, and goes back to the one it came from (by address).
+    unsafe impl GlobalAlloc for Routed {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            match routed() {
+                // SAFETY: `GlobalAlloc::alloc`'s contract, passed on.
+                Some(heap) if ON_SLAB_HEAP.get() => unsafe { heap.alloc(layout) },
+                // SAFETY: as above.
+                _ => unsafe { std::alloc::System.alloc(layout) },
+            }
+        }
+
+        unsafe fn dealloc(&self, p: *mut u8, layout: Layout) {
+            match routed() {
+                // SAFETY: `GlobalAlloc::dealloc`'s contract, passed on to
+                // the allocator `p` came from.
+                Some(heap) if in_heap(heap, p) => unsafe { heap.dealloc(p, layout) },
+                // SAFETY: as above.
+                _ => unsafe { std::alloc::System.dealloc(p, layout) },
+            }
+        }
+    }
+
+    #[global_allocator]
+    static ALLOCATOR: Routed = Routed;
+
+    /// Runs `f` with this thread's allocations coming from `heap`.
+    fn on_slab_heap<R>(heap: &'static SlabHeap, f: impl FnOnce() -> R) -> R {
+        let _ = ROUTED.compare_exchange(
+            ptr::null_mut(),
+            ptr::from_ref(heap).cast_mut(),
+            core::sync::atomic::Ordering::AcqRel,
+            core::sync::atomic::Ordering::Acquire,
+        );
+        assert!(ptr::eq(routed().unwrap(), heap), "one routed heap per run");
+        ON_SLAB_HEAP.set(true);
+        let r = f();
+        ON_SLAB_HEAP.set(false);
+        r
+    }
+
+    /// `drop(boxed)`: the box is an argument of `mem::drop` while its drop
+    /// frees the block, which miri protects (the box must stay valid for
+    /// the call, except that it may be deallocated). The slab's write of
+    /// the link into the freed block must not invalidate it: Stacked and
+    /// Tree Borrows, `cargo +nightly miri test -p slab-core --lib -- box_`.
+    #[test]
+    fn box_dropped_by_value_gives_its_block_back() {
+        let heap: &'static SlabHeap = Box::leak(Box::new(heap()));
+        let (byte, word, three) = on_slab_heap(heap, || {
+            (Box::new(7u8), Box::new(7usize), Box::new([1u8, 2, 3]))
+        });
+        let string = on_slab_heap(heap, || std::string::String::from("abc").into_boxed_str());
+        for p in [
+            &*byte as *const u8,
+            (&*word as *const usize).cast(),
+            three.as_ptr(),
+            string.as_ptr(),
+        ] {
+            assert!(in_heap(heap, p.cast_mut()), "a slab block");
+        }
+        assert_eq!(heap.stats().allocated_bytes, 4 * 2 * WORD);
+        drop(byte);
+        drop(word);
+        drop(three);
+        drop(string);
+        assert_eq!(heap.stats().allocated_bytes, 0);
+        // Every block is whole again for its next owner.
+        let again = on_slab_heap(heap, || Box::new([9u8; 2 * WORD]));
+        assert!(in_heap(heap, again.as_ptr().cast_mut()));
+        drop(again);
+        assert_eq!(heap.stats().allocated_bytes, 0);
+    }
+
     #[test]
     fn class_table_skips_classes_too_small() {
         let sizes = [16, 48, 64, 1024];
