@@ -224,8 +224,10 @@ unsafe impl GlobalAlloc for SlabHeap {
             // SAFETY: the caller gives the block up (`GlobalAlloc::dealloc`'s
             // contract). A pointer that is not a live block is refused by
             // the slab and changes nothing: `dealloc` has no way to report
-            // it, and a panic here would be worse than the leak.
-            let _ = unsafe { class.slab.free(block) };
+            // it, and a panic here would be worse than the leak. The
+            // pointer reaches `layout.size()` bytes (a `Box`'s reaches its
+            // value), which may still be protected: see `write_link`.
+            let _ = unsafe { class.slab.free_covering(block, layout.size()) };
         }
     }
 
@@ -253,7 +255,9 @@ unsafe impl GlobalAlloc for SlabHeap {
         // (`class_of`; so it is not null either).
         unsafe {
             ptr::copy_nonoverlapping(ptr, new.as_ptr(), layout.size());
-            let _ = class.slab.free(NonNull::new_unchecked(ptr));
+            let _ = class
+                .slab
+                .free_covering(NonNull::new_unchecked(ptr), layout.size());
         }
         new.as_ptr()
     }
