@@ -153,11 +153,33 @@ impl MemSlab {
     /// As [`free`](Self::free).
     #[cold]
     #[inline(never)]
-    pub(super) unsafe fn free_cold(
+    pub(super) unsafe fn free_cold(&self, block: NonNull<u8>) -> Result<(), FreeError> {
+        // SAFETY: the caller's contract; nothing is written through `block`.
+        unsafe { self.free_full(block, 0) }
+    }
+
+    /// The full path of `free_covering` (a function of its own, so that
+    /// `free`'s fast path passes no `covered`).
+    ///
+    /// # Safety
+    /// As [`free_covering`](Self::free_covering).
+    #[cold]
+    #[inline(never)]
+    pub(super) unsafe fn free_cold_covering(
         &self,
-        given: NonNull<u8>,
+        block: NonNull<u8>,
         covered: usize,
     ) -> Result<(), FreeError> {
+        // SAFETY: the caller's contract.
+        unsafe { self.free_full(block, covered) }
+    }
+
+    /// The full path of `free` and `free_covering`.
+    ///
+    /// # Safety
+    /// As [`free_covering`](Self::free_covering).
+    #[inline(always)]
+    unsafe fn free_full(&self, given: NonNull<u8>, covered: usize) -> Result<(), FreeError> {
         let wake = self.state.with(|s| {
             if self.phase.load(Ordering::Relaxed) != READY {
                 return Err(FreeError::NotReady);

@@ -252,8 +252,12 @@ impl MemSlab {
     /// owner).
     #[inline]
     pub unsafe fn free(&self, block: NonNull<u8>) -> Result<(), FreeError> {
-        // SAFETY: the caller's contract; nothing is written through `block`.
-        unsafe { self.free_covering(block, 0) }
+        if self.state.with(|s| self.push_fast(s, block.as_ptr(), 0)) {
+            Ok(())
+        } else {
+            // SAFETY: the caller's contract.
+            unsafe { self.free_cold(block) }
+        }
     }
 
     /// [`free`](Self::free) of a block whose first `covered` bytes the
@@ -277,7 +281,7 @@ impl MemSlab {
             Ok(())
         } else {
             // SAFETY: the caller's contract.
-            unsafe { self.free_cold(block, covered) }
+            unsafe { self.free_cold_covering(block, covered) }
         }
     }
 
