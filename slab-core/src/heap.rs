@@ -546,10 +546,18 @@ mod tests {
         drop(three);
         drop(string);
         assert_eq!(heap.stats().allocated_bytes, 0);
-        // Every block is whole again for its next owner.
-        let again = on_slab_heap(heap, via_free, || Box::new([9u8; 2 * WORD]));
-        assert!(in_heap(heap, again.as_ptr().cast_mut()));
-        drop(again);
+        // Every block is whole again for its next owner, and every link
+        // written is followed (the small class holds all four).
+        let again = on_slab_heap(heap, via_free, || {
+            [(); 4].map(|()| Box::new([9u8; 2 * WORD]))
+        });
+        // Dropped one at a time: `drop(again)` would keep all four boxes
+        // protected while each is freed, and a runtime-initialised slab's
+        // double-free walk reads the links of the ones freed before.
+        for block in again {
+            assert_eq!(class_index(heap, block.as_ptr().cast_mut()), Some(0));
+            drop(block);
+        }
         assert_eq!(heap.stats().allocated_bytes, 0);
     }
 

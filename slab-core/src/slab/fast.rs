@@ -352,7 +352,8 @@ impl MemSlab {
 /// argument of `mem::drop` until its drop returns), so that part goes
 /// through the caller's pointer: a write through the buffer there would
 /// invalidate the box. The copies are untyped, so the link keeps its
-/// provenance (the buffer's). With `covered = 0` this is one word store.
+/// provenance (the buffer's). With `covered` 0 or at least a word this
+/// is one word store.
 ///
 /// # Safety
 /// `block` is a block of the slab, given up by the caller; `given` is at
@@ -364,7 +365,12 @@ pub(super) unsafe fn write_link(block: *mut u8, given: *mut u8, covered: usize, 
         unsafe { block.cast::<*mut u8>().write(link) };
         return;
     }
-    let covered = covered.min(WORD);
+    if covered >= WORD {
+        // SAFETY: the caller's contract: `given` is the block's address,
+        // word-aligned, and reaches the whole word.
+        unsafe { given.cast::<*mut u8>().write(link) };
+        return;
+    }
     let bytes = (&raw const link).cast::<u8>();
     // SAFETY: `bytes` is the word `link`; `given` reaches its first
     // `covered` bytes, and `block` (the same address) all of the block,
