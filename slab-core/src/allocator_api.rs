@@ -86,11 +86,12 @@ unsafe impl Allocator for MemSlab {
         }
     }
 
-    unsafe fn deallocate(&self, ptr: NonNull<u8>, _layout: Layout) {
+    unsafe fn deallocate(&self, ptr: NonNull<u8>, layout: Layout) {
         // SAFETY: the caller gives up a block this slab allocated
         // (`Allocator::deallocate`'s contract). A bad pointer is refused
         // by `free` and changes nothing; there is nowhere to report it.
-        let _ = unsafe { self.free(ptr) };
+        // `ptr` reaches the layout's bytes (see `free_covering`).
+        let _ = unsafe { self.free_covering(ptr, layout.size()) };
     }
 
     unsafe fn grow(

@@ -362,8 +362,10 @@ unsafe impl GlobalAlloc for SlabHeap {
             // SAFETY: the caller gives the block up (`GlobalAlloc::dealloc`'s
             // contract). A pointer that is not a live block is refused by
             // the slab and changes nothing: `dealloc` has no way to report
-            // it, and a panic here would be worse than the leak.
-            let _ = unsafe { class.slab.free(block) };
+            // it, and a panic here would be worse than the leak. The
+            // pointer reaches `layout.size()` bytes (a `Box`'s reaches its
+            // value), which may still be protected: see `write_link`.
+            let _ = unsafe { class.slab.free_covering(block, layout.size()) };
         }
     }
 
@@ -392,7 +394,9 @@ unsafe impl GlobalAlloc for SlabHeap {
         // (`class_of`; so it is not null either).
         unsafe {
             ptr::copy_nonoverlapping(ptr, new.as_ptr(), layout.size());
-            let _ = class.slab.free(NonNull::new_unchecked(ptr));
+            let _ = class
+                .slab
+                .free_covering(NonNull::new_unchecked(ptr), layout.size());
         }
         new.as_ptr()
     }
@@ -599,6 +603,132 @@ mod tests {
             heap.dealloc(moved, Layout::array::<u8>(3 * WORD).unwrap());
         }
         assert_eq!(heap.stats().allocated_bytes, 0);
+    }
+
+    /// The test binary's heap: the system's, except on a thread inside
+    /// [`on_slab_heap`], whose allocations come from that heap's slabs and
+    /// go back to it (or, with `via_free`, straight to the class slab's
+    /// `MemSlab::free`, as a hand-written `GlobalAlloc` would) when the
+    /// thread frees them. So a real `Box` (the one miri retags and
+    /// protects) is a slab block.
+    struct Routed;
+
+    std::thread_local! {
+        static SLAB_HEAP: core::cell::Cell<Option<(&'static SlabHeap, bool)>> =
+            const { core::cell::Cell::new(None) };
+        static ROUTING: core::cell::Cell<bool> = const { core::cell::Cell::new(false) };
+    }
+
+    fn in_heap(heap: &SlabHeap, p: *mut u8) -> bool {
+        heap.classes()
+            .any(|c| c.buffer_range().contains(&(p as usize)))
+    }
+
+    // SAFETY: every pointer comes from the system allocator or from this
+    // thread's heap, and goes back to the one it came from (by address;
+    // the tests free slab blocks on the thread that allocated them).
+    unsafe impl GlobalAlloc for Routed {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            match SLAB_HEAP.get() {
+                // SAFETY: `GlobalAlloc::alloc`'s contract, passed on.
+                Some((heap, _)) if ROUTING.get() => unsafe { heap.alloc(layout) },
+                // SAFETY: as above.
+                _ => unsafe { std::alloc::System.alloc(layout) },
+            }
+        }
+
+        unsafe fn dealloc(&self, p: *mut u8, layout: Layout) {
+            match SLAB_HEAP.get() {
+                Some((heap, via_free)) if in_heap(heap, p) => {
+                    if via_free {
+                        let slab = heap.classes().find(|c| in_heap_slab(c, p)).unwrap();
+                        // SAFETY: `GlobalAlloc::dealloc`'s contract: a block
+                        // of `slab`, given up.
+                        let _ = unsafe { slab.free(NonNull::new(p).unwrap()) };
+                    } else {
+                        // SAFETY: `GlobalAlloc::dealloc`'s contract, passed
+                        // on to the allocator `p` came from.
+                        unsafe { heap.dealloc(p, layout) }
+                    }
+                }
+                // SAFETY: as above.
+                _ => unsafe { std::alloc::System.dealloc(p, layout) },
+            }
+        }
+    }
+
+    fn in_heap_slab(slab: &MemSlab, p: *mut u8) -> bool {
+        slab.buffer_range().contains(&(p as usize))
+    }
+
+    #[global_allocator]
+    static ALLOCATOR: Routed = Routed;
+
+    /// Runs `f` with this thread's allocations coming from `heap`, which
+    /// stays this thread's for the frees.
+    fn on_slab_heap<R>(heap: &'static SlabHeap, via_free: bool, f: impl FnOnce() -> R) -> R {
+        SLAB_HEAP.set(Some((heap, via_free)));
+        ROUTING.set(true);
+        let r = f();
+        ROUTING.set(false);
+        r
+    }
+
+    /// `drop(boxed)`: the box is an argument of `mem::drop` while its drop
+    /// frees the block, which miri protects (the box must stay valid for
+    /// the call, except that it may be deallocated). The slab's write of
+    /// the link into the freed block must not invalidate it: Stacked and
+    /// Tree Borrows, `cargo +nightly miri test -p slab-core --lib -- box_`.
+    fn boxes_dropped_by_value(via_free: bool) {
+        let heap: &'static SlabHeap = Box::leak(Box::new(heap()));
+        let (byte, word, three) = on_slab_heap(heap, via_free, || {
+            (Box::new(7u8), Box::new(7usize), Box::new([1u8, 2, 3]))
+        });
+        let string = on_slab_heap(heap, via_free, || {
+            std::string::String::from("abc").into_boxed_str()
+        });
+        for p in [
+            &*byte as *const u8,
+            (&*word as *const usize).cast(),
+            three.as_ptr(),
+            string.as_ptr(),
+        ] {
+            assert!(in_heap(heap, p.cast_mut()), "a slab block");
+        }
+        assert_eq!(heap.stats().allocated_bytes, 4 * 2 * WORD);
+        drop(byte);
+        drop(word);
+        drop(three);
+        drop(string);
+        assert_eq!(heap.stats().allocated_bytes, 0);
+        // Every block is whole again for its next owner, and every link
+        // written is followed (the small class holds all four).
+        let again = on_slab_heap(heap, via_free, || {
+            [(); 4].map(|()| Box::new([9u8; 2 * WORD]))
+        });
+        // Dropped one at a time: `drop(again)` would keep all four boxes
+        // protected while each is freed, and a runtime-initialised slab's
+        // double-free walk reads the links of the ones freed before.
+        for block in again {
+            assert_eq!(class_index(heap, block.as_ptr().cast_mut()), Some(0));
+            drop(block);
+        }
+        assert_eq!(heap.stats().allocated_bytes, 0);
+    }
+
+    #[test]
+    fn box_dropped_by_value_gives_its_block_back() {
+        boxes_dropped_by_value(false);
+    }
+
+    /// The same through `MemSlab::free`, which is not told how many bytes
+    /// the pointer reaches, so it writes the whole link through the
+    /// buffer, invalidating the protected box: undefined behaviour under
+    /// miri (`-- --ignored box_`), for a `GlobalAlloc` written on `free`.
+    #[test]
+    #[ignore = "MemSlab::free has no size: a GlobalAlloc on it invalidates a Box dropped by value (miri)"]
+    fn box_dropped_by_value_through_memslab_free() {
+        boxes_dropped_by_value(true);
     }
 
     #[test]

@@ -6,7 +6,11 @@
 //! first word. The slab reaches a block only through pointers derived
 //! from its own buffer, never through the one `free` was given (which may
 //! reach less than the link word: a `Box<u8>`'s reaches one byte), so
-//! `alloc` hands out pointers that reach all of the block.
+//! `alloc` hands out pointers that reach all of the block. The one
+//! exception is the heap's and allocator-api2's free, told the layout:
+//! the link's bytes that the caller's pointer reaches are written through
+//! it, since a `Box` dropped by value is still protected then (see
+//! `fast::write_link`).
 //!
 //! Counting and blocking ride a semaphore-style core: the number of free
 //! blocks is the semaphore's count, and the wait queue is shared with

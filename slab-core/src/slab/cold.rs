@@ -8,6 +8,7 @@ use core::ptr::{self, NonNull};
 use core::sync::atomic::Ordering;
 
 use super::checks::Checks;
+use super::fast::write_link;
 use super::{MemSlab, READY, SlabState};
 use crate::error::{AllocError, FreeError};
 use crate::timeout::Timeout;
@@ -153,15 +154,41 @@ impl MemSlab {
     #[cold]
     #[inline(never)]
     pub(super) unsafe fn free_cold(&self, block: NonNull<u8>) -> Result<(), FreeError> {
+        // SAFETY: the caller's contract; nothing is written through `block`.
+        unsafe { self.free_full(block, 0) }
+    }
+
+    /// The full path of `free_covering` (a function of its own, so that
+    /// `free`'s fast path passes no `covered`).
+    ///
+    /// # Safety
+    /// As [`free_covering`](Self::free_covering).
+    #[cold]
+    #[inline(never)]
+    pub(super) unsafe fn free_cold_covering(
+        &self,
+        block: NonNull<u8>,
+        covered: usize,
+    ) -> Result<(), FreeError> {
+        // SAFETY: the caller's contract.
+        unsafe { self.free_full(block, covered) }
+    }
+
+    /// The full path of `free` and `free_covering`.
+    ///
+    /// # Safety
+    /// As [`free_covering`](Self::free_covering).
+    #[inline(always)]
+    unsafe fn free_full(&self, given: NonNull<u8>, covered: usize) -> Result<(), FreeError> {
         let wake = self.state.with(|s| {
             if self.phase.load(Ordering::Relaxed) != READY {
                 return Err(FreeError::NotReady);
             }
             let config = self.config();
-            let offset = (block.as_ptr() as usize).wrapping_sub(config.buffer as usize);
+            let offset = (given.as_ptr() as usize).wrapping_sub(config.buffer as usize);
             let index = config.geometry.index_of(offset)?;
             // From here on, the block as the slab reaches it.
-            let block = config.block_at(block.as_ptr().addr());
+            let block = config.block_at(given.as_ptr().addr());
             if self.has_flags() {
                 if self.flag_free(index) {
                     return Err(FreeError::DoubleFree);
@@ -179,8 +206,9 @@ impl MemSlab {
             }
             // SAFETY: `block` is a block of this slab (validated above),
             // reached through the buffer, given up by the caller; its first
-            // word becomes the link.
-            unsafe { block.cast::<*mut u8>().write(s.free_head) };
+            // word becomes the link. `given` is at the same address and
+            // reaches `covered` bytes (`free_covering`'s contract).
+            unsafe { write_link(block, given.as_ptr(), covered, s.free_head) };
             s.free_head = block;
             s.head_index = s.index_or_sentinel(block);
             if self.has_flags() {

@@ -27,6 +27,7 @@ use core::sync::atomic::Ordering;
 use super::cold::decode;
 use super::{MemSlab, SlabState};
 use crate::error::{AllocError, FreeError};
+use crate::layout::WORD;
 use crate::timeout::Timeout;
 
 /// What the fast paths read, beside the head so that they load it in one
@@ -251,11 +252,36 @@ impl MemSlab {
     /// owner).
     #[inline]
     pub unsafe fn free(&self, block: NonNull<u8>) -> Result<(), FreeError> {
-        if self.state.with(|s| self.push_fast(s, block.as_ptr())) {
+        if self.state.with(|s| self.push_fast(s, block.as_ptr(), 0)) {
             Ok(())
         } else {
             // SAFETY: the caller's contract.
             unsafe { self.free_cold(block) }
+        }
+    }
+
+    /// [`free`](Self::free) of a block whose first `covered` bytes the
+    /// caller's pointer reaches (a `GlobalAlloc` or `Allocator` is told the
+    /// layout): the link's first `covered` bytes are written through it,
+    /// the rest through the buffer (see [`write_link`]). `covered = 0` is
+    /// `free`.
+    ///
+    /// # Safety
+    /// As `free`, and `block` is valid for writes of `covered` bytes.
+    #[inline(always)]
+    pub(crate) unsafe fn free_covering(
+        &self,
+        block: NonNull<u8>,
+        covered: usize,
+    ) -> Result<(), FreeError> {
+        if self
+            .state
+            .with(|s| self.push_fast(s, block.as_ptr(), covered))
+        {
+            Ok(())
+        } else {
+            // SAFETY: the caller's contract.
+            unsafe { self.free_cold_covering(block, covered) }
         }
     }
 
@@ -271,12 +297,12 @@ impl MemSlab {
     /// looked at only then, off the common path; with a waiter, the full
     /// path hands the block off.
     #[inline(always)]
-    fn push_fast(&self, s: &mut SlabState, block: *mut u8) -> bool {
+    fn push_fast(&self, s: &mut SlabState, given: *mut u8, covered: usize) -> bool {
         // Everything this path reads of the shape and the head, at once:
         // adjacent words, which one `ldm` loads.
         let fast = s.fast;
         let head = s.free_head;
-        let offset = block.addr().wrapping_sub(fast.buffer.addr());
+        let offset = given.addr().wrapping_sub(fast.buffer.addr());
         // The block as the slab reaches it (see `Config::block_at`): the
         // caller's pointer gives only the address. (Derived here, next to
         // the subtraction, so that the code generator sees `buffer +
@@ -303,12 +329,54 @@ impl MemSlab {
         }
         // SAFETY: `block` is exactly a block of this slab (validated
         // above), reached through the buffer, given up by the caller; its
-        // first word becomes the link.
-        unsafe { block.cast::<*mut u8>().write(head) };
+        // first word becomes the link. `given` is at the same address and
+        // reaches `covered` bytes (`free_covering`'s contract).
+        unsafe { write_link(block, given, covered, head) };
         s.free_head = block;
         s.head_index = index;
         // An allocated block (flag 0) means `used ≥ 1`.
         self.num_used.store(used - 1, Ordering::Relaxed);
         true
+    }
+}
+
+/// Writes `link` into the first word of `block`, a block being freed, as
+/// the slab reaches it through its buffer: the first `covered` bytes
+/// through `given`, the pointer the block was freed with, and the rest
+/// through `block`.
+///
+/// Both halves matter to the aliasing models. The caller's pointer may
+/// reach less than the word (a `Box<u8>`'s reaches one byte), so what it
+/// does not reach goes through the buffer. And what it reaches may still
+/// be protected while the block is freed (`drop(boxed)`: the box is an
+/// argument of `mem::drop` until its drop returns), so that part goes
+/// through the caller's pointer: a write through the buffer there would
+/// invalidate the box. The copies are untyped, so the link keeps its
+/// provenance (the buffer's). With `covered` 0 or at least a word this
+/// is one word store.
+///
+/// # Safety
+/// `block` is a block of the slab, given up by the caller; `given` is at
+/// the same address and valid for writes of `covered` bytes.
+#[inline(always)]
+pub(super) unsafe fn write_link(block: *mut u8, given: *mut u8, covered: usize, link: *mut u8) {
+    if covered == 0 {
+        // SAFETY: the caller's contract: a word-aligned block of the slab.
+        unsafe { block.cast::<*mut u8>().write(link) };
+        return;
+    }
+    if covered >= WORD {
+        // SAFETY: the caller's contract: `given` is the block's address,
+        // word-aligned, and reaches the whole word.
+        unsafe { given.cast::<*mut u8>().write(link) };
+        return;
+    }
+    let bytes = (&raw const link).cast::<u8>();
+    // SAFETY: `bytes` is the word `link`; `given` reaches its first
+    // `covered` bytes, and `block` (the same address) all of the block,
+    // which is at least a word.
+    unsafe {
+        ptr::copy_nonoverlapping(bytes, given, covered);
+        ptr::copy_nonoverlapping(bytes.add(covered), block.add(covered), WORD - covered);
     }
 }
