@@ -119,6 +119,9 @@ pub const MUTANT_FILES: [&str; 5] = [
 ///    bare metal, such as withdrawing a waiter whose wait hook unwinds, is
 ///    only exercised there.
 ///
+/// Both passes enable `allocator-api2`, which `allocator_api.rs` needs to
+/// be compiled at all (a mutant of code left out survives every test).
+///
 /// A mutant survives when neither pass catches it. The compile-fail
 /// (trybuild) and QEMU tests are left out: a mutant of the runtime cannot
 /// change what they check that the host tests miss, and they would
@@ -161,7 +164,10 @@ pub fn mutants(args: &[String]) -> Result<(), String> {
         "--test-package",
         "slab-tests",
     ])
-    .args(["--features", "slab-core/std"]);
+    // `allocator-api2` compiles `allocator_api.rs` (and its unit tests) in;
+    // slab-tests enables it too, but a file's mutants must not depend on
+    // that.
+    .args(["--features", "slab-core/std,slab-core/allocator-api2"]);
     // To `cargo test`: unit and integration tests, not the doctests; to
     // the test binaries: not the two compile-fail suites (by exact name).
     host.args(["--", "--tests", "--", "--exact"]);
@@ -179,7 +185,8 @@ pub fn mutants(args: &[String]) -> Result<(), String> {
         Outcomes::default()
     } else {
         let mut bare = mutants_cmd();
-        bare.args(["--test-package", "slab-core"]);
+        bare.args(["--test-package", "slab-core"])
+            .args(["--features", "slab-core/allocator-api2"]);
         for name in survivors.lines().filter(|l| !l.trim().is_empty()) {
             bare.arg("--re")
                 .arg(format!("^{}$", regex_escape(name.trim())));
