@@ -178,7 +178,6 @@ pub fn mutants(args: &[String]) -> Result<(), String> {
     let host = Outcomes::parse(&output)?;
     let report = out.join("mutants.out");
     let survivors = std::fs::read_to_string(report.join("missed.txt")).unwrap_or_default();
-    let _ = std::fs::write(report.join("missed-with-std.txt"), &survivors);
 
     // Pass 2 mutates the same tree, so the names (with their lines) match.
     let bare = if survivors.trim().is_empty() {
@@ -196,6 +195,9 @@ pub fn mutants(args: &[String]) -> Result<(), String> {
         // A pass that printed no summary failed: never a full score.
         Outcomes::survivors_pass(&host, &output)?
     };
+    // Written last: pass 2 starts by moving pass 1's report to
+    // `mutants.out.old`.
+    let _ = std::fs::write(report.join("missed-with-std.txt"), &survivors);
 
     let viable = host.caught + host.timeouts + host.missed;
     let killed = viable - bare.missed;
