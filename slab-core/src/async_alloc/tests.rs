@@ -188,7 +188,9 @@ fn futures_are_send() {
 
 /// A waker that counts how often it is cloned, and does nothing else.
 fn cloning_waker(clones: &'static AtomicUsize) -> Waker {
-    const VTABLE: RawWakerVTable = RawWakerVTable::new(clone, ignore, ignore, ignore);
+    // A static, not a const: `will_wake` compares the vtable's address,
+    // which a const need not keep from one use to the next (miri varies it).
+    static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, ignore, ignore, ignore);
     unsafe fn clone(data: *const ()) -> RawWaker {
         // SAFETY: every `RawWaker` of this vtable points at the `'static`
         // counter it was made from.
