@@ -131,3 +131,32 @@ fn grow_zeroed_stays_in_the_block_and_zeroes_the_rest() {
     }
     assert_eq!(ZEROED.num_used(), 0);
 }
+
+#[mem_slab(blocks = 2, size = 32)]
+static PAIR: MemSlab;
+
+/// `grow_zeroed` zeroes the rest of its own block and nothing past it: the
+/// next block's bytes, another owner's, are left as they were.
+#[test]
+fn grow_zeroed_leaves_the_next_block_alone() {
+    slab_core::boot();
+    let small = Layout::from_size_align(8, 8).unwrap();
+    let a = PAIR.allocate(small).unwrap().cast::<u8>();
+    let b = PAIR.allocate(small).unwrap().cast::<u8>();
+    let (low, high) = if a < b { (a, b) } else { (b, a) };
+    assert_eq!(high.as_ptr() as usize - low.as_ptr() as usize, 32);
+    // SAFETY: `a` and `b` are PAIR's two blocks, live with layout `small`
+    // (each whole 32-byte block is the caller's); `low` is grown in place.
+    unsafe {
+        high.as_ptr().write_bytes(0xa5, 32);
+        let grown = PAIR
+            .grow_zeroed(low, small, Layout::from_size_align(16, 8).unwrap())
+            .unwrap();
+        assert_eq!((grown.cast::<u8>(), grown.len()), (low, 32));
+        let next = core::slice::from_raw_parts(high.as_ptr(), 32);
+        assert_eq!(next, [0xa5; 32], "the next block is untouched");
+        PAIR.deallocate(a, small);
+        PAIR.deallocate(b, small);
+    }
+    assert_eq!(PAIR.num_used(), 0);
+}

@@ -123,6 +123,9 @@ pub const MUTANT_FILES: [&str; 9] = [
 ///    bare metal, such as withdrawing a waiter whose wait hook unwinds, is
 ///    only exercised there.
 ///
+/// Both passes enable `allocator-api2`, which `allocator_api.rs` needs to
+/// be compiled at all (a mutant of code left out survives every test).
+///
 /// A mutant survives when neither pass catches it. The compile-fail
 /// (trybuild) and QEMU tests are left out: a mutant of the runtime cannot
 /// change what they check that the host tests miss, and they would
@@ -165,7 +168,10 @@ pub fn mutants(args: &[String]) -> Result<(), String> {
         "--test-package",
         "slab-tests",
     ])
-    .args(["--features", "slab-core/std"]);
+    // `allocator-api2` compiles `allocator_api.rs` (and its unit tests) in;
+    // slab-tests enables it too, but a file's mutants must not depend on
+    // that.
+    .args(["--features", "slab-core/std,slab-core/allocator-api2"]);
     // To `cargo test`: unit and integration tests, not the doctests; to
     // the test binaries: not the two compile-fail suites (by exact name).
     host.args(["--", "--tests", "--", "--exact"]);
@@ -176,14 +182,14 @@ pub fn mutants(args: &[String]) -> Result<(), String> {
     let host = Outcomes::parse(&output)?;
     let report = out.join("mutants.out");
     let survivors = std::fs::read_to_string(report.join("missed.txt")).unwrap_or_default();
-    let _ = std::fs::write(report.join("missed-with-std.txt"), &survivors);
 
     // Pass 2 mutates the same tree, so the names (with their lines) match.
     let bare = if survivors.trim().is_empty() {
         Outcomes::default()
     } else {
         let mut bare = mutants_cmd();
-        bare.args(["--test-package", "slab-core"]);
+        bare.args(["--test-package", "slab-core"])
+            .args(["--features", "slab-core/allocator-api2"]);
         for name in survivors.lines().filter(|l| !l.trim().is_empty()) {
             bare.arg("--re")
                 .arg(format!("^{}$", regex_escape(name.trim())));
@@ -193,6 +199,9 @@ pub fn mutants(args: &[String]) -> Result<(), String> {
         // A pass that printed no summary failed: never a full score.
         Outcomes::survivors_pass(&host, &output)?
     };
+    // Written last: pass 2 starts by moving pass 1's report to
+    // `mutants.out.old`.
+    let _ = std::fs::write(report.join("missed-with-std.txt"), &survivors);
 
     let viable = host.caught + host.timeouts + host.missed;
     let killed = viable - bare.missed;

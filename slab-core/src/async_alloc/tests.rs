@@ -5,12 +5,13 @@
 extern crate std;
 
 use std::boxed::Box;
+use std::format;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use core::future::Future;
 use core::pin::pin;
-use core::task::{Context, Poll, Waker};
+use core::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 
 use crate::layout::WORD;
 use crate::tests::slab;
@@ -183,4 +184,74 @@ fn futures_are_send() {
     let s = slab(WORD, 1);
     send(&s.alloc_async());
     send(&s.alloc_block_async());
+}
+
+/// A waker that counts how often it is cloned, and does nothing else.
+fn cloning_waker(clones: &'static AtomicUsize) -> Waker {
+    // A static, not a const: `will_wake` compares the vtable's address,
+    // which a const need not keep from one use to the next (miri varies it).
+    static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, ignore, ignore, ignore);
+    unsafe fn clone(data: *const ()) -> RawWaker {
+        // SAFETY: every `RawWaker` of this vtable points at the `'static`
+        // counter it was made from.
+        unsafe { &*data.cast::<AtomicUsize>() }.fetch_add(1, Ordering::SeqCst);
+        RawWaker::new(data, &VTABLE)
+    }
+    unsafe fn ignore(_: *const ()) {}
+    let raw = RawWaker::new(core::ptr::from_ref(clones).cast(), &VTABLE);
+    // SAFETY: the vtable's functions keep the `RawWaker` contract: `clone`
+    // returns a waker with the same (`'static`) data and vtable, and wake,
+    // wake-by-ref and drop have nothing to do.
+    unsafe { Waker::from_raw(raw) }
+}
+
+/// A later poll with the waker the future already stored keeps that one:
+/// no clone (the stored waker is replaced only when the task's changed).
+#[test]
+fn a_poll_with_the_stored_waker_clones_nothing() {
+    static CLONES: AtomicUsize = AtomicUsize::new(0);
+    let s = slab(WORD, 1);
+    let held = s.alloc(Timeout::NoWait).unwrap();
+    let waker = cloning_waker(&CLONES);
+    let mut fut = pin!(s.alloc_async());
+    assert!(poll(fut.as_mut(), &waker).is_pending());
+    assert_eq!(CLONES.load(Ordering::SeqCst), 1, "stored at the first poll");
+    for _ in 0..3 {
+        assert!(poll(fut.as_mut(), &waker).is_pending());
+    }
+    assert_eq!(CLONES.load(Ordering::SeqCst), 1, "the same waker, kept");
+    // SAFETY: ours; handed to the future.
+    unsafe { s.free(held) }.unwrap();
+    assert_eq!(poll(fut.as_mut(), &waker), Poll::Ready(Ok(held)));
+    // SAFETY: ours.
+    unsafe { s.free(held) }.unwrap();
+}
+
+/// `Debug` shows the slab's name and where the future is: not polled,
+/// waiting, resolved.
+#[test]
+fn debug_shows_the_slab_and_the_state() {
+    let s = slab(WORD, 1);
+    let name = s.name();
+    let held = s.alloc(Timeout::NoWait).unwrap();
+    let mut fut = pin!(s.alloc_async());
+    let shown = |state: &str| format!("AllocFuture {{ slab: {name:?}, state: {state} }}");
+    assert_eq!(format!("{fut:?}"), shown("Idle"));
+    assert!(poll(fut.as_mut(), Waker::noop()).is_pending());
+    assert_eq!(format!("{fut:?}"), shown("Queued"));
+    // SAFETY: ours; handed to the future.
+    unsafe { s.free(held) }.unwrap();
+    assert_eq!(poll(fut.as_mut(), Waker::noop()), Poll::Ready(Ok(held)));
+    assert_eq!(format!("{fut:?}"), shown("Done"));
+    // SAFETY: ours.
+    unsafe { s.free(held) }.unwrap();
+
+    let mut fut = pin!(s.alloc_block_async());
+    let shown = |state: &str| format!("BlockFuture {{ slab: {name:?}, state: {state} }}");
+    assert_eq!(format!("{fut:?}"), shown("Idle"));
+    let Poll::Ready(Ok(block)) = poll(fut.as_mut(), Waker::noop()) else {
+        panic!("a free block is ready at once");
+    };
+    assert_eq!(format!("{fut:?}"), shown("Done"));
+    drop(block);
 }

@@ -36,9 +36,17 @@ struct Descriptor {
     fields: [u32; 16],
 }
 
-/// The descriptor of this build.
+/// The descriptor of this build. Mach-O names a section by segment and
+/// section (the report reads ELF images only; there it is kept in `__DATA`).
 #[used]
-#[unsafe(link_section = "slab_core_layout")]
+#[cfg_attr(
+    not(target_vendor = "apple"),
+    unsafe(link_section = "slab_core_layout")
+)]
+#[cfg_attr(
+    target_vendor = "apple",
+    unsafe(link_section = "__DATA,slab_core_layout")
+)]
 static SLAB_CORE_LAYOUT: Descriptor = Descriptor {
     magic: MAGIC,
     fields: {

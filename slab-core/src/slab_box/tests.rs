@@ -185,3 +185,57 @@ fn a_slab_initialised_meanwhile_is_still_checked() {
         assert_eq!((s.num_used(), s.num_free()), (0, 1), "the block is back");
     }
 }
+
+/// `block_align` is the lowest set bit of `buffer start | block_size`: a
+/// buffer that starts on an odd word gives word-aligned blocks, whatever
+/// the block size (one word, like the start's lowest bit, or two).
+#[test]
+fn block_align_is_the_lowest_bit_of_the_start_and_the_size() {
+    for block_size in [WORD, 2 * WORD] {
+        let buffer = leak_buffer(5 * WORD);
+        let skip = if (buffer.as_ptr() as usize / WORD) % 2 == 0 {
+            WORD
+        } else {
+            0
+        };
+        let buffer = &mut buffer[skip..skip + 4 * WORD];
+        let s: &'static MemSlab = Box::leak(Box::new(MemSlab::new()));
+        s.init(buffer, block_size, 4 * WORD / block_size).unwrap();
+        assert_eq!(s.buffer_range().start % (2 * WORD), WORD);
+        assert_eq!(s.block_align(), WORD, "blocks of {block_size} bytes");
+    }
+}
+
+/// `assert_fits` outside a const context: it returns for a type that fits
+/// (exactly, in size and alignment) and panics, with its message, for one
+/// too large or too aligned.
+#[test]
+fn assert_fits_passes_a_fit_and_panics_for_a_misfit() {
+    crate::assert_fits::<[usize; 4]>(4 * WORD, WORD);
+    let message = |f: fn()| {
+        let panic = std::panic::catch_unwind(f).unwrap_err();
+        String::from(*panic.downcast_ref::<&str>().unwrap())
+    };
+    assert_eq!(
+        message(|| crate::assert_fits::<[usize; 5]>(4 * WORD, WORD)),
+        "slab_core::assert_fits: the type is larger than the slab's block size"
+    );
+    assert_eq!(
+        message(|| crate::assert_fits::<u64>(8, 4)),
+        "slab_core::assert_fits: the type needs more alignment than the blocks have"
+    );
+}
+
+/// `BoxError`'s `Debug` shows the kind, and not the value (so that a
+/// `BoxError<T>` of any `T` can be unwrapped).
+#[test]
+fn box_error_debug_shows_the_kind_only() {
+    struct Opaque;
+    let s = slab(WORD, 1);
+    let held = s.alloc_box(0usize, Timeout::NoWait).unwrap();
+    let Err(err) = s.alloc_box(Opaque, Timeout::NoWait) else {
+        panic!("the slab's one block is taken");
+    };
+    assert_eq!(format!("{err:?}"), "BoxError { kind: Alloc(NoMemory), .. }");
+    drop(held);
+}
