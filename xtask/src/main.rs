@@ -13,9 +13,11 @@ mod bench;
 mod bench_heap;
 mod doc_links;
 mod evidence;
+mod firmware;
 mod install;
 mod publish;
 mod steps;
+mod tally;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
