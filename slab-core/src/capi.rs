@@ -115,7 +115,7 @@ use core::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 use core::time::Duration;
 
 use crate::error::errno;
-use crate::registry::SLAB_CORE_REGISTRY;
+use crate::registry::{self, SLAB_CORE_REGISTRY};
 use crate::{MemSlab, Timeout};
 
 /// Size in bytes of `struct k_mem_slab` on 32-bit targets, slab-core
@@ -440,7 +440,7 @@ fn shape_bytes(block_size: usize, num_blocks: u32) -> Option<usize> {
 }
 
 /// Initialises every `K_MEM_SLAB_DEFINE`d slab that is not initialised yet
-/// (called by [`boot`](crate::boot)).
+/// (the last step of [`boot`](crate::boot) and of [`slab_core_boot`]).
 pub(crate) fn boot_defined() {
     for def in SLAB_CORE_C_SLABS {
         // The macro's static assertions refuse such a shape at compile
@@ -745,7 +745,9 @@ pub extern "C" fn slab_core_boot() -> c_int {
         }
         NAMES_UNIQUE.store(true, Ordering::Release);
     }
-    crate::boot(); // cannot panic now: its only panic is a duplicate name
+    // `boot()`'s sequence, which cannot panic now: its only panic is a
+    // duplicate name.
+    registry::boot_with(boot_defined);
     0
 }
 

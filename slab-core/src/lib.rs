@@ -637,6 +637,7 @@
 mod allocator_api;
 mod async_alloc;
 mod block;
+mod boot;
 #[cfg(feature = "capi")]
 pub mod capi;
 #[cfg(feature = "defmt")]
@@ -663,13 +664,14 @@ pub mod __private;
 
 pub use async_alloc::{AllocFuture, BlockFuture};
 pub use block::Block;
+pub use boot::boot;
 pub use error::{AllocError, BlockFull, FreeError, InitError, SemError};
 pub use heap::{HeapRefusals, SlabHeap};
 #[cfg(not(feature = "std"))]
 pub use port::bare::{set_clock, set_wait_hook};
 #[cfg(feature = "std")]
 pub use port::std_threads::set_thread_priority;
-pub use registry::{Registry, boot, registry};
+pub use registry::{Registry, registry};
 pub use sem::Semaphore;
 pub use slab::{MemSlab, MemStats};
 pub use slab_box::{BoxError, BoxErrorKind, SlabBox, assert_fits};

@@ -1,4 +1,5 @@
-//! The registry of declared slabs, and [`boot`].
+//! The registry of declared slabs, and the boot sequence over it (the
+//! public [`boot`](crate::boot) adds the C ABI's slabs to it).
 //!
 //! Each declaration adds a `&'static MemSlab` to a `linkme` distributed
 //! slice. On bare metal its input sections (`linkme_SLAB_CORE_REGISTRY`,
@@ -14,8 +15,8 @@
 //! [`mem_slab`](crate::mem_slab)), so a second slab of one name is a build
 //! error in the usual builds, not a silent shadow in [`Registry::find`].
 //! Cross-crate ThinLTO (`lto = "thin"`) can internalise both symbols and
-//! link; [`boot`] then panics naming the duplicate, before threading any
-//! slab.
+//! link; [`boot`](crate::boot) then panics naming the duplicate, before
+//! threading any slab.
 
 use core::fmt;
 use core::sync::atomic::{AtomicBool, Ordering};
@@ -29,40 +30,11 @@ pub static SLAB_CORE_REGISTRY: [&'static MemSlab];
 
 static BOOTED: AtomicBool = AtomicBool::new(false);
 
-/// Threads the free list of every declared slab: call once at the start of
-/// `main`, before any interrupt that allocates is enabled.
-///
-/// A program on an OS whose `#[global_allocator]` is a
-/// [`slab_heap!`](crate::slab_heap) need not: that declaration boots from
-/// a constructor that runs before `main` (std allocates before `main`), so
-/// all the program's slabs are booted when `main` starts, and a call there
-/// does nothing.
-///
-/// Idempotent and thread-safe: each slab is threaded exactly once, under
-/// its own lock, and every call returns only once all slabs are ready.
-/// Costs one word written per block.
-///
-/// # Panics
-///
-/// If two slabs in the registry have one name (which only a build that
-/// internalises the name's symbol lets through, e.g. cross-crate ThinLTO),
-/// naming it and both slabs' buffers, before any slab is threaded. The
-/// check runs in every build, once: `n(n−1)/2` name comparisons for `n`
-/// declared slabs (4,950 for 100), no allocation.
-///
-/// # Link errors
-///
-/// A host program that fails to link with `undefined symbol:
-/// _critical_section_1_0_acquire` built this crate without its `std`
-/// feature: enable it (`features = ["std"]`; see the crate docs' guide to
-/// host programs).
-///
-/// ```
-/// slab_core::boot();
-/// slab_core::boot(); // does nothing
-/// ```
-#[doc(alias = "_critical_section_1_0_acquire")]
-pub fn boot() {
+/// [`boot`](crate::boot)'s sequence, once whoever calls first: the name
+/// check, every slab in the registry, then `then` (the `K_MEM_SLAB_DEFINE`d
+/// slabs of the C ABI, feature `capi`: a parameter, so that the registry
+/// does not depend on the C ABI, which reads it).
+pub(crate) fn boot_with(then: impl FnOnce()) {
     linked_with_slab_x();
     if BOOTED.load(Ordering::Acquire) {
         return;
@@ -71,8 +43,7 @@ pub fn boot() {
     for slab in SLAB_CORE_REGISTRY {
         slab.boot();
     }
-    #[cfg(feature = "capi")]
-    crate::capi::boot_defined();
+    then();
     BOOTED.store(true, Ordering::Release);
 }
 
@@ -181,7 +152,7 @@ impl Registry {
 
     /// The slab registered under `name` (names are unique: a second slab
     /// of one name does not build, or where a build lets it through,
-    /// [`boot`] panics).
+    /// [`boot`](crate::boot) panics).
     ///
     /// ```
     /// use slab_core::{mem_slab, MemSlab};

@@ -16,10 +16,10 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::firmware::{FIRMWARE_TARGET, build_bench_firmware, run_icount};
 use crate::{cargo, run, show, workspace_root};
 
 const FIRMWARE_DIR: &str = "examples/bench-firmware";
-pub const FIRMWARE_TARGET: &str = "thumbv7m-none-eabi";
 const FIRMWARE_BIN: &str = "slab-bench-firmware";
 /// The contenders of the firmware: the prefix of their `_alloc`/`_free`
 /// functions, the name the firmware prints, and how the table names them.
@@ -192,60 +192,6 @@ fn run_firmware(elf: &Path) -> Result<String, String> {
     let stdout = run_icount(elf)?;
     print!("{stdout}");
     Ok(stdout)
-}
-
-/// Builds the benchmark firmware package in `dir` (relative to the
-/// workspace) for the Cortex-M3 in release mode, into
-/// `target/<last part of dir>`, and returns the ELF of its binary `bin`.
-pub fn build_bench_firmware(dir: &str, bin: &str) -> Result<PathBuf, String> {
-    let package = Path::new(dir).file_name().ok_or("a package directory")?;
-    let target_dir = workspace_root().join("target").join(package);
-    let mut cmd = cargo();
-    cmd.args(["build", "--release", "--target", FIRMWARE_TARGET])
-        .current_dir(workspace_root().join(dir))
-        .env("CARGO_TARGET_DIR", &target_dir);
-    // The firmware's own .cargo/config.toml supplies `-Tlink.x -Tslab.x`.
-    for var in [
-        "RUSTFLAGS",
-        "CARGO_ENCODED_RUSTFLAGS",
-        "CARGO_BUILD_RUSTFLAGS",
-        "CARGO_BUILD_TARGET",
-    ] {
-        cmd.env_remove(var);
-    }
-    run(&mut cmd)?;
-    let elf = target_dir.join(FIRMWARE_TARGET).join("release").join(bin);
-    if elf.is_file() {
-        Ok(elf)
-    } else {
-        Err(format!("no firmware at {}", elf.display()))
-    }
-}
-
-/// Runs `elf` on the LM3S6965 under QEMU with `-icount shift=0` (one
-/// instruction per virtual clock tick: counts, not seconds) and returns
-/// its semihosting output; `Err` if it exits with failure.
-pub fn run_icount(elf: &Path) -> Result<String, String> {
-    let mut cmd = Command::new("qemu-system-arm");
-    cmd.args(["-cpu", "cortex-m3", "-machine", "lm3s6965evb"])
-        .args(["-icount", "shift=0", "-nographic"])
-        .args(["-semihosting-config", "enable=on,target=native"])
-        .arg("-kernel")
-        .arg(elf);
-    eprintln!("\n$ {}", show(&cmd));
-    let out = cmd.output().map_err(|e| format!("{}: {e}", show(&cmd)))?;
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    if out.status.success() {
-        Ok(stdout)
-    } else {
-        Err(format!(
-            "the benchmark firmware {} failed ({}): {}{}",
-            elf.display(),
-            out.status,
-            stdout,
-            String::from_utf8_lossy(&out.stderr)
-        ))
-    }
 }
 
 /// Reads the firmware's lines:

@@ -12,7 +12,7 @@
 
 use std::path::PathBuf;
 
-use crate::bench::FIRMWARE_TARGET;
+use crate::firmware::{FIRMWARE_TARGET, build_bench_firmware, run_icount};
 use crate::{cargo, run};
 
 const DIR: &str = "examples/heap-bench-firmware";
@@ -34,11 +34,11 @@ pub fn bench() -> Result<(), String> {
 }
 
 fn build() -> Result<PathBuf, String> {
-    crate::bench::build_bench_firmware(DIR, BIN)
+    build_bench_firmware(DIR, BIN)
 }
 
 fn qemu(elf: &std::path::Path) -> Result<String, String> {
-    let stdout = crate::bench::run_icount(elf)?;
+    let stdout = run_icount(elf)?;
     if stdout.contains("heap-bench: done") {
         Ok(stdout)
     } else {

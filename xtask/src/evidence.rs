@@ -14,7 +14,7 @@
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use crate::steps::{Tally, cargo_test_with};
+use crate::tally::{Tally, cargo_test_with};
 use crate::{cargo, install, run, run_captured, workspace_root};
 
 /// The host test targets TSan runs: slab-core's unit tests with `std`, and

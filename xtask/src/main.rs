@@ -13,9 +13,13 @@ mod bench;
 mod bench_heap;
 mod doc_links;
 mod evidence;
+mod firmware;
 mod install;
+#[cfg(test)]
+mod module_cycles;
 mod publish;
 mod steps;
+mod tally;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -25,7 +29,7 @@ fn main() -> ExitCode {
         Some("bench") => bench::bench(&args[1..]),
         Some("tsan") => evidence::tsan(&args[1..]),
         Some("mutants") => evidence::mutants(&args[1..]),
-        Some("publish") => publish::all(),
+        Some("publish") => doc_links::check().and_then(|()| publish::all()),
         _ => {
             eprintln!(
                 "usage: cargo xtask test [--quick]\n       cargo xtask demo\n       \
