@@ -193,7 +193,7 @@ fn a_slab_initialised_meanwhile_is_still_checked() {
 fn block_align_is_the_lowest_bit_of_the_start_and_the_size() {
     for block_size in [WORD, 2 * WORD] {
         let buffer = leak_buffer(5 * WORD);
-        let skip = if (buffer.as_ptr() as usize / WORD) % 2 == 0 {
+        let skip = if (buffer.as_ptr() as usize / WORD).is_multiple_of(2) {
             WORD
         } else {
             0
