@@ -181,10 +181,23 @@ crate::sync::loom_const_fn! {
 /// A `section` is one of the RAM sections (checked here, at compile
 /// time); any other section comes as `attributes`, the user's own
 /// `#[unsafe(link_section = …)]`, which their crate's `unsafe_code` lint
-/// sees.
+/// sees. That attribute, or none, is all `attributes` takes: anything else
+/// could remove the buffer defined here (`#[cfg(any())]`) or define an
+/// item of its name, and so give this slab a buffer that another slab has
+/// too.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __slab_core_declare {
+    // The one attribute `attributes` may hold, as the caller wrote it
+    // (its `unsafe` keeps the caller's span, for their `unsafe_code` lint).
+    (@section_attribute) => {};
+    (@section_attribute # [unsafe(link_section = $section:literal)]) => {};
+    (@section_attribute $($other:tt)*) => {
+        ::core::compile_error!(
+            "slab_core: a declaration's `attributes` are one `#[unsafe(link_section = \"…\")]` \
+             or none"
+        );
+    };
     // `(size_of::<T>(), align_of::<T>())` of a declaration's `type = T`,
     // through `$crate`, so that no path of the caller's reports it.
     (type_shape: $t:ty) => {
@@ -202,6 +215,7 @@ macro_rules! __slab_core_declare {
         section: [$($section:literal)?],
         attributes: [$($attr:tt)*] $(,)?
     ) => {{
+        $crate::__private::declare!(@section_attribute $($attr)*);
         const NAME: &::core::primitive::str = $name;
         const BLOCKS: ::core::primitive::usize = $blocks;
         const SIZE: ::core::primitive::usize = $size;
