@@ -426,7 +426,9 @@ pub mod rules {
     pub const RAM_SECTIONS: [&str; 4] = [".bss", ".noinit", ".uninit", ".data"];
 
     /// Whether `name` is one of [`RAM_SECTIONS`] or a subsection of one
-    /// (`.uninit.NAME`, `.bss.dma`).
+    /// (`.uninit.NAME`, `.bss.dma`), but not `.data.rel.ro…` or
+    /// `.bss.rel.ro…`: the linkers put those in the RELRO segment, which
+    /// the loader makes read-only after relocating.
     pub const fn ram_section(name: &str) -> bool {
         let name = name.as_bytes();
         let mut i = 0;
@@ -434,7 +436,9 @@ pub mod rules {
             let base = RAM_SECTIONS[i].as_bytes();
             if starts_with(name, base)
                 && (name.len() == base.len()
-                    || name.len() > base.len() + 1 && name[base.len()] == b'.')
+                    || name.len() > base.len() + 1
+                        && name[base.len()] == b'.'
+                        && !starts_with(name.split_at(base.len()).1, b".rel.ro"))
             {
                 return true;
             }
