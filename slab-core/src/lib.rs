@@ -755,7 +755,8 @@ pub use slab_macros::mem_slabs;
 /// }
 /// ```
 ///
-/// Put `#[global_allocator]` on the static to make it the program's heap.
+/// Put `#[global_allocator]` on the static to make it the program's heap
+/// (or `#[cfg_attr(not(test), global_allocator)]`, under a `cfg`).
 /// On a target with an OS (not `target_os = "none"`) the declaration then
 /// also calls [`boot`] from a constructor that runs before `main` (std's
 /// runtime allocates before `main`, and a heap that is not booted returns

@@ -181,10 +181,23 @@ crate::sync::loom_const_fn! {
 /// A `section` is one of the RAM sections (checked here, at compile
 /// time); any other section comes as `attributes`, the user's own
 /// `#[unsafe(link_section = …)]`, which their crate's `unsafe_code` lint
-/// sees.
+/// sees. That attribute, or none, is all `attributes` takes: anything else
+/// could remove the buffer defined here (`#[cfg(any())]`) or define an
+/// item of its name, and so give this slab a buffer that another slab has
+/// too.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! __slab_core_declare {
+    // The one attribute `attributes` may hold, as the caller wrote it
+    // (its `unsafe` keeps the caller's span, for their `unsafe_code` lint).
+    (@section_attribute) => {};
+    (@section_attribute # [unsafe(link_section = $section:literal)]) => {};
+    (@section_attribute $($other:tt)*) => {
+        ::core::compile_error!(
+            "slab_core: a declaration's `attributes` are one `#[unsafe(link_section = \"…\")]` \
+             or none"
+        );
+    };
     // `(size_of::<T>(), align_of::<T>())` of a declaration's `type = T`,
     // through `$crate`, so that no path of the caller's reports it.
     (type_shape: $t:ty) => {
@@ -202,6 +215,7 @@ macro_rules! __slab_core_declare {
         section: [$($section:literal)?],
         attributes: [$($attr:tt)*] $(,)?
     ) => {{
+        $crate::__private::declare!(@section_attribute $($attr)*);
         const NAME: &::core::primitive::str = $name;
         const BLOCKS: ::core::primitive::usize = $blocks;
         const SIZE: ::core::primitive::usize = $size;
@@ -412,7 +426,9 @@ pub mod rules {
     pub const RAM_SECTIONS: [&str; 4] = [".bss", ".noinit", ".uninit", ".data"];
 
     /// Whether `name` is one of [`RAM_SECTIONS`] or a subsection of one
-    /// (`.uninit.NAME`, `.bss.dma`).
+    /// (`.uninit.NAME`, `.bss.dma`), but not `.data.rel.ro…` or
+    /// `.bss.rel.ro…`: the linkers put those in the RELRO segment, which
+    /// the loader makes read-only after relocating.
     pub const fn ram_section(name: &str) -> bool {
         let name = name.as_bytes();
         let mut i = 0;
@@ -420,7 +436,9 @@ pub mod rules {
             let base = RAM_SECTIONS[i].as_bytes();
             if starts_with(name, base)
                 && (name.len() == base.len()
-                    || name.len() > base.len() + 1 && name[base.len()] == b'.')
+                    || name.len() > base.len() + 1
+                        && name[base.len()] == b'.'
+                        && !starts_with(name.split_at(base.len()).1, b".rel.ro"))
             {
                 return true;
             }

@@ -413,10 +413,22 @@ fn ram_sections_and_registry_symbols() {
         ".data",
         ".bss.dma",
         ".uninit.NAME",
+        ".data.rel.local",
     ] {
         assert!(ram_section(name), "{name}");
     }
-    for name in [".bssx", ".bss.", ".init_array", ".text", "", ".dat", "bss"] {
+    for name in [
+        ".bssx",
+        ".bss.",
+        ".init_array",
+        ".text",
+        "",
+        ".dat",
+        "bss",
+        ".data.rel.ro",
+        ".data.rel.ro.local",
+        ".bss.rel.ro",
+    ] {
         assert!(!ram_section(name), "{name}");
     }
     assert!(registry_symbol(

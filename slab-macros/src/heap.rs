@@ -297,11 +297,19 @@ fn heap(item: HeapItem) -> TokenStream {
         let konst = &shape.konst;
         quote!(#konst.0)
     });
-    // A global allocator on an OS serves std before `main`: boot then.
-    let boot = attrs
-        .iter()
-        .any(|a| a.path().is_ident("global_allocator"))
-        .then(|| quote!(#private::boot_before_main!();));
+    // A global allocator on an OS serves std before `main`: boot then,
+    // under the `cfg` that makes the heap one (`#[cfg_attr(not(test),
+    // global_allocator)]` is one outside tests).
+    let mut global = Vec::new();
+    for attr in &attrs {
+        global_allocator_cfgs(&attr.meta, &mut Vec::new(), &mut global);
+    }
+    let boot = (!global.is_empty()).then(|| {
+        quote! {
+            #[cfg(any(#(#global),*))]
+            #private::boot_before_main!();
+        }
+    });
     // Each class is a `HeapClass` that slab-core's `declare!` built with
     // its slab and checked shape: the heap reads the shape from there, so
     // nothing here is trusted (the sizes only order the search, see
@@ -317,6 +325,47 @@ fn heap(item: HeapItem) -> TokenStream {
             #private::heap(&__SLAB_HEAP_CLASSES, &[#(#sizes),*])
         };
     }
+}
+
+/// Pushes onto `found` the `cfg` predicate under which `meta` is
+/// `global_allocator`: `all(…)` of the predicates of the `cfg_attr`s
+/// around it (`within`, outermost first; none for the attribute itself).
+fn global_allocator_cfgs(
+    meta: &syn::Meta,
+    within: &mut Vec<TokenStream>,
+    found: &mut Vec<TokenStream>,
+) {
+    if meta.path().is_ident("global_allocator") {
+        found.push(quote!(all(#(#within),*)));
+        return;
+    }
+    let syn::Meta::List(list) = meta else {
+        return;
+    };
+    if !list.path.is_ident("cfg_attr") {
+        return;
+    }
+    // `cfg_attr(predicate, attr, …)`: split at the commas between them.
+    let mut parts = vec![TokenStream::new()];
+    for token in list.tokens.clone() {
+        match &token {
+            TokenTree::Punct(p) if p.as_char() == ',' => parts.push(TokenStream::new()),
+            _ => parts.last_mut().expect("one part").extend([token]),
+        }
+    }
+    let mut parts = parts.into_iter();
+    let Some(predicate) = parts.next().filter(|p| !p.is_empty()) else {
+        return;
+    };
+    within.push(predicate);
+    for part in parts {
+        // An attribute that is not a plain meta (`unsafe(…)`) is not
+        // `global_allocator`, nor a `cfg_attr` around it.
+        if let Ok(inner) = syn::parse2::<syn::Meta>(part) {
+            global_allocator_cfgs(&inner, within, found);
+        }
+    }
+    within.pop();
 }
 
 /// A rejected heap's stand-in, so that uses of its name report nothing more.

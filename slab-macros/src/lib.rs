@@ -59,7 +59,8 @@ mod validate;
 /// `section` names, as a plain string, only a section of ordinary
 /// zero-initialised or uninitialised RAM data: `.bss`, `.noinit`,
 /// `.uninit`, `.data`, or any of them followed by `.` and more
-/// (`.uninit.NAME`, `.bss.dma`). Any other section is written
+/// (`.uninit.NAME`, `.bss.dma`), except `.data.rel.ro…` and `.bss.rel.ro…`
+/// (read-only once the program is relocated). Any other section is written
 /// `section = unsafe(".axisram")`: the user's promise that the linker
 /// script places it in RAM that nothing else interprets (a buffer in
 /// `.init_array` or a vector table would be run or read as code pointers).

@@ -532,11 +532,24 @@ impl Keys {
 /// and more (`.uninit.NAME`, `.bss.dma`).
 pub const RAM_SECTIONS: &[&str] = &[".bss", ".noinit", ".uninit", ".data"];
 
-/// Whether `name` is one of [`RAM_SECTIONS`] or a subsection of one.
+/// Whether `name` is one of [`RAM_SECTIONS`] or a subsection of one, but
+/// not `.data.rel.ro…` or `.bss.rel.ro…`: the linkers put those in the
+/// RELRO segment, which the loader makes read-only after relocating.
 fn is_ram_section(name: &str) -> bool {
     RAM_SECTIONS.iter().any(|base| {
+        name.strip_prefix(base).is_some_and(|rest| {
+            rest.is_empty()
+                || rest.len() > 1 && rest.starts_with('.') && !rest.starts_with(".rel.ro")
+        })
+    })
+}
+
+/// Whether `name` is a RAM section's `.rel.ro` subsection (`.data.rel.ro`,
+/// `.bss.rel.ro.NAME`), which [`is_ram_section`] refuses.
+fn is_relro_section(name: &str) -> bool {
+    RAM_SECTIONS.iter().any(|base| {
         name.strip_prefix(base)
-            .is_some_and(|rest| rest.is_empty() || rest.len() > 1 && rest.starts_with('.'))
+            .is_some_and(|rest| rest.starts_with(".rel.ro"))
     })
 }
 
@@ -552,6 +565,16 @@ fn check_section(section: &Section, errors: &mut Errors) {
             lit,
             "`section` must not be empty: name a link section such as \
              `\".noinit\"`, or remove `section`",
+        ));
+    } else if section.unsafe_token.is_none() && is_relro_section(&name) {
+        errors.push(syn::Error::new_spanned(
+            lit,
+            format!(
+                "`section = {name:?}` needs `unsafe`: a `.rel.ro` section is read-only once \
+                 the program is relocated (the linkers put it in the RELRO segment), so the \
+                 slab could not write its blocks; for a linker script that places it in RAM, \
+                 write `section = unsafe({name:?})`"
+            ),
         ));
     } else if section.unsafe_token.is_none() && !is_ram_section(&name) {
         errors.push(syn::Error::new_spanned(

@@ -158,3 +158,28 @@ fn macos_runs_the_boot_constructor_from_mod_init_func() {
         "no 8-byte S_MOD_INIT_FUNC_POINTERS section: {headers:?}"
     );
 }
+
+/// `#[cfg_attr(not(test), global_allocator)]` makes the heap the global
+/// allocator as `#[global_allocator]` does, so it boots before `main` too:
+/// otherwise std's first allocation is null and the program aborts.
+#[test]
+fn a_heap_made_global_by_cfg_attr_boots_before_main() {
+    let (out, _) = cargo(
+        &["run", "--quiet", "--bin", "cfg-attr-heap"],
+        "host-heap-fixture",
+    );
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(
+        out.status.success(),
+        "the program did not run to the end:\n{stdout}\n{stderr}"
+    );
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(
+        lines,
+        ["booted before main: true", "allocated: true"],
+        "{stderr}"
+    );
+}
