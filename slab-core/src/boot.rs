@@ -8,7 +8,8 @@ use crate::registry;
 /// Threads the free list of every declared slab: call once at the start of
 /// `main`, before any interrupt that allocates is enabled.
 ///
-/// A program on an OS whose `#[global_allocator]` is a
+/// A program on Linux, the BSDs, macOS or Windows (see the crate docs,
+/// "Booting", for the list) whose `#[global_allocator]` is a
 /// [`slab_heap!`](crate::slab_heap) need not: that declaration boots from
 /// a constructor that runs before `main` (std allocates before `main`), so
 /// all the program's slabs are booted when `main` starts, and a call there

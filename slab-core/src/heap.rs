@@ -25,7 +25,8 @@ use crate::timeout::Timeout;
 /// Declare one with [`slab_heap!`](crate::slab_heap); its classes are in
 /// the [`registry`](crate::registry) (named `"HEAP/32"` etc. by default)
 /// and [`boot`](crate::boot) threads them. Before `boot()` every
-/// allocation returns null; a `#[global_allocator]` heap on an OS boots
+/// allocation returns null; a `#[global_allocator]` heap on Linux, macOS,
+/// Windows and the other OSes the crate docs list boots
 /// before `main` (see the crate docs, "Booting"). A request that no class
 /// can serve is null, and counted by reason in [`refusals`](Self::refusals):
 /// larger than every class, aligned more than every class large enough

@@ -259,13 +259,17 @@
 //!
 //! - **Booting.** Before [`boot`] every request is null. On bare metal
 //!   (`target_os = "none"`) nothing allocates before `main`: call `boot()`
-//!   first thing in `main`, as the repository's heap firmware does. On an OS (Linux and
-//!   the other ELF systems, macOS and iOS, Windows) std's runtime allocates
-//!   before `main`, so a `slab_heap!` that carries `#[global_allocator]`
-//!   also boots from a constructor that the loader runs before std starts
-//!   (`.init_array`, `__DATA,__mod_init_func`, `.CRT$XCU`): every slab of
-//!   the program is booted before `main`, and the program needs no `boot()`
-//!   call (one does nothing). Nothing else runs before `main`. (std's
+//!   first thing in `main`, as the repository's heap firmware does. On
+//!   Linux, Android, the BSDs, illumos, Solaris, Fuchsia, Haiku, macOS and
+//!   iOS, and Windows, std's runtime allocates before `main`, so a
+//!   `slab_heap!` that carries `#[global_allocator]` (or
+//!   `#[cfg_attr(…, global_allocator)]`) also boots from a constructor that
+//!   the loader runs before std starts (`.init_array`,
+//!   `__DATA,__mod_init_func`, `.CRT$XCU`): every slab of the program is
+//!   booted before `main`, and the program needs no `boot()` call (one does
+//!   nothing). Other OS targets (WASI, Redox, QNX, VxWorks, ESP-IDF, …) get
+//!   no constructor: there call `boot()` before the first allocation, e.g.
+//!   from a constructor of your own. Nothing else runs before `main`. (std's
 //!   panic backtraces need megabytes to symbolise: a program whose heap is
 //!   smaller sets a panic hook that prints the message only, or runs with
 //!   `RUST_BACKTRACE=0`.)
