@@ -125,6 +125,11 @@ fn lint_firmware() -> Result<(), String> {
             "target/riscv-firmware",
             "riscv32imac-unknown-none-elf",
         ),
+        (
+            "examples/smp-firmware",
+            "target/smp-firmware",
+            "riscv32imac-unknown-none-elf",
+        ),
     ] {
         let in_dir = || {
             let mut c = cargo();
