@@ -126,6 +126,11 @@ fn lint_firmware() -> Result<(), String> {
             "riscv32imac-unknown-none-elf",
         ),
         (
+            "examples/rtic-firmware",
+            "target/rtic-firmware",
+            "thumbv7m-none-eabi",
+        ),
+        (
             "examples/smp-firmware",
             "target/smp-firmware",
             "riscv32imac-unknown-none-elf",
