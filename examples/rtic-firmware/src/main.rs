@@ -3,13 +3,15 @@
 //! share [`FRAMES`].
 //!
 //! - `ring` (priority 3), a hardware task bound to UART0's interrupt
-//!   (pended by software): frees the block `idle` or `waiter` parked in the
-//!   shared resource `parked` (a hand-off when someone waits for it, checked
-//!   by an `alloc(NoWait)` that must then get `NoMemory`), and allocates
-//!   and frees one block with `NoWait` itself.
+//!   (pended by software): frees the block `idle` parked in the shared
+//!   resource `parked` (a hand-off when a task waits, checked by an
+//!   `alloc(NoWait)` that must then get `NoMemory`), and allocates and
+//!   frees one block of its own with `NoWait` when one is free.
 //! - `waiter` (priority 1), a software task: `await`s
 //!   `FRAMES.alloc_block_async()` / `alloc_async()` (slab-core's async
-//!   allocation; its waker, called by `ring`'s free, pends the dispatcher).
+//!   allocation; its waker, called by `ring`'s free, pends the
+//!   dispatcher), and hands each block to `idle` through the shared
+//!   resource `returned`.
 //! - `idle` (priority 0): `alloc(Timeout::Forever)` and finite timeouts,
 //!   through the wait hook (`WFE`; the hook pends `ring` once `idle` is
 //!   queued), and finite waits that time out, measured by rtic-monotonics'

@@ -8,8 +8,12 @@
 //! the critical section) that free is a hand-off: the block goes straight to
 //! hart 0, and a second `alloc(NoWait)` must get `NoMemory` (the free list
 //! stays empty: no steal). Hart 1 then raises hart 0's software interrupt
-//! (the IPI) so that hart 0 wakes from `wfi`, unless hart 0 polls. Blocks
-//! hart 0 got come back through [`MAILBOX`].
+//! (the IPI) so that hart 0 wakes from `wfi`, unless hart 0 polls; with
+//! nothing handed over it sleeps until hart 0's wait hook rings it back.
+//! Blocks hart 0 got come back through [`MAILBOX`], emptied at each step.
+//! The thread frees to the free list (nobody waiting) only one step in
+//! [`FREE_TO_LIST_EVERY`], the handler every step, so that hart 0 both
+//! finds blocks at once and waits for them.
 
 use core::cell::RefCell;
 use core::ptr::NonNull;
