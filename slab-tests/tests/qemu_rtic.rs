@@ -8,7 +8,7 @@
 //! installs both). When either is missing this test fails, saying how to
 //! install it, unless `SLAB_SKIP_QEMU=1`, which skips it.
 
-use slab_tests::qemu::{LM3S6965, run_on, skipped};
+use slab_tests::qemu::{LM3S6965, passed_failed, run_on, skipped};
 
 const TARGET: &str = "thumbv7m-none-eabi";
 
@@ -23,20 +23,15 @@ fn rtic_tasks_of_three_priorities_share_a_slab() {
     let elf = slab_tests::qemu::build("examples/rtic-firmware", "slab-rtic-firmware", TARGET);
     let (success, stdout, stderr) = run_on(&LM3S6965, &elf);
     let shown = format!("--- stdout\n{stdout}--- stderr\n{stderr}");
-    let (passed, failed) = stdout
-        .lines()
-        .last()
-        .and_then(|l| l.strip_prefix("rtic: ")?.strip_suffix(" failed"))
-        .and_then(|l| l.split_once(" passed, "))
-        .and_then(|(p, f)| Some((p.parse::<u32>().ok()?, f.parse::<u32>().ok()?)))
-        .unwrap_or_else(|| panic!("no `N passed, N failed` line\n{shown}"));
+    let (passed, failed) =
+        passed_failed(&stdout).unwrap_or_else(|| panic!("no `N passed, N failed` line\n{shown}"));
     assert_eq!(failed, 0, "failed checks\n{shown}");
     assert!(success, "the firmware exited with failure\n{shown}");
     assert_eq!(passed, CHECKS, "checks that ran\n{shown}");
     for line in [
-        "rtic: slab in an RTIC 2 application",
-        "rtic: 200 hand-offs from the priority-3 hardware task to the priority-1 async task",
-        "rtic: 200 hand-offs from the priority-3 hardware task to idle (Forever and 100 ms)",
+        "firmware: slab in an RTIC 2 application",
+        "firmware: 200 hand-offs from the priority-3 hardware task to the priority-1 async task",
+        "firmware: 200 hand-offs from the priority-3 hardware task to idle (Forever and 100 ms)",
     ] {
         assert!(
             stdout.lines().any(|l| l == line),

@@ -15,7 +15,7 @@
 
 use std::path::PathBuf;
 
-use slab_tests::qemu::{Machine, RISCV_VIRT, run_on, skipped};
+use slab_tests::qemu::{Machine, RISCV_VIRT, passed_failed, run_on, skipped};
 
 const TARGET: &str = "riscv32imac-unknown-none-elf";
 
@@ -64,13 +64,8 @@ fn build() -> PathBuf {
 fn passes_every_check(machine: &Machine) -> String {
     let (success, stdout, stderr) = run_on(machine, &build());
     let shown = format!("--- stdout\n{stdout}--- stderr\n{stderr}");
-    let (passed, failed) = stdout
-        .lines()
-        .last()
-        .and_then(|l| l.strip_prefix("firmware: ")?.strip_suffix(" failed"))
-        .and_then(|l| l.split_once(" passed, "))
-        .and_then(|(p, f)| Some((p.parse::<u32>().ok()?, f.parse::<u32>().ok()?)))
-        .unwrap_or_else(|| panic!("no `N passed, N failed` line\n{shown}"));
+    let (passed, failed) =
+        passed_failed(&stdout).unwrap_or_else(|| panic!("no `N passed, N failed` line\n{shown}"));
     assert_eq!(failed, 0, "failed checks\n{shown}");
     assert!(success, "the firmware exited with failure\n{shown}");
     assert_eq!(passed, CHECKS, "checks that ran\n{shown}");
@@ -78,13 +73,20 @@ fn passes_every_check(machine: &Machine) -> String {
         "firmware: 100000 cross-core hand-offs, hart 0 asleep in wfi, woken by an IPI: ",
         "firmware: 10000 cross-core hand-offs, hart 0 polling: ",
         "firmware: IPIs sent 100000, ",
-        "firmware: critical sections bumping one count from both harts: ",
     ] {
         assert!(
             stdout.lines().any(|l| l.starts_with(prefix)),
             "no line starting {prefix:?}\n{shown}"
         );
     }
+    let counted = stdout
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("firmware: critical sections bumping one count from both harts: ")
+        })
+        .and_then(|l| l.split_once(" of "))
+        .unwrap_or_else(|| panic!("no count of critical sections\n{shown}"));
+    assert_eq!(counted.0, counted.1, "updates lost\n{shown}");
     stdout
 }
 

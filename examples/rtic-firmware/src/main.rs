@@ -18,19 +18,19 @@
 //!   SysTick monotonic, which is also the clock registered with
 //!   `slab_core::set_clock`.
 //!
-//! Ends with `rtic: N passed, N failed` and a semihosting exit status.
+//! Ends with `firmware: N passed, N failed` and a semihosting exit status.
 //! Build and run: `cargo run --release` here, or `cargo test -p slab-tests
 //! --test qemu_rtic` in the workspace.
 #![no_std]
 #![no_main]
 
 #[macro_use]
+#[path = "../../riscv-firmware/src/report.rs"]
 mod report;
 
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
-use panic_semihosting as _;
 use rtic_monotonics::systick::prelude::*;
 use slab_core::{AllocError, Block, MemSlab, Timeout, mem_slab};
 
@@ -113,7 +113,7 @@ mod app {
         Mono::start(cx.core.SYST, SYSCLK_HZ);
         slab_core::set_clock(now, u64::from(TICK_HZ));
         slab_core::set_wait_hook(wait_hook);
-        cortex_m_semihosting::hprintln!("rtic: slab in an RTIC 2 application");
+        report::hprintln!("firmware: slab in an RTIC 2 application");
         (
             Shared {
                 parked: None,
@@ -178,7 +178,11 @@ mod app {
 
     #[idle(shared = [parked, returned])]
     fn idle(mut cx: idle::Context) -> ! {
-        let held = [(); 3].map(|()| FRAMES.alloc(Timeout::NoWait).expect("a free block"));
+        let held = [(); 3].map(|()| {
+            FRAMES.alloc(Timeout::NoWait).unwrap_or_else(|e| {
+                report::fatal(file!(), line!(), format_args!("no free block: {e}"))
+            })
+        });
         check_eq!(FRAMES.alloc(Timeout::NoWait), Err(AllocError::NoMemory));
 
         // `waiter` (priority 1) queues on the empty slab; `ring` (priority
@@ -197,8 +201,8 @@ mod app {
         }
         check_eq!(WAITER_GOT.load(Ordering::Relaxed), ROUNDS);
         check_eq!(HANDED_OFF.load(Ordering::Relaxed), ROUNDS);
-        cortex_m_semihosting::hprintln!(
-            "rtic: {} hand-offs from the priority-3 hardware task to the priority-1 async task",
+        report::hprintln!(
+            "firmware: {} hand-offs from the priority-3 hardware task to the priority-1 async task",
             ROUNDS
         );
 
@@ -216,8 +220,8 @@ mod app {
         }
         check_eq!(HANDED_OFF.load(Ordering::Relaxed), 2 * ROUNDS);
         check_eq!(STEALS_REFUSED.load(Ordering::Relaxed), 2 * ROUNDS);
-        cortex_m_semihosting::hprintln!(
-            "rtic: {} hand-offs from the priority-3 hardware task to idle (Forever and 100 ms)",
+        report::hprintln!(
+            "firmware: {} hand-offs from the priority-3 hardware task to idle (Forever and 100 ms)",
             ROUNDS
         );
 

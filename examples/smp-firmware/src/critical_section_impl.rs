@@ -3,7 +3,11 @@
 //! A single-hart implementation (the `riscv` crate's
 //! `critical-section-single-hart`) only clears `mstatus.MIE`, which stops
 //! this hart's interrupt handlers and nothing on the other hart: two harts
-//! would both be inside slab-core's locked regions at once. This one is
+//! would both be inside slab-core's locked regions at once (built with it
+//! instead, feature `single-hart-critical-section`, this firmware fails:
+//! updates of the shared count are lost, waits return errors, and under
+//! multi-threaded TCG hart 1 soon holds more blocks than the slab has).
+//! This one is
 //! the pattern of the multi-core implementations in the field:
 //!
 //! - `rp2040-hal` (`src/critical_section_impl.rs`): the owning core's id in

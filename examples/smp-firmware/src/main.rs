@@ -67,6 +67,7 @@
 #[path = "../../riscv-firmware/src/report.rs"]
 mod report;
 mod clint;
+#[cfg(feature = "multi-hart-critical-section")]
 mod critical_section_impl;
 mod hart1;
 mod ledger;
@@ -324,7 +325,9 @@ fn accounted_for(hand_offs: u32) {
     let tallied = TALLIED.load(Ordering::Acquire) + hart1::TALLIED.load(Ordering::Acquire);
     let tally = critical_section::with(|cs| TALLY.borrow(cs).get());
     check_eq!(tally, tallied);
-    hprintln!("firmware: critical sections bumping one count from both harts: {tally}, none lost");
+    hprintln!(
+        "firmware: critical sections bumping one count from both harts: {tally} of {tallied}"
+    );
 
     // The slab hands out exactly its blocks, each once.
     let range = SHARED.buffer_range();
