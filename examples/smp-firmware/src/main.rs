@@ -25,6 +25,17 @@
 //! qemu_smp` in the workspace, which also runs it under `-icount` (one
 //! host thread, a deterministic interleaving).
 //!
+//! # Why `virt` and not the dual Cortex-M33 `mps2-an521`
+//!
+//! riscv-rt starts several harts itself (a stack each, `_max_hart_id` and
+//! `_hart_stack_size` in `memory.x`, the `_mp_hook` below that holds hart 1
+//! until RAM is set up, and `main(hart_id)`), and the CLINT gives each hart
+//! a software interrupt that any hart can raise: a second core and an IPI
+//! in a few lines, on the RISC-V target the project already runs. On the
+//! AN521 the second core stays in reset until the first releases it
+//! through the board's system control registers, with its own vector table
+//! and security set-up, and cortex-m-rt starts only one core.
+//!
 //! # How hart 0 sleeps and is woken
 //!
 //! slab-core's waiter polls its wait-queue node and calls the wait hook
