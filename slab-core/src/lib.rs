@@ -503,6 +503,73 @@
 //!     spawner.spawn(receiver().unwrap());
 //! }
 //! ```
+//! ## RTIC
+//!
+//! Slabs work in an [RTIC](https://rtic.rs) 2 application as they are; the
+//! project's RTIC example firmware (lm3s6965, run under QEMU by the test
+//! suite) has a priority-3 hardware task, a priority-1 async task and
+//! `idle` sharing one slab.
+//!
+//! - **Setup**: `rtic` with your core's backend (`thumbv7-backend` on a
+//!   Cortex-M3/M4), `cortex-m`'s `critical-section-single-core` (RTIC
+//!   does not provide a `critical-section` implementation), and
+//!   `-Tlink.x -Tslab.x` as above. Call [`boot`] first in `#[init]`
+//!   (interrupts are masked until it returns). For finite timeouts in
+//!   `idle`, register a clock there too, e.g. rtic-monotonics' SysTick
+//!   monotonic: `set_clock(|| u64::from(Mono::now().ticks()), 1_000)`.
+//! - **Hardware tasks** (`#[task(binds = …)]`) use `alloc(Timeout::NoWait)`
+//!   and `free`, as any interrupt handler. A slab is a `static`, not an
+//!   RTIC resource: its own lock is a short critical section, so no
+//!   `#[shared]` entry or `lock` is needed for it; blocks moving between
+//!   tasks can go through a `#[shared]` `Option` (wrap the pointer in a
+//!   type that is `Send`).
+//! - **Software tasks** (`async fn`) `await` [`MemSlab::alloc_block_async`]
+//!   or [`MemSlab::alloc_async`]: a `free` from any priority hands the
+//!   block to the task and calls its waker, which pends the task's
+//!   dispatcher. Never call a blocking `alloc` with a timeout in a task:
+//!   it would spin at that task's priority.
+//! - **`idle`** may block: `set_wait_hook(cortex_m::asm::wfe)` and
+//!   `alloc(Timeout::Forever)` / finite timeouts, woken by any task's free.
+//!
+//! ```ignore
+//! #[rtic::app(device = lm3s6965, dispatchers = [SSI0])]
+//! mod app {
+//!     use slab_core::{mem_slab, MemSlab, Timeout};
+//!
+//!     #[mem_slab(blocks = 4, size = 64)]
+//!     static FRAMES: MemSlab;
+//!
+//!     #[init]
+//!     fn init(_: init::Context) -> (Shared, Local) {
+//!         slab_core::boot();
+//!         slab_core::set_wait_hook(cortex_m::asm::wfe);
+//!         consumer::spawn().ok();
+//!         (Shared {}, Local {})
+//!     }
+//!
+//!     #[task(binds = UART0, priority = 3)]
+//!     fn rx(_: rx::Context) {
+//!         if let Ok(frame) = FRAMES.alloc(Timeout::NoWait) {
+//!             // ... fill it, pass it on; whoever ends with it frees it
+//!             unsafe { FRAMES.free(frame) }.ok();
+//!         }
+//!     }
+//!
+//!     #[task(priority = 1)]
+//!     async fn consumer(_: consumer::Context) {
+//!         let frame = FRAMES.alloc_block_async().await; // freed on drop
+//!     }
+//!
+//!     #[idle]
+//!     fn idle(_: idle::Context) -> ! {
+//!         loop {
+//!             let block = FRAMES.alloc_block(Timeout::Forever); // sleeps in WFE
+//!         }
+//!     }
+//! #   #[shared] struct Shared {} #[local] struct Local {}
+//! }
+//! ```
+//!
 //! ## C ABI (feature `capi`)
 //!
 //! For mixed C and Rust programs, the `slab_core::capi` module exports Zephyr's seed

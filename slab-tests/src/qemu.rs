@@ -252,6 +252,19 @@ pub fn run_on(machine: &Machine, elf: &Path) -> (bool, String, String) {
     }
 }
 
+/// The counts of a firmware's last line, `firmware: N passed, N failed`
+/// (the report of `examples/riscv-firmware/src/report.rs`, which several
+/// firmware share): `(passed, failed)`, or `None` without such a line.
+pub fn passed_failed(stdout: &str) -> Option<(u32, u32)> {
+    let (passed, failed) = stdout
+        .lines()
+        .last()?
+        .strip_prefix("firmware: ")?
+        .strip_suffix(" failed")?
+        .split_once(" passed, ")?;
+    Some((passed.parse().ok()?, failed.parse().ok()?))
+}
+
 /// Just enough of a little-endian ELF32 reader: sections, loadable
 /// segments, symbols.
 pub struct Elf32 {

@@ -130,6 +130,16 @@ fn lint_firmware() -> Result<(), String> {
             "target/riscv-firmware",
             "riscv32imac-unknown-none-elf",
         ),
+        (
+            "examples/rtic-firmware",
+            "target/rtic-firmware",
+            "thumbv7m-none-eabi",
+        ),
+        (
+            "examples/smp-firmware",
+            "target/smp-firmware",
+            "riscv32imac-unknown-none-elf",
+        ),
     ] {
         let in_dir = || {
             let mut c = cargo();
