@@ -138,8 +138,11 @@ crate::sync::loom_const_fn! {
         let buffer = storage.bytes.get().cast::<u8>();
         let used = used.0.get().cast::<u8>();
         if size == 0 || num_blocks == 0 || !rules::fits(num_blocks, block_size) {
-            // The declaration's own assertion reports it: no blocks here.
-            return HeapClass::new(MemSlab::declared(name, buffer, used, 0, 0), 0, align, 0);
+            // The declaration's own assertion reports it (unless a `crate =
+            // …` path left it out): no blocks here, and no free flags, since
+            // `used` may be too short even for the sentinel.
+            let empty = MemSlab::declared(name, buffer, core::ptr::null_mut(), 0, 0);
+            return HeapClass::new(empty.with_bounds_checks(), 0, align, 0);
         }
         assert!(
             BYTES >= num_blocks * block_size,
