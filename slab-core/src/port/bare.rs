@@ -147,7 +147,35 @@ static WAIT_HOOK: Setting<fn()> = Setting::unset();
 /// [`set_clock`]). Until then debug builds look without calling the wait
 /// hook: a hook that sleeps would sleep forever on a clock whose interrupt
 /// never comes, instead of reporting it.
+#[cfg(not(test))]
 static CLOCK_SEEN_RUNNING: AtomicBool = AtomicBool::new(false);
+
+// The unit tests give each test thread a clock of its own (the registered
+// `now` reads a thread-local tick), so whether it was seen running is per
+// thread too: a test whose clock runs must not let another's stopped clock
+// sleep in the hook.
+#[cfg(test)]
+extern crate std;
+#[cfg(test)]
+std::thread_local! {
+    static CLOCK_SEEN_RUNNING_HERE: AtomicBool = const { AtomicBool::new(false) };
+}
+
+/// Whether a finite wait has seen the registered clock advance.
+fn clock_seen_running() -> bool {
+    #[cfg(not(test))]
+    return CLOCK_SEEN_RUNNING.load(Ordering::Relaxed);
+    #[cfg(test)]
+    return CLOCK_SEEN_RUNNING_HERE.with(|seen| seen.load(Ordering::Relaxed));
+}
+
+/// Records whether the registered clock has been seen advancing.
+fn set_clock_seen_running(seen: bool) {
+    #[cfg(not(test))]
+    CLOCK_SEEN_RUNNING.store(seen, Ordering::Relaxed);
+    #[cfg(test)]
+    CLOCK_SEEN_RUNNING_HERE.with(|flag| flag.store(seen, Ordering::Relaxed));
+}
 
 /// Registers the monotonic clock that finite timeouts are measured with
 /// (bare metal only; with `std` the host clock is used).
@@ -200,7 +228,7 @@ pub fn set_clock(now: fn() -> u64, ticks_per_second: u64) {
         now: Now::Rust(now),
         ticks_per_second,
     });
-    CLOCK_SEEN_RUNNING.store(false, Ordering::Relaxed);
+    set_clock_seen_running(false);
 }
 
 /// [`set_clock`] for a C function (`k_mem_slab_set_clock`), with a rate
@@ -215,7 +243,7 @@ pub(crate) unsafe fn set_c_clock(now: unsafe extern "C" fn() -> u64, ticks_per_s
         now: Now::C(now),
         ticks_per_second,
     });
-    CLOCK_SEEN_RUNNING.store(false, Ordering::Relaxed);
+    set_clock_seen_running(false);
 }
 
 /// Registers what a waiting thread-mode caller does between looks at
@@ -354,7 +382,7 @@ impl StoppedClockCheck {
         if now != self.tick {
             self.tick = now;
             self.same = 0;
-            CLOCK_SEEN_RUNNING.store(true, Ordering::Relaxed);
+            set_clock_seen_running(true);
             return true;
         }
         self.same += 1;
@@ -367,7 +395,7 @@ impl StoppedClockCheck {
             self.tick,
             self.same,
         );
-        CLOCK_SEEN_RUNNING.load(Ordering::Relaxed)
+        clock_seen_running()
     }
 }
 
