@@ -56,6 +56,13 @@ pub fn bench(args: &[String]) -> Result<(), String> {
     if args.windows(2).any(|w| w[0] == "--only" && w[1] == "heap") {
         return crate::bench_heap::bench();
     }
+    if args
+        .windows(2)
+        .any(|w| w[0] == "--only" && w[1] == "heap-target")
+    {
+        // The Cortex-M3 heap figures alone (no host run).
+        return crate::bench_heap::target();
+    }
     let tools = ensure_llvm_tools()?;
     if args
         .windows(2)
