@@ -649,6 +649,10 @@ mod slab;
 mod slab_box;
 mod sync;
 mod timeout;
+#[cfg(feature = "trace")]
+pub mod trace;
+#[cfg(feature = "track")]
+pub mod track;
 mod wait;
 
 #[cfg(test)]
@@ -762,6 +766,8 @@ pub use slab_macros::mem_slabs;
 /// wrongly is a compile error, never a smaller buffer.
 pub use slab_macros::slab_heap;
 pub use timeout::Timeout;
+#[cfg(feature = "track")]
+pub use track::{Holder, Site};
 
 // The README (the crate's page on crates.io): its examples run as doctests.
 #[cfg(doctest)]

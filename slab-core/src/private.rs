@@ -86,6 +86,35 @@ impl<const WORDS: usize> UsedMap<WORDS> {
     }
 }
 
+/// A declared slab's ownership records (feature `track`): one per block,
+/// two words each.
+#[cfg(feature = "track")]
+pub use crate::track::Records;
+
+/// A declared slab's ownership records: none without the `track` feature
+/// (a zero-sized static).
+#[cfg(not(feature = "track"))]
+pub struct Records<const N: usize>;
+
+#[cfg(not(feature = "track"))]
+impl<const N: usize> Records<N> {
+    /// No records.
+    #[allow(clippy::new_without_default)]
+    pub const fn new() -> Self {
+        Self
+    }
+}
+
+/// Blocks of a declared slab's ownership records: `num_blocks` with the
+/// `track` feature and a valid shape, else 0 (as [`used_map_words`]).
+pub const fn tracked_blocks(num_blocks: usize, block_size: usize) -> usize {
+    if cfg!(feature = "track") && block_size != 0 && rules::fits(num_blocks, block_size) {
+        num_blocks
+    } else {
+        0
+    }
+}
+
 crate::sync::loom_const_fn! {
     /// The slab of a declaration over `storage` and `used`: `num_blocks`
     /// blocks of `size` bytes rounded up to a multiple of `max(align, WORD)`
@@ -112,17 +141,20 @@ crate::sync::loom_const_fn! {
     /// slab (no blocks, never threaded over anything), so that the error is
     /// reported once.
     ///
+    /// With the `track` feature, also `TRACKED ≥ num_blocks` (the records).
+    ///
     /// # Safety
-    /// `storage` and `used` are given to this one call only, and nothing
+    /// `storage`, `used` and `records` are given to this one call only, and nothing
     /// else reads or writes them: two slabs over the same storage would hand
     /// the same memory to two owners. The `__private::declare!` macro meets
     /// this by construction (it defines both statics inside the block that
     /// makes its one call), which is how the declaration macros call it.
     #[allow(clippy::too_many_arguments)]
-    pub const unsafe fn declare<A, const BYTES: usize, const WORDS: usize>(
+    pub const unsafe fn declare<A, const BYTES: usize, const WORDS: usize, const TRACKED: usize>(
         name: &'static str,
         storage: &'static Storage<A, BYTES>,
         used: &'static UsedMap<WORDS>,
+        records: &'static Records<TRACKED>,
         size: usize,
         align: usize,
         num_blocks: usize,
@@ -162,6 +194,17 @@ crate::sync::loom_const_fn! {
         } else {
             slab
         };
+        #[cfg(feature = "track")]
+        let slab = {
+            assert!(
+                TRACKED >= num_blocks,
+                "slab_core: a declared slab's ownership records are fewer than its blocks \
+                 (the `crate = …` path computed their number)"
+            );
+            slab.with_records(records.as_ptr())
+        };
+        #[cfg(not(feature = "track"))]
+        let _ = records;
         HeapClass::new(slab, block_size, align, num_blocks)
     }
 }
@@ -220,15 +263,21 @@ macro_rules! __slab_core_declare {
             $crate::__private::Storage::new();
         static __SLAB_USED: $crate::__private::UsedMap<{ $words }> =
             $crate::__private::UsedMap::new();
+        // Zero-sized without slab-core's `track` feature.
+        static __SLAB_TRACK: $crate::__private::Records<
+            { $crate::__private::tracked_blocks(BLOCKS, SIZE) },
+        > = $crate::__private::Records::new();
         $crate::__private::$output(
-            // SAFETY: `__SLAB_STORAGE` and `__SLAB_USED` are defined in this
-            // block, which names them only here: no other slab is given
-            // them. `declare` checks their sizes and alignment itself.
+            // SAFETY: `__SLAB_STORAGE`, `__SLAB_USED` and `__SLAB_TRACK` are
+            // defined in this block, which names them only here: no other
+            // slab is given them. `declare` checks their sizes and alignment
+            // itself.
             unsafe {
                 $crate::__private::declare(
                     NAME,
                     &__SLAB_STORAGE,
                     &__SLAB_USED,
+                    &__SLAB_TRACK,
                     SIZE,
                     ALIGN,
                     BLOCKS,

@@ -117,6 +117,24 @@ use crate::layout::Geometry;
 use crate::lock::Locked;
 use crate::wait::WaitQueue;
 
+/// The allocation site the allocation paths pass on: the caller's
+/// location with `track`, nothing without.
+#[cfg(feature = "track")]
+pub(crate) type SiteArg = crate::track::SiteWord;
+/// The allocation site the allocation paths pass on: the caller's
+/// location with `track`, nothing without.
+#[cfg(all(feature = "trace", not(feature = "track")))]
+#[derive(Clone, Copy)]
+pub(crate) struct SiteArg;
+
+#[cfg(all(feature = "trace", not(feature = "track")))]
+impl SiteArg {
+    #[inline(always)]
+    pub(crate) fn caller() -> Self {
+        Self
+    }
+}
+
 /// `MemSlab::new()`: no buffer yet; `init` makes it ready.
 const UNINIT: u8 = 0;
 /// Declared with the macros: buffer and shape known, free list not threaded.
@@ -179,6 +197,10 @@ pub struct MemSlab {
     name: &'static str,
     /// `UNINIT`/`DECLARED` → `READY`, once, under the lock.
     phase: AtomicU8,
+    /// One record per block (`crate::track`), a static of the
+    /// declaration; null for a runtime-initialised slab.
+    #[cfg(feature = "track")]
+    pub(crate) track: *const crate::track::Record,
 }
 
 #[repr(C)]
@@ -348,6 +370,27 @@ impl MemSlab {
         }
         let p = self.config().block_at(block.addr().get());
         // SAFETY: the address of `block`, which is not null.
+        unsafe { NonNull::new_unchecked(p) }
+    }
+
+    /// The index of `block` if it is exactly a block of this slab.
+    #[cfg(any(feature = "track", feature = "trace"))]
+    pub(crate) fn index_of_block(&self, block: NonNull<u8>) -> Option<usize> {
+        if self.phase.load(Ordering::Acquire) == UNINIT {
+            return None;
+        }
+        let config = self.config();
+        let offset = block.addr().get().wrapping_sub(config.buffer.addr());
+        config.geometry.index_of(offset).ok()
+    }
+
+    /// Block `index` (below `num_blocks`) as the slab reaches it.
+    #[cfg(feature = "track")]
+    pub(crate) fn block_ptr(&self, index: usize) -> NonNull<u8> {
+        let config = self.config();
+        let p = config
+            .block_at(config.buffer.addr() + index * config.geometry.block_size);
+        // SAFETY: an address inside the buffer, which is not null.
         unsafe { NonNull::new_unchecked(p) }
     }
 

@@ -208,6 +208,12 @@ pub(crate) fn has_clock() -> bool {
     CLOCK.get().is_some()
 }
 
+/// The tracking clock: the registered clock's tick, 0 without one.
+#[cfg(feature = "track")]
+pub(crate) fn ticks() -> u64 {
+    CLOCK.get().map_or(0, |clock| (clock.now)())
+}
+
 /// Bare-metal callers all wait at the same priority.
 pub(crate) fn current_priority() -> i32 {
     0

@@ -53,6 +53,8 @@ impl MemSlab {
         if let Some(done) = first_try {
             return done;
         }
+        #[cfg(feature = "trace")]
+        crate::trace::wait_start(self);
         let pass_on = |block: *mut u8| {
             // SAFETY: `free` grants only blocks of this slab (non-null); this
             // one was handed to us and never given to anyone, so freeing it
@@ -67,7 +69,11 @@ impl MemSlab {
         match unsafe { wait::wait(&self.state, |s| &mut s.waiters, node, limit, pass_on) } {
             // SAFETY: only blocks (non-null) are granted by `free`.
             Outcome::Granted(block) => Ok(unsafe { NonNull::new_unchecked(block) }),
-            Outcome::TimedOut | Outcome::Cancelled => Err(AllocError::TimedOut),
+            Outcome::TimedOut | Outcome::Cancelled => {
+                #[cfg(feature = "trace")]
+                crate::trace::timeout(self);
+                Err(AllocError::TimedOut)
+            }
         }
     }
 
@@ -173,6 +179,8 @@ impl MemSlab {
             } else if config.checks == Checks::Full && self.on_free_list(s, config, block) {
                 return Err(FreeError::DoubleFree);
             }
+            #[cfg(feature = "track")]
+            self.track_freed(index);
             if let Some(wake) = s.waiters.grant_first(block) {
                 // Handed off: still allocated, counters and flag unchanged.
                 return Ok(Some(wake));
@@ -192,6 +200,8 @@ impl MemSlab {
         })?;
         if let Some(wake) = wake {
             wake.wake();
+            #[cfg(feature = "trace")]
+            crate::trace::hand_off(self, block.as_ptr());
         }
         Ok(())
     }
@@ -207,13 +217,18 @@ impl MemSlab {
         &self,
         enqueue: impl FnOnce(&mut WaitQueue),
     ) -> Option<Result<NonNull<u8>, AllocError>> {
-        self.state.with(|s| match self.pop(s) {
+        let result = self.state.with(|s| match self.pop(s) {
             Err(AllocError::NoMemory) => {
                 enqueue(&mut s.waiters);
                 None
             }
             done => Some(done),
-        })
+        });
+        #[cfg(feature = "trace")]
+        if result.is_none() {
+            crate::trace::wait_start(self);
+        }
+        result
     }
 
     /// Runs `f` on the wait queue, under the slab's lock.

@@ -122,11 +122,39 @@ impl MemSlab {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[inline]
+    #[cfg_attr(feature = "track", track_caller)]
     pub fn alloc(&self, timeout: Timeout) -> Result<NonNull<u8>, AllocError> {
+        #[cfg(any(feature = "track", feature = "trace"))]
+        return self.alloc_observed(timeout, super::SiteArg::caller());
+        #[cfg(not(any(feature = "track", feature = "trace")))]
         match self.state.with(|s| self.pop_fast(s)) {
             Some(block) => Ok(block),
             None => decode(self.alloc_cold(timeout)),
         }
+    }
+
+    /// `alloc` with the `track` or `trace` feature: records the holder
+    /// (`track`) and reports the outcome to the trace hook (`trace`).
+    #[cfg(any(feature = "track", feature = "trace"))]
+    #[inline(always)]
+    pub(crate) fn alloc_observed(
+        &self,
+        timeout: Timeout,
+        site: super::SiteArg,
+    ) -> Result<NonNull<u8>, AllocError> {
+        let result = match self.state.with(|s| self.pop_fast(s)) {
+            Some(block) => Ok(block),
+            None => decode(self.alloc_cold(timeout)),
+        };
+        #[cfg(feature = "track")]
+        if let Ok(block) = result {
+            self.track_taken(block, site);
+        }
+        #[cfg(not(feature = "track"))]
+        let _ = site;
+        #[cfg(feature = "trace")]
+        crate::trace::alloc(self, &result);
+        result
     }
 
     /// The fast path of `alloc`, under the lock: the head, if every check
@@ -251,6 +279,18 @@ impl MemSlab {
     /// owner).
     #[inline]
     pub unsafe fn free(&self, block: NonNull<u8>) -> Result<(), FreeError> {
+        #[cfg(feature = "trace")]
+        {
+            let result = if self.state.with(|s| self.push_fast(s, block.as_ptr())) {
+                Ok(())
+            } else {
+                // SAFETY: the caller's contract.
+                unsafe { self.free_cold(block) }
+            };
+            crate::trace::free(self, block, &result);
+            result
+        }
+        #[cfg(not(feature = "trace"))]
         if self.state.with(|s| self.push_fast(s, block.as_ptr())) {
             Ok(())
         } else {
@@ -301,6 +341,8 @@ impl MemSlab {
             // SAFETY: as above.
             unsafe { flags.add(index).write(1) };
         }
+        #[cfg(feature = "track")]
+        self.track_freed(index);
         // SAFETY: `block` is exactly a block of this slab (validated
         // above), reached through the buffer, given up by the caller; its
         // first word becomes the link.

@@ -64,6 +64,16 @@ impl MemSlab {
     }
 
     crate::sync::loom_const_fn! {
+        /// This declared slab with its per-block records (`crate::track`):
+        /// `num_blocks` of them.
+        #[cfg(feature = "track")]
+        pub(crate) const fn with_records(mut self, records: *const crate::track::Record) -> Self {
+            self.track = records;
+            self
+        }
+    }
+
+    crate::sync::loom_const_fn! {
         const fn with_config(
             phase: u8,
             name: &'static str,
@@ -100,6 +110,8 @@ impl MemSlab {
                 name,
                 num_used: AtomicUsize::new(0),
                 max_used: AtomicUsize::new(0),
+                #[cfg(feature = "track")]
+                track: ptr::null(),
             }
         }
     }
