@@ -69,7 +69,12 @@ impl Registry {
             defmt::info!("slab {}", slab);
             #[cfg(feature = "track")]
             for (site, blocks) in slab.holder_sites() {
-                defmt::info!("slab {=str}: {=usize} held by {}", slab.name(), blocks, site);
+                defmt::info!(
+                    "slab {=str}: {=usize} held by {}",
+                    slab.name(),
+                    blocks,
+                    site
+                );
             }
         }
     }

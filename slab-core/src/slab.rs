@@ -388,8 +388,7 @@ impl MemSlab {
     #[cfg(feature = "track")]
     pub(crate) fn block_ptr(&self, index: usize) -> NonNull<u8> {
         let config = self.config();
-        let p = config
-            .block_at(config.buffer.addr() + index * config.geometry.block_size);
+        let p = config.block_at(config.buffer.addr() + index * config.geometry.block_size);
         // SAFETY: an address inside the buffer, which is not null.
         unsafe { NonNull::new_unchecked(p) }
     }

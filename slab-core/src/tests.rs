@@ -345,7 +345,16 @@ fn declared_fast_paths_free_through_a_one_byte_pointer() {
         slab(unsafe { declare("FULL", &STORAGE, &USED, &TRACK, BS, 8, 3, false) });
     // SAFETY: as above.
     static BOUNDS: MemSlab = slab(unsafe {
-        declare("BOUNDS", &BOUNDS_STORAGE, &BOUNDS_USED, &BOUNDS_TRACK, BS, 8, 3, true)
+        declare(
+            "BOUNDS",
+            &BOUNDS_STORAGE,
+            &BOUNDS_USED,
+            &BOUNDS_TRACK,
+            BS,
+            8,
+            3,
+            true,
+        )
     });
     for slab in [&FULL, &BOUNDS] {
         slab.boot();

@@ -158,14 +158,23 @@ impl defmt::Format for Event<'_> {
         let name = self.slab().name();
         match *self {
             Event::Alloc {
-                outcome: Ok(block),
-                ..
-            } => defmt::write!(f, "slab {=str}: alloc {=usize:#x}", name, block.as_ptr() as usize),
+                outcome: Ok(block), ..
+            } => defmt::write!(
+                f,
+                "slab {=str}: alloc {=usize:#x}",
+                name,
+                block.as_ptr() as usize
+            ),
             Event::Alloc {
                 outcome: Err(e), ..
             } => defmt::write!(f, "slab {=str}: alloc failed: {}", name, e),
             Event::Free { block, .. } => {
-                defmt::write!(f, "slab {=str}: free {=usize:#x}", name, block.as_ptr() as usize)
+                defmt::write!(
+                    f,
+                    "slab {=str}: free {=usize:#x}",
+                    name,
+                    block.as_ptr() as usize
+                )
             }
             Event::RefusedFree { block, error, .. } => defmt::write!(
                 f,
@@ -176,7 +185,12 @@ impl defmt::Format for Event<'_> {
             ),
             Event::WaitStart { .. } => defmt::write!(f, "slab {=str}: wait start", name),
             Event::HandOff { block, .. } => {
-                defmt::write!(f, "slab {=str}: hand-off {=usize:#x}", name, block.as_ptr() as usize)
+                defmt::write!(
+                    f,
+                    "slab {=str}: hand-off {=usize:#x}",
+                    name,
+                    block.as_ptr() as usize
+                )
             }
             Event::Timeout { .. } => defmt::write!(f, "slab {=str}: wait timed out", name),
         }
@@ -204,7 +218,19 @@ impl core::error::Error for HookAlreadySet {}
 /// The hook runs in the context of the operation (interrupt handlers
 /// too), outside the slab's lock; see the [module docs](self).
 pub fn set_trace_hook(hook: fn(&Event<'_>)) -> Result<(), HookAlreadySet> {
+    #[cfg(feature = "std")]
+    {
+        HOOK.compare_exchange(
+            ptr::null_mut(),
+            hook as *mut (),
+            Ordering::Release,
+            Ordering::Relaxed,
+        )
+        .map(drop)
+        .map_err(|_| HookAlreadySet)
+    }
     // A critical section, not a compare-and-swap: thumbv6m has none.
+    #[cfg(not(feature = "std"))]
     critical_section::with(|_| {
         if !HOOK.load(Ordering::Relaxed).is_null() {
             return Err(HookAlreadySet);

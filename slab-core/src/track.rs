@@ -148,7 +148,9 @@ impl fmt::Debug for Site {
 impl defmt::Format for Site {
     fn format(&self, f: defmt::Formatter<'_>) {
         match self.column() {
-            Some(column) => defmt::write!(f, "{=str}:{=u32}:{=u32}", self.file(), self.line(), column),
+            Some(column) => {
+                defmt::write!(f, "{=str}:{=u32}:{=u32}", self.file(), self.line(), column)
+            }
             None => defmt::write!(f, "{=str}:{=u32}", self.file(), self.line()),
         }
     }
@@ -186,7 +188,9 @@ fn decode(word: *mut ()) -> Option<Site> {
     } else if word.addr() & 1 == 0 {
         // SAFETY: an even non-null site word is a `&'static Location` (see
         // `encode`).
-        Some(Site(SiteKind::Rust(unsafe { &*word.cast::<Location<'static>>() })))
+        Some(Site(SiteKind::Rust(unsafe {
+            &*word.cast::<Location<'static>>()
+        })))
     } else {
         // SAFETY: an odd site word is a `&'static CSite` with its low bit
         // set (see `encode`); `k_mem_slab_alloc_at`'s contract makes it
@@ -329,8 +333,7 @@ impl MemSlab {
     /// ```
     pub fn held_longer_than(&self, ticks: u64) -> impl Iterator<Item = Holder> + '_ {
         let now = now();
-        self.holders()
-            .filter(move |h| h.age(now) >= ticks)
+        self.holders().filter(move |h| h.age(now) >= ticks)
     }
 
     /// The sites holding this slab's blocks, each once, with how many
@@ -405,7 +408,11 @@ impl Holder {
 
 impl fmt::Display for Holder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} block {} ({:p}) held by ", self.slab, self.index, self.block)?;
+        write!(
+            f,
+            "{} block {} ({:p}) held by ",
+            self.slab, self.index, self.block
+        )?;
         match &self.site {
             Some(site) => write!(f, "{site}")?,
             None => f.write_str("unknown")?,
