@@ -22,13 +22,11 @@ fn site(source: &str, name: &str) -> (usize, usize) {
         .enumerate()
         .find(|(_, l)| l.ends_with(&marker))
         .unwrap_or_else(|| panic!("no `{marker}` in the fixture"));
-    let call = [".alloc", "alloc("]
-        .iter()
-        .filter_map(|c| {
-            line.find(c)
-                .map(|at| at + if c.starts_with('.') { 1 } else { 0 })
-        })
-        .min()
+    // A method call's location is its name; a path call's, the path.
+    let call = line
+        .find(".alloc")
+        .map(|at| at + 1)
+        .or_else(|| line.find("std::alloc::GlobalAlloc::alloc"))
         .unwrap();
     (index + 1, call + 1)
 }
