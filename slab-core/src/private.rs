@@ -86,32 +86,25 @@ impl<const WORDS: usize> UsedMap<WORDS> {
     }
 }
 
-/// A declared slab's ownership records (feature `track`): one per block,
-/// two words each.
-#[cfg(feature = "track")]
-pub use crate::track::Records;
-
-/// A declared slab's ownership records: none without the `track` feature
-/// (a zero-sized static).
-#[cfg(not(feature = "track"))]
-pub struct Records<const N: usize>;
-
-#[cfg(not(feature = "track"))]
-impl<const N: usize> Records<N> {
-    /// No records.
-    #[allow(clippy::new_without_default)]
-    pub const fn new() -> Self {
-        Self
+/// Bytes a declared slab's block buffer has beyond its blocks: with the
+/// `track` feature, the ownership records (two words per block, see
+/// `crate::track`), else none; 0 too for a shape the declaration's own
+/// assertions refuse.
+pub const fn tracked_bytes(num_blocks: usize, size: usize) -> usize {
+    if !cfg!(feature = "track") || size == 0 || !rules::fits(num_blocks, size) {
+        return 0;
+    }
+    match num_blocks.checked_mul(2 * WORD) {
+        Some(n) => n,
+        None => 0,
     }
 }
 
-/// Blocks of a declared slab's ownership records: `num_blocks` with the
-/// `track` feature and a valid shape, else 0 (as [`used_map_words`]).
-pub const fn tracked_blocks(num_blocks: usize, block_size: usize) -> usize {
-    if cfg!(feature = "track") && block_size != 0 && rules::fits(num_blocks, block_size) {
-        num_blocks
-    } else {
-        0
+/// `a + b`, or 0 if it overflows (the declaration's assertion reports it).
+pub const fn add_or_zero(a: usize, b: usize) -> usize {
+    match a.checked_add(b) {
+        Some(n) => n,
+        None => 0,
     }
 }
 
@@ -141,20 +134,20 @@ crate::sync::loom_const_fn! {
     /// slab (no blocks, never threaded over anything), so that the error is
     /// reported once.
     ///
-    /// With the `track` feature, also `TRACKED ≥ num_blocks` (the records).
+    /// With the `track` feature, also room after the blocks for two words
+    /// per block (the ownership records).
     ///
     /// # Safety
-    /// `storage`, `used` and `records` are given to this one call only, and nothing
+    /// `storage` and `used` are given to this one call only, and nothing
     /// else reads or writes them: two slabs over the same storage would hand
     /// the same memory to two owners. The `__private::declare!` macro meets
     /// this by construction (it defines both statics inside the block that
     /// makes its one call), which is how the declaration macros call it.
     #[allow(clippy::too_many_arguments)]
-    pub const unsafe fn declare<A, const BYTES: usize, const WORDS: usize, const TRACKED: usize>(
+    pub const unsafe fn declare<A, const BYTES: usize, const WORDS: usize>(
         name: &'static str,
         storage: &'static Storage<A, BYTES>,
         used: &'static UsedMap<WORDS>,
-        records: &'static Records<TRACKED>,
         size: usize,
         align: usize,
         num_blocks: usize,
@@ -197,14 +190,15 @@ crate::sync::loom_const_fn! {
         #[cfg(feature = "track")]
         let slab = {
             assert!(
-                TRACKED >= num_blocks,
-                "slab_core: a declared slab's ownership records are fewer than its blocks \
-                 (the `crate = …` path computed their number)"
+                match num_blocks.checked_mul(2 * WORD) {
+                    Some(records) => BYTES - num_blocks * block_size >= records,
+                    None => false,
+                },
+                "slab_core: a declared slab's block buffer has no room for its ownership \
+                 records (two words per block after the blocks)"
             );
-            slab.with_records(records.as_ptr())
+            slab.with_records()
         };
-        #[cfg(not(feature = "track"))]
-        let _ = records;
         HeapClass::new(slab, block_size, align, num_blocks)
     }
 }
@@ -259,25 +253,23 @@ macro_rules! __slab_core_declare {
             #[unsafe(link_section = $section)]
         )?
         $($attr)*
-        static __SLAB_STORAGE: $crate::__private::Storage<$align_type, { $bytes }> =
-            $crate::__private::Storage::new();
+        // With slab-core's `track` feature, the blocks are followed by
+        // their ownership records (`tracked_bytes` is 0 without it).
+        static __SLAB_STORAGE: $crate::__private::Storage<
+            $align_type,
+            { $crate::__private::add_or_zero($bytes, $crate::__private::tracked_bytes(BLOCKS, SIZE)) },
+        > = $crate::__private::Storage::new();
         static __SLAB_USED: $crate::__private::UsedMap<{ $words }> =
             $crate::__private::UsedMap::new();
-        // Zero-sized without slab-core's `track` feature.
-        static __SLAB_TRACK: $crate::__private::Records<
-            { $crate::__private::tracked_blocks(BLOCKS, SIZE) },
-        > = $crate::__private::Records::new();
         $crate::__private::$output(
-            // SAFETY: `__SLAB_STORAGE`, `__SLAB_USED` and `__SLAB_TRACK` are
-            // defined in this block, which names them only here: no other
-            // slab is given them. `declare` checks their sizes and alignment
-            // itself.
+            // SAFETY: `__SLAB_STORAGE` and `__SLAB_USED` are defined in this
+            // block, which names them only here: no other slab is given
+            // them. `declare` checks their sizes and alignment itself.
             unsafe {
                 $crate::__private::declare(
                     NAME,
                     &__SLAB_STORAGE,
                     &__SLAB_USED,
-                    &__SLAB_TRACK,
                     SIZE,
                     ALIGN,
                     BLOCKS,

@@ -197,10 +197,6 @@ pub struct MemSlab {
     name: &'static str,
     /// `UNINIT`/`DECLARED` → `READY`, once, under the lock.
     phase: AtomicU8,
-    /// One record per block (`crate::track`), a static of the
-    /// declaration; null for a runtime-initialised slab.
-    #[cfg(feature = "track")]
-    pub(crate) track: *const crate::track::Record,
 }
 
 #[repr(C)]
@@ -225,6 +221,11 @@ struct Config {
     buffer: *mut u8,
     geometry: Geometry,
     checks: Checks,
+    /// The blocks are followed by one ownership record each
+    /// (`crate::track`): a declared slab with the `track` feature. In the
+    /// padding after `checks`: the slab is no larger.
+    #[cfg(feature = "track")]
+    tracked: bool,
 }
 
 impl Config {
@@ -382,6 +383,23 @@ impl MemSlab {
         let config = self.config();
         let offset = block.addr().get().wrapping_sub(config.buffer.addr());
         config.geometry.index_of(offset).ok()
+    }
+
+    /// The first ownership record, if the slab keeps them: right after
+    /// the blocks, in the declaration's block buffer.
+    #[cfg(feature = "track")]
+    pub(crate) fn records(&self) -> Option<*const crate::track::Record> {
+        if self.phase.load(Ordering::Acquire) == UNINIT {
+            return None;
+        }
+        let config = self.config();
+        config.tracked.then(|| {
+            config
+                .buffer
+                .wrapping_add(config.geometry.span)
+                .cast_const()
+                .cast()
+        })
     }
 
     /// Block `index` (below `num_blocks`) as the slab reaches it.

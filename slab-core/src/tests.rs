@@ -139,11 +139,9 @@ fn declared_storage_through_private() {
     const BS: usize = round_block_size(20, 16);
     static STORAGE: Storage<A16, { buffer_len(3, BS) }> = Storage::new();
     static USED: UsedMap<{ map_words(3) }> = UsedMap::new();
-    static TRACK: crate::__private::Records<3> = crate::__private::Records::new();
-    // SAFETY: only this slab uses STORAGE, USED and TRACK (`declare` checks
-    // their sizes).
-    static SLAB: MemSlab =
-        slab(unsafe { declare("MIRI", &STORAGE, &USED, &TRACK, 20, 16, 3, false) });
+    // SAFETY: only this slab uses STORAGE and USED (`declare` checks their
+    // sizes).
+    static SLAB: MemSlab = slab(unsafe { declare("MIRI", &STORAGE, &USED, 20, 16, 3, false) });
     assert_eq!(SLAB.block_size(), BS);
     assert_eq!(SLAB.alloc(Timeout::Forever), Err(AllocError::NotReady));
     SLAB.boot();
@@ -337,25 +335,12 @@ fn declared_fast_paths_free_through_a_one_byte_pointer() {
     static USED: UsedMap<{ map_words(3) }> = UsedMap::new();
     static BOUNDS_STORAGE: Storage<A8, { buffer_len(3, BS) }> = Storage::new();
     static BOUNDS_USED: UsedMap<{ map_words(3) }> = UsedMap::new();
-    static TRACK: crate::__private::Records<3> = crate::__private::Records::new();
-    static BOUNDS_TRACK: crate::__private::Records<3> = crate::__private::Records::new();
     // SAFETY: each storage and map is sized from BS and 3, and used by one
     // slab only.
-    static FULL: MemSlab =
-        slab(unsafe { declare("FULL", &STORAGE, &USED, &TRACK, BS, 8, 3, false) });
+    static FULL: MemSlab = slab(unsafe { declare("FULL", &STORAGE, &USED, BS, 8, 3, false) });
     // SAFETY: as above.
-    static BOUNDS: MemSlab = slab(unsafe {
-        declare(
-            "BOUNDS",
-            &BOUNDS_STORAGE,
-            &BOUNDS_USED,
-            &BOUNDS_TRACK,
-            BS,
-            8,
-            3,
-            true,
-        )
-    });
+    static BOUNDS: MemSlab =
+        slab(unsafe { declare("BOUNDS", &BOUNDS_STORAGE, &BOUNDS_USED, BS, 8, 3, true) });
     for slab in [&FULL, &BOUNDS] {
         slab.boot();
         let blocks = drain(slab);
@@ -450,10 +435,8 @@ fn a_rule_breaking_shape_is_an_empty_slab() {
     use crate::__private::{Storage, UsedMap, align::A8, declare, slab};
     static STORAGE: Storage<A8, 0> = Storage::new();
     static USED: UsedMap<0> = UsedMap::new();
-    static TRACK: crate::__private::Records<0> = crate::__private::Records::new();
-    // SAFETY: only this slab uses STORAGE, USED and TRACK.
-    static EMPTY: MemSlab =
-        slab(unsafe { declare("EMPTY", &STORAGE, &USED, &TRACK, 8, 8, 0, false) });
+    // SAFETY: only this slab uses STORAGE and USED.
+    static EMPTY: MemSlab = slab(unsafe { declare("EMPTY", &STORAGE, &USED, 8, 8, 0, false) });
     EMPTY.boot();
     assert_eq!((EMPTY.num_blocks(), EMPTY.block_size()), (0, 0));
     assert_eq!(EMPTY.alloc(Timeout::NoWait), Err(AllocError::NoMemory));

@@ -2,8 +2,8 @@
 //! slab, since when.
 //!
 //! Each block of a declared slab (`#[mem_slab]`, `mem_slabs!`, the classes
-//! of `slab_heap!`) gets a record of **two words**, in a static the
-//! declaration defines beside the block buffer: the allocation site (a
+//! of `slab_heap!`) gets a record of **two words**, in the declaration's
+//! static block buffer right after the blocks: the allocation site (a
 //! pointer to the caller's [`core::panic::Location`], or to a C caller's
 //! file and line) and the tick it was taken at. So a slab of `N` blocks
 //! costs `2 × N` words of RAM more (16 bytes per block on a 64-bit host,
@@ -201,36 +201,12 @@ fn decode(word: *mut ()) -> Option<Site> {
 }
 
 /// One block's record: its site (null while the block is free) and the
-/// tick it was allocated at. Two words.
-#[doc(hidden)]
-pub struct Record {
+/// tick it was allocated at. Two words, in the block buffer after the
+/// blocks; `boot()` clears them.
+#[repr(C)]
+pub(crate) struct Record {
     site: AtomicPtr<()>,
     tick: AtomicUsize,
-}
-
-impl Record {
-    const FREE: Record = Record {
-        site: AtomicPtr::new(ptr::null_mut()),
-        tick: AtomicUsize::new(0),
-    };
-}
-
-/// A declared slab's records: `N` is its block count (0 without the
-/// feature, where the type has no fields: no RAM).
-#[doc(hidden)]
-pub struct Records<const N: usize>([Record; N]);
-
-impl<const N: usize> Records<N> {
-    /// Every block free.
-    #[allow(clippy::new_without_default)]
-    pub const fn new() -> Self {
-        Self([Record::FREE; N])
-    }
-
-    /// The first record.
-    pub(crate) const fn as_ptr(&'static self) -> *const Record {
-        self.0.as_ptr()
-    }
 }
 
 /// The tracking clock's tick now: the bare-metal clock's (0 until
@@ -244,28 +220,40 @@ impl MemSlab {
     /// Whether the slab records who holds its blocks: a declared slab with
     /// the `track` feature (a runtime-initialised slab has no records).
     pub fn is_tracked(&self) -> bool {
-        !self.track.is_null()
+        self.records().is_some()
     }
 
-    /// The record of block `index`.
-    fn record(&self, index: usize) -> &Record {
-        // SAFETY: `track` points at `num_blocks` records (checked by
-        // `__private::declare`), a static that lives as long as the slab;
-        // callers pass an index below `num_blocks`.
-        unsafe { &*self.track.add(index) }
+    /// The record of block `index` (below `num_blocks`) of `records`.
+    fn record(records: *const Record, index: usize) -> &'static Record {
+        // SAFETY: `records` points at `num_blocks` records (room checked by
+        // `__private::declare`) in the declaration's static block buffer,
+        // after the blocks: they live as long as the program and are only
+        // reached as atomics; callers pass an index below `num_blocks`.
+        unsafe { &*records.add(index) }
+    }
+
+    /// Marks every block free in the records (`boot()`, under the lock).
+    pub(crate) fn clear_records(&self) {
+        if let Some(records) = self.records() {
+            for index in 0..self.num_blocks() {
+                let record = Self::record(records, index);
+                record.site.store(ptr::null_mut(), Ordering::Relaxed);
+                record.tick.store(0, Ordering::Relaxed);
+            }
+        }
     }
 
     /// Records that `block` (just allocated from this slab) is held by
     /// `site` since now.
     #[inline(never)]
     pub(crate) fn track_taken(&self, block: NonNull<u8>, site: SiteWord) {
-        if self.track.is_null() {
+        let Some(records) = self.records() else {
             return;
-        }
+        };
         let Some(index) = self.index_of_block(block) else {
             return;
         };
-        let record = self.record(index);
+        let record = Self::record(records, index);
         record
             .tick
             .store(crate::port::ticks() as usize, Ordering::Relaxed);
@@ -276,8 +264,8 @@ impl MemSlab {
     /// which records its own site). Under the slab's lock.
     #[inline(always)]
     pub(crate) fn track_freed(&self, index: usize) {
-        if !self.track.is_null() {
-            self.record(index)
+        if let Some(records) = self.records() {
+            Self::record(records, index)
                 .site
                 .store(ptr::null_mut(), Ordering::Relaxed);
         }
@@ -291,13 +279,14 @@ impl MemSlab {
     /// [module docs](crate::track) for what a block allocated at that very
     /// moment shows). No allocation; O(blocks).
     pub fn holders(&self) -> impl Iterator<Item = Holder> + '_ {
-        let blocks = if self.is_tracked() {
+        let records = self.records();
+        let blocks = if records.is_some() {
             self.num_blocks()
         } else {
             0
         };
         (0..blocks).filter_map(move |index| {
-            let record = self.record(index);
+            let record = Self::record(records?, index);
             let site = record.site.load(Ordering::Acquire);
             if site.is_null() {
                 return None;

@@ -64,11 +64,15 @@ impl MemSlab {
     }
 
     crate::sync::loom_const_fn! {
-        /// This declared slab with its per-block records (`crate::track`):
-        /// `num_blocks` of them.
+        /// This declared slab with its ownership records (`crate::track`),
+        /// two words per block right after the blocks in its buffer.
         #[cfg(feature = "track")]
-        pub(crate) const fn with_records(mut self, records: *const crate::track::Record) -> Self {
-            self.track = records;
+        pub(crate) const fn with_records(mut self) -> Self {
+            let config = *self.config.get_mut();
+            self.config = UnsafeCell::new(Config {
+                tracked: true,
+                ..config
+            });
             self
         }
     }
@@ -105,13 +109,13 @@ impl MemSlab {
                     buffer,
                     geometry,
                     checks: Checks::Full,
+                    #[cfg(feature = "track")]
+                    tracked: false,
                 }),
                 used_map,
                 name,
                 num_used: AtomicUsize::new(0),
                 max_used: AtomicUsize::new(0),
-                #[cfg(feature = "track")]
-                track: ptr::null(),
             }
         }
     }
@@ -149,6 +153,8 @@ impl MemSlab {
                     buffer,
                     geometry,
                     checks: Checks::Full,
+                    #[cfg(feature = "track")]
+                    tracked: false,
                 }
             };
             self.thread(s, false);
@@ -197,6 +203,10 @@ impl MemSlab {
         if declared {
             s.fast.blocks = geometry.num_blocks;
         }
+        // The records may be in memory that is not zeroed at reset
+        // (`section = ".noinit"`): every block starts free.
+        #[cfg(feature = "track")]
+        self.clear_records();
         s.head_index = s.index_or_sentinel(next);
         self.num_used.store(0, Ordering::Relaxed);
         self.max_used.store(0, Ordering::Relaxed);
