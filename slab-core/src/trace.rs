@@ -240,11 +240,17 @@ pub fn set_trace_hook(hook: fn(&Event<'_>)) -> Result<(), HookAlreadySet> {
     })
 }
 
-/// Calls the hook, if set, with `event()`. The one load and branch of the
-/// hot paths.
+/// The hook, or null. Relaxed: the hook is a function, whose code does
+/// not change, so there is nothing else to see once its address is seen.
+#[inline(always)]
+fn hook() -> *mut () {
+    HOOK.load(Ordering::Relaxed)
+}
+
+/// Calls the hook, if set, with `event()` (the full paths).
 #[inline(always)]
 fn emit<'a>(event: impl FnOnce() -> Event<'a>) {
-    let hook = HOOK.load(Ordering::Acquire);
+    let hook = hook();
     if !hook.is_null() {
         call(hook, event());
     }
@@ -259,7 +265,7 @@ fn call(hook: *mut (), event: Event<'_>) {
     hook(&event);
 }
 
-#[inline(always)]
+/// An allocation's event (the full paths and async allocation).
 pub(crate) fn alloc(slab: &MemSlab, result: &Result<NonNull<u8>, AllocError>) {
     emit(|| Event::Alloc {
         slab,
@@ -267,12 +273,50 @@ pub(crate) fn alloc(slab: &MemSlab, result: &Result<NonNull<u8>, AllocError>) {
     });
 }
 
+/// `alloc`'s fast path took `block`: one load and one branch with no hook
+/// (the event is built out of line, so the fast path keeps no stack frame).
 #[inline(always)]
+pub(crate) fn alloc_ok(slab: &MemSlab, block: NonNull<u8>) {
+    let hook = hook();
+    if !hook.is_null() {
+        call_alloc_ok(hook, slab, block);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn call_alloc_ok(hook: *mut (), slab: &MemSlab, block: NonNull<u8>) {
+    call(
+        hook,
+        Event::Alloc {
+            slab,
+            outcome: Ok(block),
+        },
+    );
+}
+
+/// A free's event (the full path).
 pub(crate) fn free(slab: &MemSlab, block: NonNull<u8>, result: &Result<(), FreeError>) {
     emit(|| match *result {
         Ok(()) => Event::Free { slab, block },
         Err(error) => Event::RefusedFree { slab, block, error },
     });
+}
+
+/// `free`'s fast path took `block` back: one load and one branch with no
+/// hook.
+#[inline(always)]
+pub(crate) fn free_ok(slab: &MemSlab, block: NonNull<u8>) {
+    let hook = hook();
+    if !hook.is_null() {
+        call_free_ok(hook, slab, block);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn call_free_ok(hook: *mut (), slab: &MemSlab, block: NonNull<u8>) {
+    call(hook, Event::Free { slab, block });
 }
 
 pub(crate) fn wait_start(slab: &MemSlab) {

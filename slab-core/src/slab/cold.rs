@@ -31,6 +31,38 @@ impl MemSlab {
         })
     }
 
+    /// [`alloc_cold`](Self::alloc_cold) and what the features observe of
+    /// its outcome: the record (`track`), the trace event (`trace`).
+    #[cfg(any(feature = "track", feature = "trace"))]
+    #[cold]
+    #[inline(never)]
+    pub(super) fn alloc_cold_observed(&self, timeout: Timeout, site: super::SiteArg) -> *mut u8 {
+        let raw = self.alloc_cold(timeout);
+        #[cfg(feature = "track")]
+        if let Ok(block) = decode(raw) {
+            self.track_taken(block, site);
+        }
+        #[cfg(not(feature = "track"))]
+        let _ = site;
+        #[cfg(feature = "trace")]
+        crate::trace::alloc(self, &decode(raw));
+        raw
+    }
+
+    /// [`free_cold`](Self::free_cold), reported to the trace hook.
+    ///
+    /// # Safety
+    /// As [`free`](Self::free).
+    #[cfg(feature = "trace")]
+    #[cold]
+    #[inline(never)]
+    pub(super) unsafe fn free_cold_observed(&self, block: NonNull<u8>) -> Result<(), FreeError> {
+        // SAFETY: the caller's contract.
+        let result = unsafe { self.free_cold(block) };
+        crate::trace::free(self, block, &result);
+        result
+    }
+
     #[cold]
     pub(crate) fn alloc_slow(&self, timeout: Timeout) -> Result<NonNull<u8>, AllocError> {
         let Some(limit) = timeout.wait_limit() else {

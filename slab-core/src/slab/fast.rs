@@ -121,40 +121,43 @@ impl MemSlab {
     /// unsafe { SLAB.free(a)?; SLAB.free(b)? };
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    #[inline]
+    #[cfg_attr(not(any(feature = "track", feature = "trace")), inline)]
+    // With the features, the fast path is a few instructions longer: still
+    // inlined, as without them.
+    #[cfg_attr(any(feature = "track", feature = "trace"), inline(always))]
     #[cfg_attr(feature = "track", track_caller)]
     pub fn alloc(&self, timeout: Timeout) -> Result<NonNull<u8>, AllocError> {
-        #[cfg(any(feature = "track", feature = "trace"))]
-        return self.alloc_observed(timeout, super::SiteArg::caller());
         #[cfg(not(any(feature = "track", feature = "trace")))]
         match self.state.with(|s| self.pop_fast(s)) {
             Some(block) => Ok(block),
             None => decode(self.alloc_cold(timeout)),
         }
+        // The same, and what the features observe: the fast path adds the
+        // record (`track`) and the hook's load and branch (`trace`); the
+        // full path does both out of line.
+        #[cfg(any(feature = "track", feature = "trace"))]
+        {
+            let site = super::SiteArg::caller();
+            match self.state.with(|s| self.pop_fast(s)) {
+                Some(block) => {
+                    self.observe_alloc(block, site);
+                    Ok(block)
+                }
+                None => decode(self.alloc_cold_observed(timeout, site)),
+            }
+        }
     }
 
-    /// `alloc` with the `track` or `trace` feature: records the holder
-    /// (`track`) and reports the outcome to the trace hook (`trace`).
+    /// What the features observe of a block `alloc`'s fast path took.
     #[cfg(any(feature = "track", feature = "trace"))]
     #[inline(always)]
-    pub(crate) fn alloc_observed(
-        &self,
-        timeout: Timeout,
-        site: super::SiteArg,
-    ) -> Result<NonNull<u8>, AllocError> {
-        let result = match self.state.with(|s| self.pop_fast(s)) {
-            Some(block) => Ok(block),
-            None => decode(self.alloc_cold(timeout)),
-        };
+    fn observe_alloc(&self, block: NonNull<u8>, site: super::SiteArg) {
         #[cfg(feature = "track")]
-        if let Ok(block) = result {
-            self.track_taken(block, site);
-        }
+        self.track_taken(block, site);
         #[cfg(not(feature = "track"))]
         let _ = site;
         #[cfg(feature = "trace")]
-        crate::trace::alloc(self, &result);
-        result
+        crate::trace::alloc_ok(self, block);
     }
 
     /// The fast path of `alloc`, under the lock: the head, if every check
@@ -279,23 +282,22 @@ impl MemSlab {
     /// owner).
     #[inline]
     pub unsafe fn free(&self, block: NonNull<u8>) -> Result<(), FreeError> {
-        #[cfg(feature = "trace")]
-        {
-            let result = if self.state.with(|s| self.push_fast(s, block.as_ptr())) {
-                Ok(())
-            } else {
-                // SAFETY: the caller's contract.
-                unsafe { self.free_cold(block) }
-            };
-            crate::trace::free(self, block, &result);
-            result
-        }
         #[cfg(not(feature = "trace"))]
         if self.state.with(|s| self.push_fast(s, block.as_ptr())) {
             Ok(())
         } else {
             // SAFETY: the caller's contract.
             unsafe { self.free_cold(block) }
+        }
+        // The same, and the trace hook's load and branch (the full path
+        // reports out of line).
+        #[cfg(feature = "trace")]
+        if self.state.with(|s| self.push_fast(s, block.as_ptr())) {
+            crate::trace::free_ok(self, block);
+            Ok(())
+        } else {
+            // SAFETY: the caller's contract.
+            unsafe { self.free_cold_observed(block) }
         }
     }
 
