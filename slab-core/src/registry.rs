@@ -221,7 +221,7 @@ impl fmt::Debug for Registry {
 
 /// The table: a header, then one row per slab, sorted by name. With the
 /// `track` feature, each row is followed by one line per site holding
-/// blocks of that slab (see [`MemSlab::holder_sites`]).
+/// blocks of that slab (`MemSlab::holder_sites()`).
 ///
 /// ```text
 /// name     block size  blocks    used    free  max used  ready

@@ -10,8 +10,8 @@
 //! so it must be short and interrupt-safe, and must not allocate from or
 //! free to a slab (that would report again, from inside the hook).
 //!
-//! Two hooks come with the crate: [`stderr_hook`] (with `std`: one line
-//! per event on standard error) and [`defmt_hook`] (with `defmt`: one
+//! Two hooks come with the crate: `stderr_hook` (with `std`: one line
+//! per event on standard error) and `defmt_hook` (with `defmt`: one
 //! `defmt::trace!` per event).
 //!
 //! ```

@@ -27,7 +27,7 @@
 //! `__LINE__` when `SLAB_CORE_TRACK` is defined.
 //!
 //! The tick is the clock's: on bare metal the `now()` given to
-//! [`set_clock`](crate::set_clock) (0 until one is set; with the feature,
+//! `set_clock` (0 until one is set; with the feature,
 //! `now()` is also called by every allocation, from whatever context
 //! allocates, interrupt handlers included), with `std` microseconds since
 //! the program first read it. [`now`] reads the same clock.
@@ -210,7 +210,7 @@ pub(crate) struct Record {
 }
 
 /// The tracking clock's tick now: the bare-metal clock's (0 until
-/// [`set_clock`](crate::set_clock)), or with `std` microseconds since the
+/// `set_clock`), or with `std` microseconds since the
 /// program first read it. The ticks in [`Holder`] are on this clock.
 pub fn now() -> u64 {
     crate::port::ticks()
