@@ -71,8 +71,9 @@ use crate::slab::MemSlab;
 
 /// A C caller's allocation site: what `slab.h`'s `k_mem_slab_alloc`
 /// passes to `k_mem_slab_alloc_at` (`__FILE__`, `__LINE__`), kept in a
-/// static of the call site.
+/// static of the call site. The layout of `capi::k_mem_slab_site`.
 #[repr(C)]
+#[cfg_attr(not(feature = "capi"), allow(dead_code))]
 pub(crate) struct CSite {
     pub(crate) file: *const core::ffi::c_char,
     pub(crate) line: u32,
@@ -170,6 +171,7 @@ fn encode(site: SiteWord) -> *mut () {
 #[derive(Clone, Copy)]
 pub(crate) enum SiteWord {
     Rust(&'static Location<'static>),
+    #[cfg_attr(not(feature = "capi"), allow(dead_code))]
     C(&'static CSite),
 }
 

@@ -162,8 +162,9 @@ fn tracking_finds_the_block_a_handler_kept_thumbv6m() {
 /// `trace`), into a target directory of its own: its `leak` module has the
 /// doorbell handler keep a block of `LEAKY`, then asks `holders()` who
 /// holds the blocks. The handler's line must be named, by `holders()`, by
-/// the leak helper and in the registry's table at the end; the trace
-/// hook's counts are checked on the target (`all checks passed`).
+/// the leak helper and in the registry's table at the end; a block that C
+/// code allocated with `k_mem_slab_alloc` names the C file and line; the
+/// trace hook's counts are checked on the target (`all checks passed`).
 fn tracking_finds_a_leak(target: &str) {
     if skipped() {
         return;
@@ -198,12 +199,22 @@ fn tracking_finds_a_leak(target: &str) {
     };
     let handler = site("(LEAKY.alloc(Timeout::NoWait), line!())");
     let thread = site("let mine = LEAKY.alloc(");
+    // C's `k_mem_slab_alloc` (slab.h's macro under `SLAB_CORE_TRACK`):
+    // its file and line, no column.
+    let c_source =
+        std::fs::read_to_string(workspace_root().join("examples/firmware/c/c_abi.c")).unwrap();
+    let c_line = c_source
+        .lines()
+        .position(|l| l.contains("k_mem_slab_alloc(slab, &block, K_NO_WAIT); *line = __LINE__;"))
+        .expect("c_abi_track_alloc's call in c_abi.c")
+        + 1;
+    let c_site = format!("c/c_abi.c:{c_line}");
     let holders: Vec<&str> = stdout
         .lines()
         .filter_map(|l| l.strip_prefix("firmware: holder: "))
         .collect();
-    assert_eq!(holders.len(), 2, "two holders\n{shown}");
-    for (holder, site) in holders.iter().zip([&handler, &thread]) {
+    assert_eq!(holders.len(), 3, "three holders\n{shown}");
+    for (holder, site) in holders.iter().zip([&c_site, &handler, &thread]) {
         assert!(
             holder.starts_with("LEAKY block ")
                 && holder.contains(&format!(") held by {site} since tick ")),

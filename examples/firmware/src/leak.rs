@@ -50,7 +50,9 @@ fn count(event: &Event) {
     }
     let kind = match event {
         Event::Alloc { outcome: Ok(_), .. } => 0,
-        Event::Alloc { outcome: Err(_), .. } => 1,
+        Event::Alloc {
+            outcome: Err(_), ..
+        } => 1,
         Event::Free { .. } => 2,
         Event::RefusedFree { .. } => 3,
         _ => 4,
@@ -67,10 +69,42 @@ fn events() -> [u32; 5] {
     critical_section::with(|cs| EVENTS.borrow(cs).get())
 }
 
+unsafe extern "C" {
+    /// `c/c_abi.c`: a block of the slab `name` from C's `k_mem_slab_alloc`,
+    /// and the line of that call.
+    fn c_abi_track_alloc(name: *const core::ffi::c_char, line: *mut u32) -> *mut u8;
+    fn c_abi_track_free(name: *const core::ffi::c_char, block: *mut u8) -> i32;
+}
+
+/// C callers are holders too: `slab.h`'s `k_mem_slab_alloc` records
+/// `__FILE__` and `__LINE__`.
+fn c_holder() {
+    let mut line = 0;
+    // SAFETY: a NUL-terminated name and a writable word.
+    let block = unsafe { c_abi_track_alloc(c"LEAKY".as_ptr(), &mut line) };
+    check!(!block.is_null(), "C allocated a block of LEAKY");
+    let holder = LEAKY.holders().find(|h| h.block().as_ptr() == block);
+    let site = holder.and_then(|h| h.site());
+    check!(
+        site.is_some_and(|s| s.file().ends_with("c_abi.c")
+            && s.line() == line
+            && s.column().is_none()),
+        "the C caller's file and line ({line}) hold the block"
+    );
+    if let Some(holder) = holder {
+        hprintln!("firmware: holder: {}", holder);
+    }
+    // SAFETY: C's block, freed once through the C ABI.
+    check_eq!(unsafe { c_abi_track_free(c"LEAKY".as_ptr(), block) }, 0);
+}
+
 pub fn run() {
     check!(LEAKY.is_tracked());
     check_eq!(trace::set_trace_hook(count), Ok(()));
-    check!(trace::set_trace_hook(count).is_err(), "the hook is set once");
+    check!(
+        trace::set_trace_hook(count).is_err(),
+        "the hook is set once"
+    );
 
     // Thread mode takes a block and gives it back, twice over, and frees
     // one twice (refused): all of it seen by the hook.
@@ -85,6 +119,8 @@ pub fn run() {
         check_eq!(LEAKY.free(block), Ok(()));
         check_eq!(LEAKY.free(block), Err(FreeError::DoubleFree));
     }
+    check_eq!(LEAKY.holders().count(), 0);
+    c_holder();
     check_eq!(LEAKY.holders().count(), 0);
 
     // The bug: the doorbell handler allocates and keeps its block.
@@ -145,9 +181,9 @@ pub fn run() {
     check_eq!(unsafe { LEAKY.free(mine) }, Ok(()));
     check_eq!(LEAKY.holders().count(), 1);
 
-    // The hook saw, for LEAKY: 2 + 1 + handler 1 + 1 allocs, 1 refused,
-    // 2 + 1 + 1 frees, 1 refused free.
-    check_eq!(events(), [5, 1, 4, 1, 0]);
+    // The hook saw, for LEAKY: 2 + 1 + C 1 + handler 1 + 1 allocs, 1
+    // refused, 2 + 1 + C 1 + 1 frees, 1 refused free.
+    check_eq!(events(), [6, 1, 5, 1, 0]);
     let _ = NonNull::<u8>::dangling();
     hprintln!("firmware: tracking: the handler's block of LEAKY is held at the end (a leak)");
 }
