@@ -80,7 +80,7 @@ fn holders_registry_leaks_and_trace_events_report_each_allocation_site() {
         format!("table|   1 block held by {}", full("alloc_box")),
         format!("table|   1 block held by {}", full("alloc_async")),
         format!(
-            "held over 10 ms: lines {} {}",
+            "held over 50 ms: lines {} {}",
             line("alloc_box"),
             line("alloc_async")
         ),
@@ -96,32 +96,41 @@ fn holders_registry_leaks_and_trace_events_report_each_allocation_site() {
         "event| slab one: wait start".into(),
         "event| slab one: wait timed out".into(),
         "event| slab one: alloc failed: TimedOut (-11)".into(),
-        "event| slab one: wait start".into(),
-        // The waiter's `alloc` and the freeing thread's `hand-off` and
-        // `free` run on two threads: sorted below, then the last free.
+        // The waiter's `wait start` and `alloc`, and the freeing thread's
+        // `hand-off` and `free`, run on two threads (the waiter reports
+        // its wait once queued, which is when the other may free): sorted
+        // below, each thread's order checked. Then the last free.
         "event| slab one: alloc block 0 (0x…)".into(),
         "event| slab one: free block 0 (0x…)".into(),
         "event| slab one: hand-off block 0 (0x…)".into(),
+        "event| slab one: wait start".into(),
         "event| slab one: free block 0 (0x…)".into(),
     ];
+    // `trace::stderr_hook`: the same events, one line each on stderr.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let logged: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("slab one: "))
+        .collect();
+    assert_eq!(logged.len(), 11, "stderr:\n{stderr}");
+    assert!(
+        logged[0].starts_with("slab one: alloc block 0 (0x")
+            && logged[2].starts_with("slab one: free refused for 0x")
+            && logged[2].ends_with(": Foreign"),
+        "stderr:\n{stderr}"
+    );
     let mut lines: Vec<&str> = stdout.lines().collect();
     let n = lines.len();
-    if n >= 4 {
-        let freer: Vec<&str> = lines[n - 4..n - 1]
-            .iter()
-            .copied()
-            .filter(|l| !l.contains(": alloc "))
-            .collect();
-        // One thread: the hand-off is reported before its free.
-        assert_eq!(
-            freer,
-            [
-                "event| slab one: hand-off block 0 (0x…)",
-                "event| slab one: free block 0 (0x…)"
-            ],
-            "the fixture printed:\n{stdout}"
+    if n >= 5 {
+        let window = &lines[n - 5..n - 1];
+        let at = |event: &str| window.iter().position(|l| l.contains(event));
+        let (wait, alloc) = (at(": wait start"), at(": alloc block"));
+        let (hand_off, free) = (at(": hand-off block"), at(": free block"));
+        assert!(
+            wait < alloc && hand_off < free && wait.is_some() && hand_off.is_some(),
+            "each thread's events in its order:\n{stdout}"
         );
-        lines[n - 4..n - 1].sort_unstable();
+        lines[n - 5..n - 1].sort_unstable();
     }
     assert_eq!(lines, expected, "the fixture printed:\n{stdout}");
 }
