@@ -62,7 +62,7 @@ impl Registry {
     /// slab_core::registry().log();
     /// // INFO  slab RX_BUFS: block 64 B, blocks 8, used 3, free 5, max 4, ready true
     /// // with `track`, one line per site holding blocks:
-    /// // INFO  slab RX_BUFS: 2 held by Some(src/net.rs:40:17)
+    /// // INFO  slab RX_BUFS: 2 held by Some(src/main.rs:40:17)
     /// ```
     pub fn log(&self) {
         for slab in self.iter() {

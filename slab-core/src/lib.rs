@@ -339,7 +339,7 @@
 //!   `trace::defmt_hook` (with `defmt`) print them. With no hook set,
 //!   `alloc` and `free` each pay one load and branch (the address of the
 //!   hook's word, a load and a branch: 12 instructions per alloc + free
-//!   pair on a Cortex-M3, see `BENCHMARKS.md`).
+//!   pair on a Cortex-M3, measured with the repository's benchmark firmware).
 //!
 //! All are off by default. Without `track` and `trace` nothing of either
 //! is compiled: `alloc` and `free` are the same machine code.

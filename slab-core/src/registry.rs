@@ -226,8 +226,8 @@ impl fmt::Debug for Registry {
 /// ```text
 /// name     block size  blocks    used    free  max used  ready
 /// RX_BUFS          64       8       3       5         4  yes
-///   2 blocks held by src/net.rs:40:17
-///   1 block held by src/isr.rs:12:9
+///   2 blocks held by src/main.rs:40:17
+///   1 block held by src/main.rs:112:9
 /// ```
 impl fmt::Display for Registry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -227,6 +227,27 @@ fn tracking_finds_a_leak(target: &str) {
         )) && l.ends_with(" ms")),
         "no leak suspect line\n{shown}"
     );
+    // The README shows these lines: the same, up to addresses and times.
+    let readme = std::fs::read_to_string(workspace_root().join("README.md")).unwrap();
+    let shown_in_readme: Vec<String> = readme
+        .split("```text\n")
+        .find(|b| b.starts_with("firmware: holder: "))
+        .expect("the README's block of holder lines")
+        .lines()
+        .take_while(|l| *l != "```")
+        .map(without_numbers)
+        .collect();
+    let printed: Vec<String> = stdout
+        .lines()
+        .filter(|l| {
+            l.starts_with("firmware: holder: ") || l.starts_with("firmware: leak suspect: ")
+        })
+        .map(without_numbers)
+        .collect();
+    assert_eq!(
+        shown_in_readme, printed,
+        "the README's copy differs\n{shown}"
+    );
     let (_, at_end) = stdout
         .split_once("firmware: registry at the end\n")
         .unwrap_or_else(|| panic!("no final registry table\n{shown}"));
@@ -246,6 +267,27 @@ fn tracking_finds_a_leak(target: &str) {
         [format!("  1 block held by {handler}")],
         "the table's summary under LEAKY\n{shown}"
     );
+}
+
+/// `line` with what changes from run to run and target to target shown
+/// as `…`: the block's address, its tick and its age.
+fn without_numbers(line: &str) -> String {
+    let mut out = String::new();
+    let mut rest = line;
+    for (start, end) in [("(0x", ")"), ("since tick ", ""), (" for ", " ms")] {
+        if let Some(at) = rest.find(start) {
+            let from = at + start.len();
+            let to = if end.is_empty() {
+                rest.len()
+            } else {
+                rest[from..].find(end).map_or(rest.len(), |e| from + e)
+            };
+            out.push_str(&rest[..from]);
+            out.push('…');
+            rest = &rest[to..];
+        }
+    }
+    out + rest
 }
 
 fn registry_in_flash(target: &str) {
