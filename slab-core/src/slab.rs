@@ -375,7 +375,7 @@ impl MemSlab {
     }
 
     /// The index of `block` if it is exactly a block of this slab.
-    #[cfg(any(feature = "track", feature = "trace"))]
+    #[cfg(feature = "trace")]
     pub(crate) fn index_of_block(&self, block: NonNull<u8>) -> Option<usize> {
         if self.phase.load(Ordering::Acquire) == UNINIT {
             return None;
@@ -392,6 +392,16 @@ impl MemSlab {
         if self.phase.load(Ordering::Acquire) == UNINIT {
             return None;
         }
+        self.records_in_use()
+    }
+
+    /// [`records`](Self::records) for a slab that just handed out or took
+    /// back a block: its buffer and shape are published (a declared
+    /// slab's are constant; `init` wrote a runtime slab's under the lock
+    /// that operation took), so the phase need not be loaded.
+    #[cfg(feature = "track")]
+    #[inline(always)]
+    pub(crate) fn records_in_use(&self) -> Option<*const crate::track::Record> {
         let config = self.config();
         config.tracked.then(|| {
             config
@@ -400,6 +410,16 @@ impl MemSlab {
                 .cast_const()
                 .cast()
         })
+    }
+
+    /// The index of `block`, a block this slab just handed out (see
+    /// [`records_in_use`](Self::records_in_use)).
+    #[cfg(feature = "track")]
+    #[inline(always)]
+    pub(crate) fn index_in_use(&self, block: NonNull<u8>) -> Option<usize> {
+        let config = self.config();
+        let offset = block.addr().get().wrapping_sub(config.buffer.addr());
+        config.geometry.index_of(offset).ok()
     }
 
     /// Block `index` (below `num_blocks`) as the slab reaches it.

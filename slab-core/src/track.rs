@@ -246,27 +246,32 @@ impl MemSlab {
     }
 
     /// Records that `block` (just allocated from this slab) is held by
-    /// `site` since now.
+    /// `site` since now. Relaxed stores: a site is a static that never
+    /// changes, so a reader that sees the pointer sees what it points at;
+    /// the tick is read beside it (a reader may pair a new site with the
+    /// old tick for an instant, as documented for `holders`).
     #[inline(never)]
     pub(crate) fn track_taken(&self, block: NonNull<u8>, site: SiteWord) {
-        let Some(records) = self.records() else {
+        let Some(records) = self.records_in_use() else {
             return;
         };
-        let Some(index) = self.index_of_block(block) else {
+        // Not a block (a `checks = "bounds"` slab following a corrupted
+        // link hands out any address): nothing to record.
+        let Some(index) = self.index_in_use(block) else {
             return;
         };
         let record = Self::record(records, index);
         record
             .tick
             .store(crate::port::ticks() as usize, Ordering::Relaxed);
-        record.site.store(encode(site), Ordering::Release);
+        record.site.store(encode(site), Ordering::Relaxed);
     }
 
     /// Clears block `index`'s record: it is free (or handed to a waiter,
     /// which records its own site). Under the slab's lock.
     #[inline(always)]
     pub(crate) fn track_freed(&self, index: usize) {
-        if let Some(records) = self.records() {
+        if let Some(records) = self.records_in_use() {
             Self::record(records, index)
                 .site
                 .store(ptr::null_mut(), Ordering::Relaxed);
@@ -289,7 +294,7 @@ impl MemSlab {
         };
         (0..blocks).filter_map(move |index| {
             let record = Self::record(records?, index);
-            let site = record.site.load(Ordering::Acquire);
+            let site = record.site.load(Ordering::Relaxed);
             if site.is_null() {
                 return None;
             }
