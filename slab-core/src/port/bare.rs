@@ -135,7 +135,9 @@ static CLOCK_SEEN_RUNNING: AtomicBool = AtomicBool::new(false);
 /// tick, in a `u64` in its interrupt handler. `ticks_per_second` is its
 /// rate. `now` is called from thread mode, outside any critical section;
 /// it may take one itself (a `u64` cannot be read atomically on 32-bit
-/// cores). Call it at start-up; a later call replaces the clock for waits
+/// cores). With the `track` feature every allocation also calls it, to
+/// stamp the block, in whatever context allocates: interrupt handlers and
+/// critical sections included, so it must be interrupt-safe and short. Call it at start-up; a later call replaces the clock for waits
 /// that start afterwards.
 ///
 /// When the wait hook sleeps (see [`set_wait_hook`]), the clock must advance
