@@ -62,7 +62,8 @@ fn holders_registry_leaks_and_trace_events_report_each_allocation_site() {
         format!("src/main.rs:{l}:{c}")
     };
     let expected = [
-        "second hook: Err(HookAlreadySet)".to_string(),
+        "runtime slab: tracked false, 0 holders".to_string(),
+        "second hook: Err(HookAlreadySet)".into(),
         "tracked: RX true HEAP true".into(),
         format!("alloc at {}", at("alloc")),
         format!("alloc_block at {}", at("alloc_block")),
@@ -76,7 +77,9 @@ fn holders_registry_leaks_and_trace_events_report_each_allocation_site() {
         format!("  block 3 at {}", at("alloc_async")),
         "after two frees: 2 holders".into(),
         format!("table|   1 block held by {}", full("heap")),
-        "table| RX               32       4       2       2         4  yes".into(),
+        "table| RX               32       4       4       0         4  yes".into(),
+        // By each site's first block: the loop took blocks 0 and 1.
+        format!("table|   2 blocks held by {}", full("loop")),
         format!("table|   1 block held by {}", full("alloc_box")),
         format!("table|   1 block held by {}", full("alloc_async")),
         format!(
