@@ -18,11 +18,11 @@
 //! with the feature (and only with it, so a build without it compiles to
 //! the same code as before); [`alloc_async`](MemSlab::alloc_async) and
 //! [`alloc_block_async`](MemSlab::alloc_block_async) record where the
-//! future was made; a [`SlabHeap`](crate::SlabHeap) records its caller's
-//! site as `GlobalAlloc::alloc` sees it (for a `#[global_allocator]`, that
-//! is the allocation shim of the standard library, so every block shows one
-//! site: use the heap's classes for the counts and `holders()` for the
-//! addresses); the C ABI records `k_mem_slab_alloc_at`'s `file` and `line`,
+//! future was made; a [`SlabHeap`](crate::SlabHeap) records the caller of
+//! its `GlobalAlloc::alloc` (for a `#[global_allocator]`, the standard
+//! library's allocation shim calls it, and every block shows the line of
+//! the `#[global_allocator]` attribute: the classes' `holders()` then give
+//! counts, addresses and ages, not callers); the C ABI records `k_mem_slab_alloc_at`'s `file` and `line`,
 //! which `slab.h`'s `k_mem_slab_alloc` passes from `__FILE__` and
 //! `__LINE__` when `SLAB_CORE_TRACK` is defined.
 //!
