@@ -34,7 +34,12 @@ fn main() {
 fn c_abi() {
     println!("cargo:rerun-if-changed=c/c_abi.c");
     println!("cargo:rerun-if-changed=../../slab-core/include/slab.h");
-    cc::Build::new()
+    let mut build = cc::Build::new();
+    // The `track` feature: `k_mem_slab_alloc` records the C caller's line.
+    if std::env::var_os("CARGO_FEATURE_TRACK").is_some() {
+        build.define("SLAB_CORE_TRACK", None);
+    }
+    build
         .file("c/c_abi.c")
         .include("../../slab-core/include")
         .std("c11")

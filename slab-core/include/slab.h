@@ -133,6 +133,23 @@ typedef struct {
 } k_timeout_t;
 
 /*
+ Where a C caller allocates (`__FILE__`, `__LINE__`), for
+ `k_mem_slab_alloc_at`: kept in a static of the call site, which `slab.h`'s
+ `k_mem_slab_alloc` macro defines when `SLAB_CORE_TRACK` is defined.
+ */
+typedef struct {
+  /*
+   `__FILE__`: a NUL-terminated string that lives as long as the
+   program.
+   */
+  const char *file;
+  /*
+   `__LINE__`.
+   */
+  uint32_t line;
+} k_mem_slab_site;
+
+/*
  What `K_MEM_SLAB_DEFINE` records for `boot()`: the slab's
  storage, its buffer and shape, its name, and the build check (see the
  module docs). C code writes these in the header's macro; nothing else
@@ -216,6 +233,24 @@ int k_mem_slab_init(struct k_mem_slab *slab, void *buffer, size_t block_size, ui
  `k_mem_slab_find`); `mem` is null or valid for a pointer write.
  */
 int k_mem_slab_alloc(struct k_mem_slab *slab, void **mem, k_timeout_t timeout);
+
+/*
+ `k_mem_slab_alloc`, recording `site` as the block's holder when
+ slab-core has its `track` feature (`MemSlab::holders()`, the registry's
+ table); without it, or with a null `site`, exactly `k_mem_slab_alloc`.
+ `slab.h` makes `k_mem_slab_alloc(slab, mem, timeout)` call this with the
+ caller's `__FILE__` and `__LINE__` when `SLAB_CORE_TRACK` is defined
+ (GCC and Clang: a statement expression holds the static site).
+
+ # Safety
+ As `k_mem_slab_alloc`; `site` is null or points at a
+ `k_mem_slab_site` that, with the string it points at, lives as long as
+ the program (a static).
+ */
+int k_mem_slab_alloc_at(struct k_mem_slab *slab,
+                        void **mem,
+                        k_timeout_t timeout,
+                        const k_mem_slab_site *site);
 
 /*
  Not in Zephyr: registers the monotonic clock that finite timeouts are
@@ -365,6 +400,22 @@ extern const uint8_t SLAB_CORE_CAPI_CONFIG;
  * storage). The function is still k_mem_slab_init; take its address as
  * usual (the macro expands only where it is called). */
 #define k_mem_slab_init(slab, buffer, block_size, num_blocks) ((void)*(const volatile uint8_t *)&SLAB_CORE_CAPI_CONFIG, k_mem_slab_init((slab), (buffer), (block_size), (num_blocks)))
+
+/* Ownership tracking (slab-core's `track` feature): with SLAB_CORE_TRACK
+ * defined before including this header, k_mem_slab_alloc(slab, mem,
+ * timeout) records the caller's __FILE__ and __LINE__ as the block's
+ * holder (MemSlab::holders(), the registry's table), through
+ * k_mem_slab_alloc_at and a static site of the call (a GNU C statement
+ * expression: GCC and Clang). Without `track` in slab-core the site is
+ * ignored. The function is still k_mem_slab_alloc; take its address as
+ * usual (the macro expands only where it is called). */
+#if defined(SLAB_CORE_TRACK) && defined(__GNUC__)
+#define k_mem_slab_alloc(slab, mem, timeout)                                                   \
+    __extension__({                                                                            \
+        static const k_mem_slab_site z_mem_slab_site = { __FILE__, (uint32_t)__LINE__ }; \
+        k_mem_slab_alloc_at((slab), (mem), (timeout), &z_mem_slab_site);                        \
+    })
+#endif
 
 /* Timeouts (a tick is a microsecond, K_TICKS_PER_SEC per second). A
  * negative count is an invalid timeout (-EINVAL) in each unit: K_USEC(-1)

@@ -76,6 +76,7 @@ impl MemSlab {
 // are out (they borrow it, or it is a static), and clones are not a
 // concern (`MemSlab` is not `Clone`).
 unsafe impl Allocator for MemSlab {
+    #[cfg_attr(feature = "track", track_caller)]
     fn allocate(&self, layout: Layout) -> Result<NonNull<[u8]>, AllocError> {
         if !self.holds(layout) {
             return Err(AllocError);

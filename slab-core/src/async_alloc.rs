@@ -76,8 +76,11 @@ impl MemSlab {
     /// unsafe { SLAB.free(block) }?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
+    #[cfg_attr(feature = "track", track_caller)]
     pub fn alloc_async(&self) -> AllocFuture<'_> {
         AllocFuture {
+            #[cfg(feature = "track")]
+            site: crate::track::SiteWord::caller(),
             slab: self,
             node: Waiter::with_wake(Wake::Nobody),
             state: Cell::new(State::Idle),
@@ -100,6 +103,7 @@ impl MemSlab {
     /// }); // the block was freed at the end of the async block
     /// assert_eq!(SLAB.num_used(), 0);
     /// ```
+    #[cfg_attr(feature = "track", track_caller)]
     pub fn alloc_block_async(&self) -> BlockFuture<'_> {
         BlockFuture {
             alloc: self.alloc_async(),
@@ -132,6 +136,9 @@ pub struct AllocFuture<'a> {
     /// `PhantomPinned`), so its address is stable while linked.
     node: Waiter,
     state: Cell<State>,
+    /// Where the future was made: the holder of the block it resolves to.
+    #[cfg(feature = "track")]
+    site: crate::track::SiteWord,
 }
 
 // SAFETY: nothing in the future is tied to the thread that made it. The
@@ -159,6 +166,7 @@ impl<'a> AllocFuture<'a> {
         // A free block (or a slab that is not ready): no waker needed.
         match self.slab.alloc(Timeout::NoWait) {
             Err(AllocError::NoMemory) => {}
+            // `alloc` reported it to the trace hook already.
             done => return self.resolve(done),
         }
         // Cloned before taking the lock: a clone may run user code.
@@ -175,7 +183,7 @@ impl<'a> AllocFuture<'a> {
         };
         match self.slab.pop_or_enqueue(enqueue) {
             // A block was freed in between: the stored waker just goes unused.
-            Some(done) => self.resolve(done),
+            Some(done) => self.resolve_reported(done),
             None => {
                 self.state.set(State::Queued);
                 Poll::Pending
@@ -185,7 +193,7 @@ impl<'a> AllocFuture<'a> {
 
     fn poll_queued(&self, cx: &mut Context<'_>) -> Poll<Result<NonNull<u8>, AllocError>> {
         if let Some(outcome) = self.node.outcome() {
-            return self.resolve(granted(outcome));
+            return self.resolve_reported(granted(outcome));
         }
         // Still waiting at that look: keep the stored waker current, so a
         // `free` wakes the task that polled last (the Future contract).
@@ -207,7 +215,7 @@ impl<'a> AllocFuture<'a> {
         }
         // A grant that landed meanwhile woke the old waker: take it now.
         match self.node.outcome() {
-            Some(outcome) => self.resolve(granted(outcome)),
+            Some(outcome) => self.resolve_reported(granted(outcome)),
             None => Poll::Pending,
         }
     }
@@ -216,8 +224,24 @@ impl<'a> AllocFuture<'a> {
         &self,
         done: Result<NonNull<u8>, AllocError>,
     ) -> Poll<Result<NonNull<u8>, AllocError>> {
+        #[cfg(feature = "track")]
+        if let Ok(block) = done {
+            // The holder is whoever made the future, not this module.
+            self.slab.track_taken(block, self.site);
+        }
         self.state.set(State::Done);
         Poll::Ready(done)
+    }
+
+    /// [`resolve`](Self::resolve) for an outcome that did not come through
+    /// `alloc`: reported to the trace hook here.
+    fn resolve_reported(
+        &self,
+        done: Result<NonNull<u8>, AllocError>,
+    ) -> Poll<Result<NonNull<u8>, AllocError>> {
+        #[cfg(feature = "trace")]
+        crate::trace::alloc(self.slab, &done);
+        self.resolve(done)
     }
 }
 

@@ -254,6 +254,7 @@ impl MemSlab {
     /// } // freed here
     /// assert_eq!(SLAB.num_used(), 0);
     /// ```
+    #[cfg_attr(feature = "track", track_caller)]
     pub fn alloc_block(&self, timeout: Timeout) -> Result<Block<'_>, AllocError> {
         self.alloc(timeout).map(|ptr| Block::new(self, ptr))
     }

@@ -548,6 +548,56 @@ pub unsafe extern "C" fn k_mem_slab_alloc(
     }
 }
 
+/// Where a C caller allocates (`__FILE__`, `__LINE__`), for
+/// `k_mem_slab_alloc_at`: kept in a static of the call site, which `slab.h`'s
+/// `k_mem_slab_alloc` macro defines when `SLAB_CORE_TRACK` is defined.
+#[repr(C)]
+pub struct k_mem_slab_site {
+    /// `__FILE__`: a NUL-terminated string that lives as long as the
+    /// program.
+    pub file: *const c_char,
+    /// `__LINE__`.
+    pub line: u32,
+}
+
+/// `k_mem_slab_alloc`, recording `site` as the block's holder when
+/// slab-core has its `track` feature (`MemSlab::holders()`, the registry's
+/// table); without it, or with a null `site`, exactly `k_mem_slab_alloc`.
+/// `slab.h` makes `k_mem_slab_alloc(slab, mem, timeout)` call this with the
+/// caller's `__FILE__` and `__LINE__` when `SLAB_CORE_TRACK` is defined
+/// (GCC and Clang: a statement expression holds the static site).
+///
+/// # Safety
+/// As `k_mem_slab_alloc`; `site` is null or points at a
+/// `k_mem_slab_site` that, with the string it points at, lives as long as
+/// the program (a static).
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn k_mem_slab_alloc_at(
+    slab: *mut k_mem_slab,
+    mem: *mut *mut c_void,
+    timeout: k_timeout_t,
+    site: *const k_mem_slab_site,
+) -> c_int {
+    // SAFETY: the caller's contract (that of `k_mem_slab_alloc`).
+    let result = unsafe { k_mem_slab_alloc(slab, mem, timeout) };
+    #[cfg(feature = "track")]
+    if result == 0
+        && !site.is_null()
+        // SAFETY: the caller's contract: a handle, which
+        // `k_mem_slab_alloc` just used.
+        && let Ok(slab) = unsafe { slab_of(slab) }
+        // SAFETY: `mem` held the block (a success wrote it).
+        && let Some(block) = NonNull::new(unsafe { mem.read() }.cast::<u8>())
+    {
+        // SAFETY: a static of the caller's (its contract).
+        let site = unsafe { &*site.cast::<crate::track::CSite>() };
+        slab.track_taken(block, crate::track::SiteWord::C(site));
+    }
+    #[cfg(not(feature = "track"))]
+    let _ = site;
+    result
+}
+
 /// `slab.alloc(timeout)`, except that a finite timeout that would have to
 /// wait with no clock to measure it is `-ENOTSUP` (bare metal), where Rust
 /// panics: a panic cannot cross into C.

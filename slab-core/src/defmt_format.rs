@@ -45,6 +45,10 @@ impl defmt::Format for Registry {
         defmt::write!(f, "{=usize} slabs", self.len());
         for slab in self.iter() {
             defmt::write!(f, "\n  {}", slab);
+            #[cfg(feature = "track")]
+            for (site, blocks) in slab.holder_sites() {
+                defmt::write!(f, "\n    {=usize} held by {}", blocks, site);
+            }
         }
     }
 }
@@ -57,10 +61,21 @@ impl Registry {
     /// slab_core::boot();
     /// slab_core::registry().log();
     /// // INFO  slab RX_BUFS: block 64 B, blocks 8, used 3, free 5, max 4, ready true
+    /// // with `track`, one line per site holding blocks:
+    /// // INFO  slab RX_BUFS: 2 held by Some(src/main.rs:40:17)
     /// ```
     pub fn log(&self) {
         for slab in self.iter() {
             defmt::info!("slab {}", slab);
+            #[cfg(feature = "track")]
+            for (site, blocks) in slab.holder_sites() {
+                defmt::info!(
+                    "slab {=str}: {=usize} held by {}",
+                    slab.name(),
+                    blocks,
+                    site
+                );
+            }
         }
     }
 }

@@ -320,6 +320,7 @@ impl SlabHeap {
     /// load of its counter (a block freed to it meanwhile is simply not
     /// seen, as if the free had come a moment later).
     #[inline]
+    #[cfg_attr(feature = "track", track_caller)]
     fn take(&self, layout: Layout) -> Option<NonNull<u8>> {
         for class in self.candidates(layout) {
             if class.fits(layout)
@@ -342,6 +343,7 @@ impl SlabHeap {
 // each class is asked with `Timeout::NoWait`, and any failure is null.
 unsafe impl GlobalAlloc for SlabHeap {
     #[inline]
+    #[cfg_attr(feature = "track", track_caller)]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         match self.take(layout) {
             Some(block) => block.as_ptr(),
@@ -370,6 +372,7 @@ unsafe impl GlobalAlloc for SlabHeap {
         }
     }
 
+    #[cfg_attr(feature = "track", track_caller)]
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         let Some(class) = self.class_of(ptr, layout) else {
             return ptr::null_mut();

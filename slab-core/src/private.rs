@@ -86,6 +86,28 @@ impl<const WORDS: usize> UsedMap<WORDS> {
     }
 }
 
+/// Bytes a declared slab's block buffer has beyond its blocks: with the
+/// `track` feature, the ownership records (two words per block, see
+/// `crate::track`), else none; 0 too for a shape the declaration's own
+/// assertions refuse.
+pub const fn tracked_bytes(num_blocks: usize, size: usize) -> usize {
+    if !cfg!(feature = "track") || size == 0 || !rules::fits(num_blocks, size) {
+        return 0;
+    }
+    match num_blocks.checked_mul(2 * WORD) {
+        Some(n) => n,
+        None => 0,
+    }
+}
+
+/// `a + b`, or 0 if it overflows (the declaration's assertion reports it).
+pub const fn add_or_zero(a: usize, b: usize) -> usize {
+    match a.checked_add(b) {
+        Some(n) => n,
+        None => 0,
+    }
+}
+
 crate::sync::loom_const_fn! {
     /// The slab of a declaration over `storage` and `used`: `num_blocks`
     /// blocks of `size` bytes rounded up to a multiple of `max(align, WORD)`
@@ -111,6 +133,9 @@ crate::sync::loom_const_fn! {
     /// error, from the declaration's assertions; here it yields an empty
     /// slab (no blocks, never threaded over anything), so that the error is
     /// reported once.
+    ///
+    /// With the `track` feature, also room after the blocks for two words
+    /// per block (the ownership records).
     ///
     /// # Safety
     /// `storage` and `used` are given to this one call only, and nothing
@@ -164,6 +189,18 @@ crate::sync::loom_const_fn! {
             slab.with_bounds_checks()
         } else {
             slab
+        };
+        #[cfg(feature = "track")]
+        let slab = {
+            assert!(
+                match num_blocks.checked_mul(2 * WORD) {
+                    Some(records) => BYTES - num_blocks * block_size >= records,
+                    None => false,
+                },
+                "slab_core: a declared slab's block buffer has no room for its ownership \
+                 records (two words per block after the blocks)"
+            );
+            slab.with_records()
         };
         HeapClass::new(slab, block_size, align, num_blocks)
     }
@@ -233,8 +270,12 @@ macro_rules! __slab_core_declare {
             #[unsafe(link_section = $section)]
         )?
         $($attr)*
-        static __SLAB_STORAGE: $crate::__private::Storage<$align_type, { $bytes }> =
-            $crate::__private::Storage::new();
+        // With slab-core's `track` feature, the blocks are followed by
+        // their ownership records (`tracked_bytes` is 0 without it).
+        static __SLAB_STORAGE: $crate::__private::Storage<
+            $align_type,
+            { $crate::__private::add_or_zero($bytes, $crate::__private::tracked_bytes(BLOCKS, SIZE)) },
+        > = $crate::__private::Storage::new();
         static __SLAB_USED: $crate::__private::UsedMap<{ $words }> =
             $crate::__private::UsedMap::new();
         $crate::__private::$output(

@@ -190,11 +190,15 @@ impl fmt::Debug for Registry {
     }
 }
 
-/// The table: a header, then one row per slab, sorted by name.
+/// The table: a header, then one row per slab, sorted by name. With the
+/// `track` feature, each row is followed by one line per site holding
+/// blocks of that slab (`MemSlab::holder_sites()`).
 ///
 /// ```text
 /// name     block size  blocks    used    free  max used  ready
 /// RX_BUFS          64       8       3       5         4  yes
+///   2 blocks held by src/main.rs:40:17
+///   1 block held by src/main.rs:112:9
 /// ```
 impl fmt::Display for Registry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -216,6 +220,14 @@ impl fmt::Display for Registry {
                 slab.max_used(),
                 if slab.is_ready() { "yes" } else { "no" },
             )?;
+            #[cfg(feature = "track")]
+            for (site, blocks) in slab.holder_sites() {
+                let noun = if blocks == 1 { "block" } else { "blocks" };
+                match site {
+                    Some(site) => writeln!(f, "  {blocks} {noun} held by {site}")?,
+                    None => writeln!(f, "  {blocks} {noun} held by unknown (being allocated)")?,
+                }
+            }
         }
         Ok(())
     }

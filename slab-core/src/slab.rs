@@ -122,6 +122,24 @@ use crate::layout::Geometry;
 use crate::lock::Locked;
 use crate::wait::WaitQueue;
 
+/// The allocation site the allocation paths pass on: the caller's
+/// location with `track`, nothing without.
+#[cfg(feature = "track")]
+pub(crate) type SiteArg = crate::track::SiteWord;
+/// The allocation site the allocation paths pass on: the caller's
+/// location with `track`, nothing without.
+#[cfg(all(feature = "trace", not(feature = "track")))]
+#[derive(Clone, Copy)]
+pub(crate) struct SiteArg;
+
+#[cfg(all(feature = "trace", not(feature = "track")))]
+impl SiteArg {
+    #[inline(always)]
+    pub(crate) fn caller() -> Self {
+        Self
+    }
+}
+
 /// `MemSlab::new()`: no buffer yet; `init` makes it ready.
 const UNINIT: u8 = 0;
 /// Declared with the macros: buffer and shape known, free list not threaded.
@@ -208,6 +226,11 @@ struct Config {
     buffer: *mut u8,
     geometry: Geometry,
     checks: Checks,
+    /// The blocks are followed by one ownership record each
+    /// (`crate::track`): a declared slab with the `track` feature. In the
+    /// padding after `checks`: the slab is no larger.
+    #[cfg(feature = "track")]
+    tracked: bool,
 }
 
 impl Config {
@@ -353,6 +376,63 @@ impl MemSlab {
         }
         let p = self.config().block_at(block.addr().get());
         // SAFETY: the address of `block`, which is not null.
+        unsafe { NonNull::new_unchecked(p) }
+    }
+
+    /// The index of `block` if it is exactly a block of this slab.
+    #[cfg(feature = "trace")]
+    pub(crate) fn index_of_block(&self, block: NonNull<u8>) -> Option<usize> {
+        if self.phase.load(Ordering::Acquire) == UNINIT {
+            return None;
+        }
+        let config = self.config();
+        let offset = block.addr().get().wrapping_sub(config.buffer.addr());
+        config.geometry.index_of(offset).ok()
+    }
+
+    /// The first ownership record, if the slab keeps them: right after
+    /// the blocks, in the declaration's block buffer.
+    #[cfg(feature = "track")]
+    pub(crate) fn records(&self) -> Option<*const crate::track::Record> {
+        if self.phase.load(Ordering::Acquire) == UNINIT {
+            return None;
+        }
+        self.records_in_use()
+    }
+
+    /// [`records`](Self::records) for a slab that just handed out or took
+    /// back a block: its buffer and shape are published (a declared
+    /// slab's are constant; `init` wrote a runtime slab's under the lock
+    /// that operation took), so the phase need not be loaded.
+    #[cfg(feature = "track")]
+    #[inline(always)]
+    pub(crate) fn records_in_use(&self) -> Option<*const crate::track::Record> {
+        let config = self.config();
+        config.tracked.then(|| {
+            config
+                .buffer
+                .wrapping_add(config.geometry.span)
+                .cast_const()
+                .cast()
+        })
+    }
+
+    /// The index of `block`, a block this slab just handed out (see
+    /// [`records_in_use`](Self::records_in_use)).
+    #[cfg(feature = "track")]
+    #[inline(always)]
+    pub(crate) fn index_in_use(&self, block: NonNull<u8>) -> Option<usize> {
+        let config = self.config();
+        let offset = block.addr().get().wrapping_sub(config.buffer.addr());
+        config.geometry.index_of(offset).ok()
+    }
+
+    /// Block `index` (below `num_blocks`) as the slab reaches it.
+    #[cfg(feature = "track")]
+    pub(crate) fn block_ptr(&self, index: usize) -> NonNull<u8> {
+        let config = self.config();
+        let p = config.block_at(config.buffer.addr() + index * config.geometry.block_size);
+        // SAFETY: an address inside the buffer, which is not null.
         unsafe { NonNull::new_unchecked(p) }
     }
 

@@ -106,6 +106,7 @@ impl<'a, T> SlabBox<'a, T> {
     /// assert_eq!(err.errno(), -22);
     /// # drop(first);
     /// ```
+    #[cfg_attr(feature = "track", track_caller)]
     pub fn new_in(slab: &'a MemSlab, value: T, timeout: Timeout) -> Result<Self, BoxError<T>> {
         // Checked before allocating when the slab has its shape, so that a
         // misfit takes no block from anyone. A `new()` slab without one yet
@@ -181,6 +182,7 @@ impl MemSlab {
     /// *n += 1;
     /// assert_eq!(format!("{n} {n:?}"), "42 42");
     /// ```
+    #[cfg_attr(feature = "track", track_caller)]
     pub fn alloc_box<T>(&self, value: T, timeout: Timeout) -> Result<SlabBox<'_, T>, BoxError<T>> {
         SlabBox::new_in(self, value, timeout)
     }

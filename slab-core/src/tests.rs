@@ -137,7 +137,8 @@ fn declared_storage_through_private() {
         Storage, UsedMap, align::A16, buffer_len, declare, map_words, round_block_size, slab,
     };
     const BS: usize = round_block_size(20, 16);
-    static STORAGE: Storage<A16, { buffer_len(3, BS) }> = Storage::new();
+    static STORAGE: Storage<A16, { buffer_len(3, BS) + crate::__private::tracked_bytes(3, BS) }> =
+        Storage::new();
     static USED: UsedMap<{ map_words(3) }> = UsedMap::new();
     // SAFETY: only this slab uses STORAGE and USED (`declare` checks their
     // sizes).
@@ -331,9 +332,13 @@ unsafe fn free_as_box_u8(slab: &MemSlab, block: NonNull<u8>) -> Result<(), FreeE
 fn declared_fast_paths_free_through_a_one_byte_pointer() {
     use crate::__private::{Storage, UsedMap, align::A8, buffer_len, declare, map_words, slab};
     const BS: usize = 2 * WORD;
-    static STORAGE: Storage<A8, { buffer_len(3, BS) }> = Storage::new();
+    static STORAGE: Storage<A8, { buffer_len(3, BS) + crate::__private::tracked_bytes(3, BS) }> =
+        Storage::new();
     static USED: UsedMap<{ map_words(3) }> = UsedMap::new();
-    static BOUNDS_STORAGE: Storage<A8, { buffer_len(3, BS) }> = Storage::new();
+    static BOUNDS_STORAGE: Storage<
+        A8,
+        { buffer_len(3, BS) + crate::__private::tracked_bytes(3, BS) },
+    > = Storage::new();
     static BOUNDS_USED: UsedMap<{ map_words(3) }> = UsedMap::new();
     // SAFETY: each storage and map is sized from BS and 3, and used by one
     // slab only.

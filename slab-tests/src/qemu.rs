@@ -101,6 +101,13 @@ pub fn build(dir: &str, bin: &str, target: &str) -> PathBuf {
 /// builds with different arguments share the target directory, so pass
 /// the same ones for the same package in one test binary.
 pub fn build_with(dir: &str, bin: &str, target: &str, extra: &[&str]) -> PathBuf {
+    build_into(dir, bin, target, extra, "")
+}
+
+/// [`build_with`] into a target directory of its own (the package's name
+/// and `suffix`), so that a build with other features never replaces the
+/// ELF another test is running.
+pub fn build_into(dir: &str, bin: &str, target: &str, extra: &[&str], suffix: &str) -> PathBuf {
     static BUILDS: Mutex<Vec<String>> = Mutex::new(Vec::new());
     let mut built = BUILDS.lock().unwrap_or_else(|e| e.into_inner());
     let package = Path::new(dir)
@@ -111,7 +118,7 @@ pub fn build_with(dir: &str, bin: &str, target: &str, extra: &[&str]) -> PathBuf
     // is relative to the workspace root, where cargo was run).
     let target_dir = workspace_root()
         .join(std::env::var_os("CARGO_TARGET_DIR").unwrap_or_else(|| "target".into()))
-        .join(package);
+        .join(format!("{}{suffix}", package.to_string_lossy()));
     let elf = target_dir.join(target).join("release").join(bin);
     let key = format!("{dir} {target} {}", extra.join(" "));
     if built.contains(&key) {

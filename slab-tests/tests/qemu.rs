@@ -14,7 +14,7 @@ use std::path::PathBuf;
 
 use slab_tests::qemu::{
     LM3S6965, MPS2_AN505, Machine, assert_noinit_noload, assert_registry_in_flash, read_elf,
-    run_on, skipped,
+    run_on, skipped, workspace_root,
 };
 
 /// The firmware declares three slabs, its `noinit` module one and its
@@ -146,6 +146,148 @@ fn run_firmware(target: &str) {
     ] {
         slab_tests::qemu::assert_registry_table(table, &rows, &shown);
     }
+}
+
+#[test]
+fn tracking_finds_the_block_a_handler_kept_thumbv7m() {
+    tracking_finds_a_leak("thumbv7m-none-eabi");
+}
+
+#[test]
+fn tracking_finds_the_block_a_handler_kept_thumbv6m() {
+    tracking_finds_a_leak("thumbv6m-none-eabi");
+}
+
+/// The firmware with its `track` feature (slab-core's `track` and
+/// `trace`), into a target directory of its own: its `leak` module has the
+/// doorbell handler keep a block of `LEAKY`, then asks `holders()` who
+/// holds the blocks. The handler's line must be named, by `holders()`, by
+/// the leak helper and in the registry's table at the end; a block that C
+/// code allocated with `k_mem_slab_alloc` names the C file and line; the
+/// trace hook's counts are checked on the target (`all checks passed`).
+fn tracking_finds_a_leak(target: &str) {
+    if skipped() {
+        return;
+    }
+    let elf = slab_tests::qemu::build_into(
+        "examples/firmware",
+        "slab-firmware",
+        target,
+        &["--features", "track"],
+        "-track",
+    );
+    let (success, stdout, stderr) = run_on(machine(target), &elf);
+    let shown = format!("--- stdout\n{stdout}--- stderr\n{stderr}");
+    assert!(success, "the firmware for {target} failed\n{shown}");
+    assert!(
+        stdout.contains("firmware: all checks passed ("),
+        "no result line\n{shown}"
+    );
+    // The sites, from the source: the handler's allocation and thread
+    // mode's, each at the column of the call.
+    let source =
+        std::fs::read_to_string(workspace_root().join("examples/firmware/src/leak.rs")).unwrap();
+    let site = |marker: &str| {
+        let (index, line) = source
+            .lines()
+            .enumerate()
+            .find(|(_, l)| l.contains(marker))
+            .unwrap_or_else(|| panic!("no `{marker}` in leak.rs"));
+        // A method call's location is the method's name.
+        let column = line.find("LEAKY.alloc").unwrap() + "LEAKY.".len() + 1;
+        format!("src/leak.rs:{}:{column}", index + 1)
+    };
+    let handler = site("(LEAKY.alloc(Timeout::NoWait), line!())");
+    let thread = site("let mine = LEAKY.alloc(");
+    // C's `k_mem_slab_alloc` (slab.h's macro under `SLAB_CORE_TRACK`):
+    // its file and line, no column.
+    let c_source =
+        std::fs::read_to_string(workspace_root().join("examples/firmware/c/c_abi.c")).unwrap();
+    let c_line = c_source
+        .lines()
+        .position(|l| l.contains("k_mem_slab_alloc(slab, &block, K_NO_WAIT); *line = __LINE__;"))
+        .expect("c_abi_track_alloc's call in c_abi.c")
+        + 1;
+    let c_site = format!("c/c_abi.c:{c_line}");
+    let holders: Vec<&str> = stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("firmware: holder: "))
+        .collect();
+    assert_eq!(holders.len(), 3, "three holders\n{shown}");
+    for (holder, site) in holders.iter().zip([&c_site, &handler, &thread]) {
+        assert!(
+            holder.starts_with("LEAKY block ")
+                && holder.contains(&format!(") held by {site} since tick ")),
+            "holder {holder:?}, expected {site}\n{shown}"
+        );
+    }
+    assert!(
+        stdout.lines().any(|l| l.starts_with(&format!(
+            "firmware: leak suspect: LEAKY block 0 held by {handler} for "
+        )) && l.ends_with(" ms")),
+        "no leak suspect line\n{shown}"
+    );
+    // The README shows these lines: the same, up to addresses and times.
+    let readme = std::fs::read_to_string(workspace_root().join("README.md")).unwrap();
+    let shown_in_readme: Vec<String> = readme
+        .split("```text\n")
+        .find(|b| b.starts_with("firmware: holder: "))
+        .expect("the README's block of holder lines")
+        .lines()
+        .take_while(|l| *l != "```")
+        .map(without_numbers)
+        .collect();
+    let printed: Vec<String> = stdout
+        .lines()
+        .filter(|l| {
+            l.starts_with("firmware: holder: ") || l.starts_with("firmware: leak suspect: ")
+        })
+        .map(without_numbers)
+        .collect();
+    assert_eq!(
+        shown_in_readme, printed,
+        "the README's copy differs\n{shown}"
+    );
+    let (_, at_end) = stdout
+        .split_once("firmware: registry at the end\n")
+        .unwrap_or_else(|| panic!("no final registry table\n{shown}"));
+    slab_tests::qemu::assert_registry_table(
+        at_end,
+        &[["LEAKY", "16", "2", "1", "1", "2", "yes"]],
+        &shown,
+    );
+    let summary: Vec<&str> = at_end
+        .lines()
+        .skip_while(|l| !l.starts_with("LEAKY "))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .collect();
+    assert_eq!(
+        summary,
+        [format!("  1 block held by {handler}")],
+        "the table's summary under LEAKY\n{shown}"
+    );
+}
+
+/// `line` with what changes from run to run and target to target shown
+/// as `…`: the block's address, its tick and its age.
+fn without_numbers(line: &str) -> String {
+    let mut out = String::new();
+    let mut rest = line;
+    for (start, end) in [("(0x", ")"), ("since tick ", ""), (" for ", " ms")] {
+        if let Some(at) = rest.find(start) {
+            let from = at + start.len();
+            let to = if end.is_empty() {
+                rest.len()
+            } else {
+                rest[from..].find(end).map_or(rest.len(), |e| from + e)
+            };
+            out.push_str(&rest[..from]);
+            out.push('…');
+            rest = &rest[to..];
+        }
+    }
+    out + rest
 }
 
 fn registry_in_flash(target: &str) {

@@ -54,6 +54,18 @@ fn test_steps(tally: &mut Tally, quick: bool) -> Result<(), String> {
     cargo_test(tally, &["test", "--workspace"])?;
     // slab-core on its own: without `std`, as on bare metal.
     cargo_test(tally, &["test", "-p", "slab-core"])?;
+    // Ownership tracking and trace events: slab-core's unit and doc tests
+    // with the records in every declared slab and the hook compiled in.
+    cargo_test(
+        tally,
+        &[
+            "test",
+            "-p",
+            "slab-core",
+            "--features",
+            "std,capi,track,trace",
+        ],
+    )?;
 
     if !quick {
         let mut loom = Tally::default();

@@ -154,3 +154,20 @@ void c_abi_log(uint32_t out[6]) {
     out[4] = log.errors;
     out[5] = log.ipsr;
 }
+
+#ifdef SLAB_CORE_TRACK
+/* Ownership tracking (the firmware's `track` feature): allocates a block
+ * of the slab `name` with k_mem_slab_alloc, which slab.h then makes record
+ * this file and line; the line goes to *line. Returns the block, or NULL. */
+void *c_abi_track_alloc(const char *name, uint32_t *line) {
+    struct k_mem_slab *slab = k_mem_slab_find(name);
+    void *block = (void *)0;
+    int got = k_mem_slab_alloc(slab, &block, K_NO_WAIT); *line = __LINE__;
+    return got == 0 ? block : (void *)0;
+}
+
+/* Frees what c_abi_track_alloc returned. */
+int c_abi_track_free(const char *name, void *block) {
+    return k_mem_slab_free_checked(k_mem_slab_find(name), block);
+}
+#endif

@@ -94,6 +94,10 @@ pub enum Job {
     GiveToWaiter = 2,
     /// `alloc(NoWait)` on `IRQ_BUFS` twice, then free what it got.
     AllocInHandler = 3,
+    /// Allocate a block of `leak::LEAKY` and keep it (the leak that
+    /// `leak::run` finds).
+    #[cfg(feature = "track")]
+    KeepBlock = 4,
 }
 
 impl Job {
@@ -102,6 +106,8 @@ impl Job {
             1 => Job::FreeToWaiter,
             2 => Job::GiveToWaiter,
             3 => Job::AllocInHandler,
+            #[cfg(feature = "track")]
+            4 => Job::KeepBlock,
             _ => Job::Idle,
         }
     }
@@ -209,6 +215,11 @@ fn run(job: Job) -> bool {
                     l.errors += 1;
                 }
             });
+            true
+        }
+        #[cfg(feature = "track")]
+        Job::KeepBlock => {
+            crate::leak::keep_block();
             true
         }
         Job::AllocInHandler => {

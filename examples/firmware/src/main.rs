@@ -17,6 +17,8 @@ mod report;
 mod board;
 mod c_abi;
 mod fast_path;
+#[cfg(feature = "track")]
+mod leak;
 mod noinit;
 mod parked;
 
@@ -74,6 +76,8 @@ fn main() -> ! {
     alloc_in_handler();
     semaphore_from_handler();
     c_abi::run();
+    #[cfg(feature = "track")]
+    leak::run();
     final_counts();
 
     hprintln!("firmware: registry at the end");
@@ -101,7 +105,11 @@ fn before_boot() {
 /// The registry lists the three declared slabs, each once, booted.
 fn registry() {
     let registry = slab_core::registry();
-    check_eq!(registry.len(), 3 + noinit::DECLARED + fast_path::DECLARED);
+    #[cfg(feature = "track")]
+    let declared = 3 + noinit::DECLARED + fast_path::DECLARED + leak::DECLARED;
+    #[cfg(not(feature = "track"))]
+    let declared = 3 + noinit::DECLARED + fast_path::DECLARED;
+    check_eq!(registry.len(), declared);
     for (name, slab, block_size, blocks) in [
         ("POOL", &POOL, 24, 4),
         ("HANDOFF", &HANDOFF, 32, 2),

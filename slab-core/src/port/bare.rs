@@ -185,7 +185,9 @@ fn set_clock_seen_running(seen: bool) {
 /// tick, in a `u64` in its interrupt handler. `ticks_per_second` is its
 /// rate. `now` is called from thread mode, outside any critical section;
 /// it may take one itself (a `u64` cannot be read atomically on 32-bit
-/// cores). Call it at start-up; a later call replaces the clock for waits
+/// cores). With the `track` feature every allocation also calls it, to
+/// stamp the block, in whatever context allocates: interrupt handlers and
+/// critical sections included, so it must be interrupt-safe and short. Call it at start-up; a later call replaces the clock for waits
 /// that start afterwards.
 ///
 /// When the wait hook sleeps (see [`set_wait_hook`]), the clock must advance
@@ -271,6 +273,12 @@ pub fn set_wait_hook(hook: fn()) {
 #[cfg(feature = "capi")]
 pub(crate) fn has_clock() -> bool {
     CLOCK.get().is_some()
+}
+
+/// The tracking clock: the registered clock's tick, 0 without one.
+#[cfg(feature = "track")]
+pub(crate) fn ticks() -> u64 {
+    CLOCK.get().map_or(0, |clock| clock.now())
 }
 
 /// Bare-metal callers all wait at the same priority.

@@ -23,6 +23,13 @@ loom::thread_local! {
     static PRIORITY: Cell<i32> = Cell::new(0);
 }
 
+/// The tracking clock: microseconds since its first reading.
+#[cfg(feature = "track")]
+pub(crate) fn ticks() -> u64 {
+    static EPOCH: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    EPOCH.get_or_init(Instant::now).elapsed().as_micros() as u64
+}
+
 /// Sets the calling thread's priority for waiting on slabs and semaphores.
 ///
 /// Zephyr's convention: a lower value is more urgent; the default is 0.

@@ -32,6 +32,38 @@ impl MemSlab {
         })
     }
 
+    /// [`alloc_cold`](Self::alloc_cold) and what the features observe of
+    /// its outcome: the record (`track`), the trace event (`trace`).
+    #[cfg(any(feature = "track", feature = "trace"))]
+    #[cold]
+    #[inline(never)]
+    pub(super) fn alloc_cold_observed(&self, timeout: Timeout, site: super::SiteArg) -> *mut u8 {
+        let raw = self.alloc_cold(timeout);
+        #[cfg(feature = "track")]
+        if let Ok(block) = decode(raw) {
+            self.track_taken(block, site);
+        }
+        #[cfg(not(feature = "track"))]
+        let _ = site;
+        #[cfg(feature = "trace")]
+        crate::trace::alloc(self, &decode(raw));
+        raw
+    }
+
+    /// [`free_cold`](Self::free_cold), reported to the trace hook.
+    ///
+    /// # Safety
+    /// As [`free`](Self::free).
+    #[cfg(feature = "trace")]
+    #[cold]
+    #[inline(never)]
+    pub(super) unsafe fn free_cold_observed(&self, block: NonNull<u8>) -> Result<(), FreeError> {
+        // SAFETY: the caller's contract.
+        let result = unsafe { self.free_cold(block) };
+        crate::trace::free(self, block, &result);
+        result
+    }
+
     #[cold]
     pub(crate) fn alloc_slow(&self, timeout: Timeout) -> Result<NonNull<u8>, AllocError> {
         let Some(limit) = timeout.wait_limit() else {
@@ -54,6 +86,8 @@ impl MemSlab {
         if let Some(done) = first_try {
             return done;
         }
+        #[cfg(feature = "trace")]
+        crate::trace::wait_start(self);
         let pass_on = |block: *mut u8| {
             // SAFETY: `free` grants only blocks of this slab (non-null); this
             // one was handed to us and never given to anyone, so freeing it
@@ -68,7 +102,11 @@ impl MemSlab {
         match unsafe { wait::wait(&self.state, |s| &mut s.waiters, node, limit, pass_on) } {
             // SAFETY: only blocks (non-null) are granted by `free`.
             Outcome::Granted(block) => Ok(unsafe { NonNull::new_unchecked(block) }),
-            Outcome::TimedOut | Outcome::Cancelled => Err(AllocError::TimedOut),
+            Outcome::TimedOut | Outcome::Cancelled => {
+                #[cfg(feature = "trace")]
+                crate::trace::timeout(self);
+                Err(AllocError::TimedOut)
+            }
         }
     }
 
@@ -200,6 +238,8 @@ impl MemSlab {
             } else if config.checks == Checks::Full && self.on_free_list(s, config, block) {
                 return Err(FreeError::DoubleFree);
             }
+            #[cfg(feature = "track")]
+            self.track_freed(index);
             if let Some(wake) = s.waiters.grant_first(block) {
                 // Handed off: still allocated, counters and flag unchanged.
                 return Ok(Some(wake));
@@ -220,6 +260,8 @@ impl MemSlab {
         })?;
         if let Some(wake) = wake {
             wake.wake();
+            #[cfg(feature = "trace")]
+            crate::trace::hand_off(self, given.as_ptr());
         }
         Ok(())
     }
@@ -235,13 +277,18 @@ impl MemSlab {
         &self,
         enqueue: impl FnOnce(&mut WaitQueue),
     ) -> Option<Result<NonNull<u8>, AllocError>> {
-        self.state.with(|s| match self.pop(s) {
+        let result = self.state.with(|s| match self.pop(s) {
             Err(AllocError::NoMemory) => {
                 enqueue(&mut s.waiters);
                 None
             }
             done => Some(done),
-        })
+        });
+        #[cfg(feature = "trace")]
+        if result.is_none() {
+            crate::trace::wait_start(self);
+        }
+        result
     }
 
     /// Runs `f` on the wait queue, under the slab's lock.

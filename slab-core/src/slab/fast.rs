@@ -122,12 +122,43 @@ impl MemSlab {
     /// unsafe { SLAB.free(a)?; SLAB.free(b)? };
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    #[inline]
+    #[cfg_attr(not(any(feature = "track", feature = "trace")), inline)]
+    // With the features, the fast path is a few instructions longer: still
+    // inlined, as without them.
+    #[cfg_attr(any(feature = "track", feature = "trace"), inline(always))]
+    #[cfg_attr(feature = "track", track_caller)]
     pub fn alloc(&self, timeout: Timeout) -> Result<NonNull<u8>, AllocError> {
+        #[cfg(not(any(feature = "track", feature = "trace")))]
         match self.state.with(|s| self.pop_fast(s)) {
             Some(block) => Ok(block),
             None => decode(self.alloc_cold(timeout)),
         }
+        // The same, and what the features observe: the fast path adds the
+        // record (`track`) and the hook's load and branch (`trace`); the
+        // full path does both out of line.
+        #[cfg(any(feature = "track", feature = "trace"))]
+        {
+            let site = super::SiteArg::caller();
+            match self.state.with(|s| self.pop_fast(s)) {
+                Some(block) => {
+                    self.observe_alloc(block, site);
+                    Ok(block)
+                }
+                None => decode(self.alloc_cold_observed(timeout, site)),
+            }
+        }
+    }
+
+    /// What the features observe of a block `alloc`'s fast path took.
+    #[cfg(any(feature = "track", feature = "trace"))]
+    #[inline(always)]
+    fn observe_alloc(&self, block: NonNull<u8>, site: super::SiteArg) {
+        #[cfg(feature = "track")]
+        self.track_taken(block, site);
+        #[cfg(not(feature = "track"))]
+        let _ = site;
+        #[cfg(feature = "trace")]
+        crate::trace::alloc_ok(self, block);
     }
 
     /// The fast path of `alloc`, under the lock: the head, if every check
@@ -252,11 +283,22 @@ impl MemSlab {
     /// owner).
     #[inline]
     pub unsafe fn free(&self, block: NonNull<u8>) -> Result<(), FreeError> {
+        #[cfg(not(feature = "trace"))]
         if self.state.with(|s| self.push_fast(s, block.as_ptr(), 0)) {
             Ok(())
         } else {
             // SAFETY: the caller's contract.
             unsafe { self.free_cold(block) }
+        }
+        // The same, and the trace hook's load and branch (the full path
+        // reports out of line).
+        #[cfg(feature = "trace")]
+        if self.state.with(|s| self.push_fast(s, block.as_ptr(), 0)) {
+            crate::trace::free_ok(self, block);
+            Ok(())
+        } else {
+            // SAFETY: the caller's contract.
+            unsafe { self.free_cold_observed(block) }
         }
     }
 
@@ -278,10 +320,15 @@ impl MemSlab {
             .state
             .with(|s| self.push_fast(s, block.as_ptr(), covered))
         {
+            #[cfg(feature = "trace")]
+            crate::trace::free_ok(self, block);
             Ok(())
         } else {
             // SAFETY: the caller's contract.
-            unsafe { self.free_cold_covering(block, covered) }
+            let result = unsafe { self.free_cold_covering(block, covered) };
+            #[cfg(feature = "trace")]
+            crate::trace::free(self, block, &result);
+            result
         }
     }
 
@@ -327,6 +374,8 @@ impl MemSlab {
             // SAFETY: as above.
             unsafe { flags.add(index).write(1) };
         }
+        #[cfg(feature = "track")]
+        self.track_freed(index);
         // SAFETY: `block` is exactly a block of this slab (validated
         // above), reached through the buffer, given up by the caller; its
         // first word becomes the link. `given` is at the same address and

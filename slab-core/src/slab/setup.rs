@@ -64,6 +64,20 @@ impl MemSlab {
     }
 
     crate::sync::loom_const_fn! {
+        /// This declared slab with its ownership records (`crate::track`),
+        /// two words per block right after the blocks in its buffer.
+        #[cfg(feature = "track")]
+        pub(crate) const fn with_records(mut self) -> Self {
+            let config = *self.config.get_mut();
+            self.config = UnsafeCell::new(Config {
+                tracked: true,
+                ..config
+            });
+            self
+        }
+    }
+
+    crate::sync::loom_const_fn! {
         const fn with_config(
             phase: u8,
             name: &'static str,
@@ -95,6 +109,8 @@ impl MemSlab {
                     buffer,
                     geometry,
                     checks: Checks::Full,
+                    #[cfg(feature = "track")]
+                    tracked: false,
                 }),
                 used_map,
                 name,
@@ -137,6 +153,8 @@ impl MemSlab {
                     buffer,
                     geometry,
                     checks: Checks::Full,
+                    #[cfg(feature = "track")]
+                    tracked: false,
                 }
             };
             self.thread(s, false);
@@ -185,6 +203,10 @@ impl MemSlab {
         if declared {
             s.fast.blocks = geometry.num_blocks;
         }
+        // The records may be in memory that is not zeroed at reset
+        // (`section = ".noinit"`): every block starts free.
+        #[cfg(feature = "track")]
+        self.clear_records();
         s.head_index = s.index_or_sentinel(next);
         self.num_used.store(0, Ordering::Relaxed);
         self.max_used.store(0, Ordering::Relaxed);

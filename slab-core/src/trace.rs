@@ -1,0 +1,348 @@
+//! Trace events (feature `trace`): a hook, set once with
+//! [`set_trace_hook`], that sees every allocation, free, start of a wait,
+//! hand-off, timeout and refused free of every slab.
+//!
+//! Without the feature none of this is compiled: the hot paths are the
+//! same code as before. With it and no hook set, `alloc` and `free` each
+//! pay one load and one branch (12 instructions per alloc + free pair on
+//! a Cortex-M3, with the hook word's address). With a hook, it is called after the operation, outside
+//! the slab's lock, in the caller's context — interrupt handlers included —
+//! so it must be short and interrupt-safe, and must not allocate from or
+//! free to a slab (that would report again, from inside the hook).
+//!
+//! Two hooks come with the crate: `stderr_hook` (with `std`: one line
+//! per event on standard error) and `defmt_hook` (with `defmt`: one
+//! `defmt::trace!` per event).
+//!
+//! ```
+//! use slab_core::{mem_slab, MemSlab, Timeout};
+//! use slab_core::trace::{self, Event};
+//! use std::sync::atomic::{AtomicUsize, Ordering};
+//!
+//! #[mem_slab(blocks = 1, size = 16)]
+//! static POOL: MemSlab;
+//!
+//! static ALLOCS: AtomicUsize = AtomicUsize::new(0);
+//!
+//! fn count(event: &Event) {
+//!     if let Event::Alloc { slab, outcome: Ok(_) } = event {
+//!         if slab.name() == "POOL" {
+//!             ALLOCS.fetch_add(1, Ordering::Relaxed);
+//!         }
+//!     }
+//!     trace::stderr_hook(event); // "slab POOL: alloc block 0 (0x…)"
+//! }
+//!
+//! fn main() {
+//!     slab_core::boot();
+//!     trace::set_trace_hook(count).unwrap();
+//!     assert!(trace::set_trace_hook(count).is_err()); // set once
+//!     let block = POOL.alloc_block(Timeout::NoWait).unwrap();
+//!     drop(block);
+//!     assert_eq!(ALLOCS.load(Ordering::Relaxed), 1);
+//! }
+//! ```
+
+use core::fmt;
+use core::ptr::{self, NonNull};
+use core::sync::atomic::{AtomicPtr, Ordering};
+
+use crate::error::{AllocError, FreeError};
+use crate::slab::MemSlab;
+
+/// What happened to a slab.
+#[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
+pub enum Event<'a> {
+    /// An allocation returned: the block, or why not (`NoMemory`,
+    /// `TimedOut` after a [`Timeout`](Event::Timeout), `NotReady`,
+    /// `Corrupted`).
+    Alloc {
+        /// The slab.
+        slab: &'a MemSlab,
+        /// What the caller got.
+        outcome: Result<NonNull<u8>, AllocError>,
+    },
+    /// A block went back: to the free list, or (after a
+    /// [`HandOff`](Event::HandOff)) to a waiter.
+    Free {
+        /// The slab.
+        slab: &'a MemSlab,
+        /// The block.
+        block: NonNull<u8>,
+    },
+    /// A free was refused (`Foreign`, `Misaligned`, `DoubleFree`,
+    /// `NotReady`); nothing changed.
+    RefusedFree {
+        /// The slab.
+        slab: &'a MemSlab,
+        /// The pointer given to `free`.
+        block: NonNull<u8>,
+        /// Why.
+        error: FreeError,
+    },
+    /// A caller (thread or async task) found no block and started waiting.
+    WaitStart {
+        /// The slab.
+        slab: &'a MemSlab,
+    },
+    /// A free handed its block straight to a waiter (reported before that
+    /// free's [`Free`](Event::Free)).
+    HandOff {
+        /// The slab.
+        slab: &'a MemSlab,
+        /// The block.
+        block: NonNull<u8>,
+    },
+    /// A waiting caller's timeout ran out (its `Alloc` follows, with
+    /// `TimedOut`).
+    Timeout {
+        /// The slab.
+        slab: &'a MemSlab,
+    },
+}
+
+impl Event<'_> {
+    /// The slab the event is about.
+    pub fn slab(&self) -> &MemSlab {
+        match *self {
+            Event::Alloc { slab, .. }
+            | Event::Free { slab, .. }
+            | Event::RefusedFree { slab, .. }
+            | Event::WaitStart { slab }
+            | Event::HandOff { slab, .. }
+            | Event::Timeout { slab } => slab,
+        }
+    }
+}
+
+/// A block as events show it: its index (when it is one) and address.
+struct Shown<'a>(&'a MemSlab, NonNull<u8>);
+
+impl fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.index_of_block(self.1) {
+            Some(index) => write!(f, "block {} ({:p})", index, self.1),
+            None => write!(f, "{:p}", self.1),
+        }
+    }
+}
+
+/// `slab NAME: alloc block 2 (0x…)`, `slab NAME: free refused for 0x…:
+/// DoubleFree`, ….
+impl fmt::Display for Event<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "slab {}: ", self.slab().name())?;
+        match *self {
+            Event::Alloc {
+                slab,
+                outcome: Ok(block),
+            } => write!(f, "alloc {}", Shown(slab, block)),
+            Event::Alloc {
+                outcome: Err(e), ..
+            } => write!(f, "alloc failed: {e:?} ({})", e.errno()),
+            Event::Free { slab, block } => write!(f, "free {}", Shown(slab, block)),
+            Event::RefusedFree { slab, block, error } => {
+                write!(f, "free refused for {}: {error:?}", Shown(slab, block))
+            }
+            Event::WaitStart { .. } => f.write_str("wait start"),
+            Event::HandOff { slab, block } => write!(f, "hand-off {}", Shown(slab, block)),
+            Event::Timeout { .. } => f.write_str("wait timed out"),
+        }
+    }
+}
+
+#[cfg(feature = "defmt")]
+impl defmt::Format for Event<'_> {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        let name = self.slab().name();
+        match *self {
+            Event::Alloc {
+                outcome: Ok(block), ..
+            } => defmt::write!(
+                f,
+                "slab {=str}: alloc {=usize:#x}",
+                name,
+                block.as_ptr() as usize
+            ),
+            Event::Alloc {
+                outcome: Err(e), ..
+            } => defmt::write!(f, "slab {=str}: alloc failed: {}", name, e),
+            Event::Free { block, .. } => {
+                defmt::write!(
+                    f,
+                    "slab {=str}: free {=usize:#x}",
+                    name,
+                    block.as_ptr() as usize
+                )
+            }
+            Event::RefusedFree { block, error, .. } => defmt::write!(
+                f,
+                "slab {=str}: free refused for {=usize:#x}: {}",
+                name,
+                block.as_ptr() as usize,
+                error
+            ),
+            Event::WaitStart { .. } => defmt::write!(f, "slab {=str}: wait start", name),
+            Event::HandOff { block, .. } => {
+                defmt::write!(
+                    f,
+                    "slab {=str}: hand-off {=usize:#x}",
+                    name,
+                    block.as_ptr() as usize
+                )
+            }
+            Event::Timeout { .. } => defmt::write!(f, "slab {=str}: wait timed out", name),
+        }
+    }
+}
+
+/// The hook: null until set, then a `fn(&Event)`, never changed again.
+static HOOK: AtomicPtr<()> = AtomicPtr::new(ptr::null_mut());
+
+/// [`set_trace_hook`] was called before: the first hook stays.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HookAlreadySet;
+
+impl fmt::Display for HookAlreadySet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("slab_core: the trace hook is already set")
+    }
+}
+
+impl core::error::Error for HookAlreadySet {}
+
+/// Sets the hook that receives every [`Event`] of every slab, once: a
+/// second call returns `Err(HookAlreadySet)` and keeps the first hook.
+///
+/// The hook runs in the context of the operation (interrupt handlers
+/// too), outside the slab's lock; see the [module docs](self).
+pub fn set_trace_hook(hook: fn(&Event<'_>)) -> Result<(), HookAlreadySet> {
+    #[cfg(feature = "std")]
+    {
+        HOOK.compare_exchange(
+            ptr::null_mut(),
+            hook as *mut (),
+            Ordering::Release,
+            Ordering::Relaxed,
+        )
+        .map(drop)
+        .map_err(|_| HookAlreadySet)
+    }
+    // A critical section, not a compare-and-swap: thumbv6m has none.
+    #[cfg(not(feature = "std"))]
+    critical_section::with(|_| {
+        if !HOOK.load(Ordering::Relaxed).is_null() {
+            return Err(HookAlreadySet);
+        }
+        HOOK.store(hook as *mut (), Ordering::Release);
+        Ok(())
+    })
+}
+
+/// The hook, or null. Relaxed: the hook is a function, whose code does
+/// not change, so there is nothing else to see once its address is seen.
+#[inline(always)]
+fn hook() -> *mut () {
+    HOOK.load(Ordering::Relaxed)
+}
+
+/// Calls the hook, if set, with `event()` (the full paths).
+#[inline(always)]
+fn emit<'a>(event: impl FnOnce() -> Event<'a>) {
+    let hook = hook();
+    if !hook.is_null() {
+        call(hook, event());
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn call(hook: *mut (), event: Event<'_>) {
+    // SAFETY: a non-null `HOOK` was stored by `set_trace_hook` from a
+    // `fn(&Event)`.
+    let hook: fn(&Event<'_>) = unsafe { core::mem::transmute::<*mut (), fn(&Event<'_>)>(hook) };
+    hook(&event);
+}
+
+/// An allocation's event (the full paths and async allocation).
+pub(crate) fn alloc(slab: &MemSlab, result: &Result<NonNull<u8>, AllocError>) {
+    emit(|| Event::Alloc {
+        slab,
+        outcome: *result,
+    });
+}
+
+/// `alloc`'s fast path took `block`: one load and one branch with no hook
+/// (the event is built out of line, so the fast path keeps no stack frame).
+#[inline(always)]
+pub(crate) fn alloc_ok(slab: &MemSlab, block: NonNull<u8>) {
+    let hook = hook();
+    if !hook.is_null() {
+        call_alloc_ok(hook, slab, block);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn call_alloc_ok(hook: *mut (), slab: &MemSlab, block: NonNull<u8>) {
+    call(
+        hook,
+        Event::Alloc {
+            slab,
+            outcome: Ok(block),
+        },
+    );
+}
+
+/// A free's event (the full path).
+pub(crate) fn free(slab: &MemSlab, block: NonNull<u8>, result: &Result<(), FreeError>) {
+    emit(|| match *result {
+        Ok(()) => Event::Free { slab, block },
+        Err(error) => Event::RefusedFree { slab, block, error },
+    });
+}
+
+/// `free`'s fast path took `block` back: one load and one branch with no
+/// hook.
+#[inline(always)]
+pub(crate) fn free_ok(slab: &MemSlab, block: NonNull<u8>) {
+    let hook = hook();
+    if !hook.is_null() {
+        call_free_ok(hook, slab, block);
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn call_free_ok(hook: *mut (), slab: &MemSlab, block: NonNull<u8>) {
+    call(hook, Event::Free { slab, block });
+}
+
+pub(crate) fn wait_start(slab: &MemSlab) {
+    emit(|| Event::WaitStart { slab });
+}
+
+pub(crate) fn hand_off(slab: &MemSlab, block: *mut u8) {
+    if let Some(block) = NonNull::new(block) {
+        emit(|| Event::HandOff { slab, block });
+    }
+}
+
+pub(crate) fn timeout(slab: &MemSlab) {
+    emit(|| Event::Timeout { slab });
+}
+
+/// A hook that prints each event on standard error, one line each
+/// (`slab RX: alloc block 2 (0x…)`). With `std`.
+#[cfg(feature = "std")]
+pub fn stderr_hook(event: &Event<'_>) {
+    extern crate std;
+    std::eprintln!("{event}");
+}
+
+/// A hook that logs each event with `defmt::trace!`. With `defmt`.
+#[cfg(feature = "defmt")]
+pub fn defmt_hook(event: &Event<'_>) {
+    defmt::trace!("{}", event);
+}
