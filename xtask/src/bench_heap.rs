@@ -30,7 +30,7 @@ pub fn bench() -> Result<(), String> {
     host()
 }
 
-/// The target half of [`bench`]: the firmware under QEMU, its figures.
+/// The target half of [`bench()`]: the firmware under QEMU, its figures.
 pub fn target() -> Result<(), String> {
     let elf = build()?;
     let output = qemu(&elf)?;
