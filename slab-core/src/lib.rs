@@ -740,9 +740,9 @@ mod slab_box;
 mod sync;
 mod timeout;
 #[cfg(feature = "trace")]
-pub mod trace;
+pub use slab::trace;
 #[cfg(feature = "track")]
-pub mod track;
+pub use slab::track;
 mod wait;
 
 #[cfg(test)]

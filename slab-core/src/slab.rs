@@ -110,6 +110,12 @@ mod cold;
 mod fast;
 mod footprint;
 mod setup;
+// Part of the slab: its trace events and its holders (public as
+// `slab_core::trace` and `slab_core::track`).
+#[cfg(feature = "trace")]
+pub mod trace;
+#[cfg(feature = "track")]
+pub mod track;
 
 use core::cell::UnsafeCell;
 use core::fmt;
