@@ -300,6 +300,19 @@ mod tests {
     /// A registry read from the wrong memory can list two "slabs" whose
     /// names are the same kilobytes of memory: the panic shows a bounded
     /// prefix.
+    /// A name of `MAX` bytes is shown whole; one byte more and it is cut
+    /// to `MAX`, with its length after it.
+    #[test]
+    fn a_name_is_cut_only_past_the_bound() {
+        let exact: &'static str = String::leak("n".repeat(ShownName::MAX));
+        assert_eq!(format!("{}", ShownName(exact)), exact);
+        let over: &'static str = String::leak("n".repeat(ShownName::MAX + 1));
+        assert_eq!(
+            format!("{}", ShownName(over)),
+            format!("{exact}… ({} bytes)", ShownName::MAX + 1)
+        );
+    }
+
     #[test]
     fn the_duplicate_name_panic_shows_a_bounded_name() {
         let memory: &'static str = String::leak("\u{0}".repeat(8192));
