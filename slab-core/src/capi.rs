@@ -789,16 +789,25 @@ pub unsafe extern "C" fn k_mem_slab_find(name: *const c_char) -> *mut k_mem_slab
 pub extern "C" fn slab_core_boot() -> c_int {
     // The names are checked once (n(n-1)/2 comparisons), as `boot()` does.
     static NAMES_UNIQUE: AtomicBool = AtomicBool::new(false);
-    if !NAMES_UNIQUE.load(Ordering::Acquire) {
-        if has_duplicate_name(&SLAB_CORE_REGISTRY) {
-            return errno::EINVAL;
-        }
-        NAMES_UNIQUE.store(true, Ordering::Release);
+    if !names_unique(&NAMES_UNIQUE, &SLAB_CORE_REGISTRY) {
+        return errno::EINVAL;
     }
     // `boot()`'s sequence, which cannot panic now: its only panic is a
     // duplicate name.
     registry::boot_with(boot_defined);
     0
+}
+
+/// Whether `slabs` have unique names, checked until a check passes:
+/// `checked` records that, so that every later call costs one load.
+fn names_unique(checked: &AtomicBool, slabs: &[&'static MemSlab]) -> bool {
+    if !checked.load(Ordering::Acquire) {
+        if has_duplicate_name(slabs) {
+            return false;
+        }
+        checked.store(true, Ordering::Release);
+    }
+    true
 }
 
 /// Whether two of `slabs` have one name (the check `boot()` panics on).

@@ -735,6 +735,116 @@ mod tests {
         boxes_dropped_by_value(true);
     }
 
+    /// Each refused request is counted once, under its reason
+    /// ([`HeapRefusals`]): a class that fits but is not ready is
+    /// `before_boot`, one that is ready with every block in use is
+    /// `exhausted`.
+    #[test]
+    fn refusals_are_counted_by_reason() {
+        let counts = |heap: &SlabHeap| {
+            let r = heap.refusals();
+            (r.too_large, r.over_aligned, r.before_boot, r.exhausted)
+        };
+        // A heap whose one class has a slab that was never initialised.
+        let unready = Box::leak(Box::new(HeapClass::new(MemSlab::new(), 2 * WORD, WORD, 4)));
+        let classes = Box::leak(Box::new([&*unready]));
+        let before_boot = SlabHeap::new(classes, &[2 * WORD]);
+        let small = Layout::from_size_align(WORD, 1).unwrap();
+        // SAFETY: non-zero sizes; the result is only compared with null.
+        assert!(unsafe { before_boot.alloc(small) }.is_null());
+        assert_eq!(counts(&before_boot), (0, 0, 1, 0));
+
+        let heap = heap();
+        // SAFETY: non-zero sizes; every block is freed with its layout.
+        unsafe {
+            let got: Vec<*mut u8> = (0..6).map(|_| heap.alloc(small)).collect();
+            assert!(got.iter().all(|p| !p.is_null()));
+            assert_eq!(counts(&heap), (0, 0, 0, 0), "served: nothing counted");
+            assert!(heap.alloc(small).is_null());
+            assert_eq!(counts(&heap), (0, 0, 0, 1));
+            assert!(
+                heap.alloc(Layout::from_size_align(8 * WORD + 1, 1).unwrap())
+                    .is_null()
+            );
+            assert!(
+                heap.alloc(Layout::from_size_align(WORD, 2 * WORD).unwrap())
+                    .is_null()
+            );
+            assert_eq!(counts(&heap), (1, 1, 0, 1));
+            for p in got {
+                heap.dealloc(p, small);
+            }
+        }
+    }
+
+    /// `stats` sums the classes' own: bytes in use, free, and each class's
+    /// high-water mark.
+    #[test]
+    fn stats_sum_the_classes() {
+        let heap = heap();
+        let (small, large) = (
+            Layout::from_size_align(WORD, 1).unwrap(),
+            Layout::from_size_align(8 * WORD, 1).unwrap(),
+        );
+        // SAFETY: non-zero sizes; every block is freed with its layout.
+        unsafe {
+            let (a, b, c) = (heap.alloc(small), heap.alloc(small), heap.alloc(large));
+            assert!(!a.is_null() && !b.is_null() && !c.is_null());
+            heap.dealloc(a, small);
+            heap.dealloc(b, small);
+            let stats = heap.stats();
+            assert_eq!(stats.allocated_bytes, 8 * WORD);
+            assert_eq!(stats.free_bytes, 4 * 2 * WORD + 8 * WORD);
+            assert_eq!(stats.max_allocated_bytes, 2 * 2 * WORD + 8 * WORD);
+            heap.dealloc(c, large);
+        }
+        assert_eq!(heap.stats().max_allocated_bytes, 2 * 2 * WORD + 8 * WORD);
+    }
+
+    /// A block at the very end of one class's buffer range is not that
+    /// class's: with the two classes' buffers adjacent, the larger class's
+    /// first block starts where the smaller one's buffer ends, and
+    /// `dealloc` gives it back to the class it came from.
+    #[test]
+    fn dealloc_at_the_end_of_a_smaller_class_goes_to_the_next() {
+        let (small, large) = (2 * WORD, 8 * WORD);
+        let (below, above) = crate::tests::leak_buffer(small + large).split_at_mut(small);
+        let one_class = |slab_buffer: &'static mut [u8], size: usize| {
+            let class = Box::leak(Box::new(HeapClass::new(MemSlab::new(), size, WORD, 1)));
+            class.slab.init(slab_buffer, size, 1).unwrap();
+            &*class
+        };
+        let classes = Box::leak(Box::new([one_class(below, small), one_class(above, large)]));
+        let heap = SlabHeap::new(classes, &[small, large]);
+        let layout = Layout::from_size_align(WORD, 1).unwrap();
+        // SAFETY: a non-zero size; each block is freed once, with its layout.
+        unsafe {
+            let first = heap.alloc(layout);
+            let second = heap.alloc(layout);
+            assert_eq!(
+                class_index(&heap, second),
+                Some(1),
+                "the small class is full"
+            );
+            assert_eq!(second as usize, classes[0].slab.buffer_range().end);
+            heap.dealloc(second, layout);
+            assert_eq!(classes[1].slab.num_used(), 0, "back in the large class");
+            assert_eq!(classes[0].slab.num_used(), 1);
+            heap.dealloc(first, layout);
+        }
+        assert_eq!(heap.stats().allocated_bytes, 0);
+    }
+
+    /// A heap's `Debug` is the list of its class slabs.
+    #[test]
+    fn debug_lists_the_classes() {
+        let heap = heap();
+        let slabs: Vec<&MemSlab> = heap.classes().collect();
+        let shown = std::format!("{heap:?}");
+        assert_eq!(shown, std::format!("{slabs:?}"));
+        assert!(shown.starts_with("[MemSlab"), "{shown}");
+    }
+
     #[test]
     fn class_table_skips_classes_too_small() {
         let sizes = [16, 48, 64, 1024];

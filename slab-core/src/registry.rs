@@ -252,7 +252,7 @@ impl Registry {
 
 #[cfg(test)]
 mod tests {
-    use super::{ShownName, check_unique_names};
+    use super::{Registry, ShownName, check_unique_names};
     use crate::slab::MemSlab;
 
     extern crate std;
@@ -283,6 +283,47 @@ mod tests {
     /// A registry read from the wrong memory can list two "slabs" whose
     /// names are the same kilobytes of memory: the panic shows a bounded
     /// prefix.
+    /// A program without declared slabs has an empty registry: no entry,
+    /// `len()` 0, `is_empty()`, and a table of the header alone.
+    #[test]
+    fn a_registry_without_slabs_is_empty() {
+        let empty = Registry { slabs: &[] };
+        assert!(empty.is_empty());
+        assert_eq!((empty.len(), empty.iter().count()), (0, 0));
+        assert_eq!(format!("{empty}").lines().count(), 1);
+        let one = Registry {
+            slabs: Box::leak(Box::new([named("RX")])),
+        };
+        assert!(!one.is_empty());
+        assert_eq!(one.len(), 1);
+    }
+
+    /// A registry's `Debug` is the list of its slabs.
+    #[test]
+    fn debug_lists_the_slabs() {
+        let slabs: &'static [&'static MemSlab] = Box::leak(Box::new([named("RX"), named("TX")]));
+        let shown = format!("{:?}", Registry { slabs });
+        assert_eq!(shown, format!("{slabs:?}"));
+        assert!(
+            shown.starts_with("[MemSlab") && shown.contains("TX"),
+            "{shown}"
+        );
+        assert_eq!(format!("{:?}", Registry { slabs: &[] }), "[]");
+    }
+
+    /// A name of `MAX` bytes is shown whole; one byte more and it is cut
+    /// to `MAX`, with its length after it.
+    #[test]
+    fn a_name_is_cut_only_past_the_bound() {
+        let exact: &'static str = String::leak("n".repeat(ShownName::MAX));
+        assert_eq!(format!("{}", ShownName(exact)), exact);
+        let over: &'static str = String::leak("n".repeat(ShownName::MAX + 1));
+        assert_eq!(
+            format!("{}", ShownName(over)),
+            format!("{exact}… ({} bytes)", ShownName::MAX + 1)
+        );
+    }
+
     #[test]
     fn the_duplicate_name_panic_shows_a_bounded_name() {
         let memory: &'static str = String::leak("\u{0}".repeat(8192));

@@ -123,8 +123,13 @@ pub const MUTANT_FILES: [&str; 9] = [
 ///    bare metal, such as withdrawing a waiter whose wait hook unwinds, is
 ///    only exercised there.
 ///
-/// Both passes enable `allocator-api2`, which `allocator_api.rs` needs to
-/// be compiled at all (a mutant of code left out survives every test).
+/// Both passes enable `allocator-api2` and `capi`, which `allocator_api.rs`
+/// and `capi.rs` need to be compiled at all (a mutant of code left out
+/// survives every test).
+///
+/// Each mutant's tests get 60 s, or `SLAB_MUTANTS_TIMEOUT` seconds: a
+/// timeout is only a kill when its log (`target/mutants/mutants.out/log/`)
+/// shows a test still running at the limit, not every test passing slowly.
 ///
 /// A mutant survives when neither pass catches it. The compile-fail
 /// (trybuild) and QEMU tests are left out: a mutant of the runtime cannot
@@ -139,6 +144,7 @@ pub fn mutants(args: &[String]) -> Result<(), String> {
     } else {
         args.iter().map(String::as_str).collect()
     };
+    let timeout = mutant_timeout(std::env::var("SLAB_MUTANTS_TIMEOUT").ok().as_deref())?;
     let started = Instant::now();
     let out = workspace_root().join("target").join("mutants");
     let mutants_cmd = || {
@@ -146,8 +152,11 @@ pub fn mutants(args: &[String]) -> Result<(), String> {
         cmd.args(["mutants", "--package", "slab-core", "--no-shuffle"])
             // The baseline cargo-mutants times runs only slab-core's tests,
             // and would set the limit from that: a whole suite's run takes
-            // 15-25 s here, a mutant that hangs is caught at a minute.
-            .args(["--timeout", "60"])
+            // 15-25 s here, a mutant that hangs is caught at a minute
+            // (`SLAB_MUTANTS_TIMEOUT`, in seconds, sets another limit: on a
+            // loaded machine a suite that merely runs slowly reaches a
+            // minute too, and counts as a timeout).
+            .args(["--timeout", &timeout])
             .arg("--output")
             .arg(&out)
             // One target directory for every run: the dependencies are built
@@ -168,10 +177,13 @@ pub fn mutants(args: &[String]) -> Result<(), String> {
         "--test-package",
         "slab-tests",
     ])
-    // `allocator-api2` compiles `allocator_api.rs` (and its unit tests) in;
-    // slab-tests enables it too, but a file's mutants must not depend on
-    // that.
-    .args(["--features", "slab-core/std,slab-core/allocator-api2"]);
+    // `allocator-api2` compiles `allocator_api.rs` (and its unit tests) in,
+    // `capi` compiles `capi.rs`; slab-tests enables both too, but a file's
+    // mutants must not depend on that.
+    .args([
+        "--features",
+        "slab-core/std,slab-core/allocator-api2,slab-core/capi",
+    ]);
     // To `cargo test`: unit and integration tests, not the doctests; to
     // the test binaries: not the two compile-fail suites (by exact name).
     host.args(["--", "--tests", "--", "--exact"]);
@@ -189,7 +201,7 @@ pub fn mutants(args: &[String]) -> Result<(), String> {
     } else {
         let mut bare = mutants_cmd();
         bare.args(["--test-package", "slab-core"])
-            .args(["--features", "slab-core/allocator-api2"]);
+            .args(["--features", "slab-core/allocator-api2,slab-core/capi"]);
         for name in survivors.lines().filter(|l| !l.trim().is_empty()) {
             bare.arg("--re")
                 .arg(format!("^{}$", regex_escape(name.trim())));
@@ -218,6 +230,20 @@ pub fn mutants(args: &[String]) -> Result<(), String> {
     );
     record("mutants", &line);
     Ok(())
+}
+
+/// The per-mutant limit in seconds: `SLAB_MUTANTS_TIMEOUT` if set (a
+/// positive whole number), else 60.
+fn mutant_timeout(var: Option<&str>) -> Result<String, String> {
+    match var.map(str::trim) {
+        None | Some("") => Ok("60".into()),
+        Some(v) => match v.parse::<u32>() {
+            Ok(n) if n > 0 => Ok(n.to_string()),
+            _ => Err(format!(
+                "SLAB_MUTANTS_TIMEOUT must be a positive number of seconds, not `{v}`"
+            )),
+        },
+    }
 }
 
 /// `text` as a regex that matches exactly it.
@@ -320,7 +346,7 @@ fn record(name: &str, line: &str) {
 
 #[cfg(test)]
 mod tests {
-    use super::{COMPILE_FAIL_TESTS, Outcomes};
+    use super::{COMPILE_FAIL_TESTS, Outcomes, mutant_timeout};
     use crate::workspace_root;
 
     /// `cargo xtask mutants` leaves the compile-fail tests out (each one
@@ -337,6 +363,18 @@ mod tests {
         assert_eq!(Outcomes::survivors_pass(&none, failed).unwrap().missed, 0);
         let bare = Outcomes::survivors_pass(&host, "2 mutants tested in 1m: 1 missed, 1 caught");
         assert_eq!(bare.unwrap().missed, 1);
+    }
+
+    /// `SLAB_MUTANTS_TIMEOUT` sets the limit; unset or empty, it is 60 s;
+    /// anything but a positive number of seconds is an error.
+    #[test]
+    fn the_mutant_timeout_comes_from_the_environment() {
+        assert_eq!(mutant_timeout(None).unwrap(), "60");
+        assert_eq!(mutant_timeout(Some("")).unwrap(), "60");
+        assert_eq!(mutant_timeout(Some(" 240 ")).unwrap(), "240");
+        for bad in ["0", "-5", "1m", "x"] {
+            assert!(mutant_timeout(Some(bad)).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -207,3 +207,20 @@ fn a_duplicate_name_is_found_without_a_panic() {
     assert!(!has_duplicate_name(&[&A]));
     assert!(!has_duplicate_name(&[]));
 }
+
+/// `slab_core_boot`'s check: two slabs of one name fail it every time,
+/// recording nothing; unique names pass it, once for good.
+#[test]
+fn the_name_check_passes_only_unique_names_and_is_then_skipped() {
+    static A: MemSlab = MemSlab::new();
+    static B: MemSlab = MemSlab::new();
+    let checked = AtomicBool::new(false);
+    // Run-time slabs are all named "".
+    for _ in 0..2 {
+        assert!(!names_unique(&checked, &[&A, &B]));
+        assert!(!checked.load(Ordering::Relaxed));
+    }
+    assert!(names_unique(&checked, &[&A]));
+    assert!(checked.load(Ordering::Relaxed));
+    assert!(names_unique(&checked, &[&A, &B]), "checked once");
+}
