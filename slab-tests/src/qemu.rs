@@ -64,6 +64,25 @@ pub const RISCV_VIRT: Machine = Machine {
     ram: 0x8010_0000..0x8020_0000,
 };
 
+/// `virt` with two harts under `-icount` (8 ns of virtual time per
+/// instruction; idle time skipped, not slept): single-threaded TCG, a
+/// deterministic interleaving.
+pub const RISCV_VIRT_SMP_ICOUNT: Machine = Machine {
+    args: &[
+        "-machine",
+        "virt",
+        "-smp",
+        "2",
+        "-accel",
+        "tcg,thread=single",
+        "-icount",
+        "shift=3,sleep=off",
+        "-bios",
+        "none",
+    ],
+    ..RISCV_VIRT
+};
+
 /// LM3S6965: the end of its flash.
 pub const FLASH_END: u32 = LM3S6965.flash.end;
 /// LM3S6965: the start of its RAM.
@@ -270,6 +289,19 @@ pub fn passed_failed(stdout: &str) -> Option<(u32, u32)> {
         .strip_suffix(" failed")?
         .split_once(" passed, ")?;
     Some((passed.parse().ok()?, failed.parse().ok()?))
+}
+
+/// Checks a firmware run's report: its last line is `firmware: N passed,
+/// 0 failed` with `N == checks`, and the firmware exited with success.
+/// Returns the run's output as the assertions show it.
+pub fn assert_every_check_passed(success: bool, stdout: &str, stderr: &str, checks: u32) -> String {
+    let shown = format!("--- stdout\n{stdout}--- stderr\n{stderr}");
+    let (passed, failed) =
+        passed_failed(stdout).unwrap_or_else(|| panic!("no `N passed, N failed` line\n{shown}"));
+    assert_eq!(failed, 0, "failed checks\n{shown}");
+    assert!(success, "the firmware exited with failure\n{shown}");
+    assert_eq!(passed, checks, "checks that ran\n{shown}");
+    shown
 }
 
 /// Just enough of a little-endian ELF32 reader: sections, loadable

@@ -14,8 +14,8 @@
 use std::path::PathBuf;
 
 use slab_tests::qemu::{
-    RISCV_VIRT, assert_noinit_noload, assert_registry_in_flash, assert_registry_table, read_elf,
-    run_on, skipped,
+    RISCV_VIRT, assert_every_check_passed, assert_noinit_noload, assert_registry_in_flash,
+    assert_registry_table, read_elf, run_on, skipped,
 };
 
 const TARGET: &str = "riscv32imac-unknown-none-elf";
@@ -37,18 +37,7 @@ fn riscv_firmware_passes_every_check() {
         return;
     }
     let (success, stdout, stderr) = run_on(&RISCV_VIRT, &build());
-    let shown = format!("--- stdout\n{stdout}--- stderr\n{stderr}");
-    // The last line: `firmware: N passed, N failed`.
-    let (passed, failed) = stdout
-        .lines()
-        .last()
-        .and_then(|l| l.strip_prefix("firmware: ")?.strip_suffix(" failed"))
-        .and_then(|l| l.split_once(" passed, "))
-        .and_then(|(p, f)| Some((p.parse::<u32>().ok()?, f.parse::<u32>().ok()?)))
-        .unwrap_or_else(|| panic!("no `N passed, N failed` line\n{shown}"));
-    assert_eq!(failed, 0, "failed checks\n{shown}");
-    assert!(success, "the firmware exited with failure\n{shown}");
-    assert_eq!(passed, CHECKS, "checks that ran\n{shown}");
+    let shown = assert_every_check_passed(success, &stdout, &stderr, CHECKS);
     for line in [
         format!("firmware: slab on {TARGET}"),
         "firmware: fast path, checks = \"full\": drain to NoMemory, bad pointers, double free, \

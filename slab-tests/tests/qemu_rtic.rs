@@ -8,7 +8,7 @@
 //! installs both). When either is missing this test fails, saying how to
 //! install it, unless `SLAB_SKIP_QEMU=1`, which skips it.
 
-use slab_tests::qemu::{LM3S6965, passed_failed, run_on, skipped};
+use slab_tests::qemu::{LM3S6965, assert_every_check_passed, run_on, skipped};
 
 const TARGET: &str = "thumbv7m-none-eabi";
 
@@ -22,12 +22,7 @@ fn rtic_tasks_of_three_priorities_share_a_slab() {
     }
     let elf = slab_tests::qemu::build("examples/rtic-firmware", "slab-rtic-firmware", TARGET);
     let (success, stdout, stderr) = run_on(&LM3S6965, &elf);
-    let shown = format!("--- stdout\n{stdout}--- stderr\n{stderr}");
-    let (passed, failed) =
-        passed_failed(&stdout).unwrap_or_else(|| panic!("no `N passed, N failed` line\n{shown}"));
-    assert_eq!(failed, 0, "failed checks\n{shown}");
-    assert!(success, "the firmware exited with failure\n{shown}");
-    assert_eq!(passed, CHECKS, "checks that ran\n{shown}");
+    let shown = assert_every_check_passed(success, &stdout, &stderr, CHECKS);
     for line in [
         "firmware: slab in an RTIC 2 application",
         "firmware: 200 hand-offs from the priority-3 hardware task to the priority-1 async task",

@@ -15,7 +15,9 @@
 
 use std::path::PathBuf;
 
-use slab_tests::qemu::{Machine, RISCV_VIRT, passed_failed, run_on, skipped};
+use slab_tests::qemu::{
+    Machine, RISCV_VIRT, RISCV_VIRT_SMP_ICOUNT, assert_every_check_passed, run_on, skipped,
+};
 
 const TARGET: &str = "riscv32imac-unknown-none-elf";
 
@@ -37,24 +39,6 @@ const VIRT_SMP_PARALLEL: Machine = Machine {
     ..RISCV_VIRT
 };
 
-/// `virt` with two harts under `-icount` (8 ns of virtual time per
-/// instruction; idle time skipped, not slept): single-threaded TCG.
-const VIRT_SMP_ICOUNT: Machine = Machine {
-    args: &[
-        "-machine",
-        "virt",
-        "-smp",
-        "2",
-        "-accel",
-        "tcg,thread=single",
-        "-icount",
-        "shift=3,sleep=off",
-        "-bios",
-        "none",
-    ],
-    ..RISCV_VIRT
-};
-
 fn build() -> PathBuf {
     slab_tests::qemu::build("examples/smp-firmware", "slab-smp-firmware", TARGET)
 }
@@ -63,12 +47,7 @@ fn build() -> PathBuf {
 /// output.
 fn passes_every_check(machine: &Machine) -> String {
     let (success, stdout, stderr) = run_on(machine, &build());
-    let shown = format!("--- stdout\n{stdout}--- stderr\n{stderr}");
-    let (passed, failed) =
-        passed_failed(&stdout).unwrap_or_else(|| panic!("no `N passed, N failed` line\n{shown}"));
-    assert_eq!(failed, 0, "failed checks\n{shown}");
-    assert!(success, "the firmware exited with failure\n{shown}");
-    assert_eq!(passed, CHECKS, "checks that ran\n{shown}");
+    let shown = assert_every_check_passed(success, &stdout, &stderr, CHECKS);
     for prefix in [
         "firmware: 100000 cross-core hand-offs, hart 0 asleep in wfi, woken by an IPI: ",
         "firmware: 10000 cross-core hand-offs, hart 0 polling: ",
@@ -103,8 +82,8 @@ fn two_harts_under_icount_hand_off_and_lose_no_block() {
     if skipped() {
         return;
     }
-    let first = passes_every_check(&VIRT_SMP_ICOUNT);
+    let first = passes_every_check(&RISCV_VIRT_SMP_ICOUNT);
     // Deterministic: a second run interleaves the harts the same way.
-    let second = passes_every_check(&VIRT_SMP_ICOUNT);
+    let second = passes_every_check(&RISCV_VIRT_SMP_ICOUNT);
     assert_eq!(first, second, "two -icount runs differ");
 }

@@ -10,28 +10,11 @@
 //! Needs `qemu-system-riscv32` and the Rust target, as `qemu_smp.rs`.
 
 use slab_tests::qemu::{
-    Machine, RISCV_VIRT, firmware_cargo, passed_failed, require_target, run_on, skipped,
+    RISCV_VIRT_SMP_ICOUNT, firmware_cargo, passed_failed, require_target, run_on, skipped,
     workspace_root,
 };
 
 const TARGET: &str = "riscv32imac-unknown-none-elf";
-
-/// As `qemu_smp.rs`'s `-icount` machine.
-const VIRT_SMP_ICOUNT: Machine = Machine {
-    args: &[
-        "-machine",
-        "virt",
-        "-smp",
-        "2",
-        "-accel",
-        "tcg,thread=single",
-        "-icount",
-        "shift=3,sleep=off",
-        "-bios",
-        "none",
-    ],
-    ..RISCV_VIRT
-};
 
 #[test]
 fn a_single_hart_critical_section_fails_the_two_hart_checks() {
@@ -52,7 +35,7 @@ fn a_single_hart_critical_section_fails_the_two_hart_checks() {
         String::from_utf8_lossy(&out.stderr)
     );
     let elf = target_dir.join(TARGET).join("release/slab-smp-firmware");
-    let (success, stdout, stderr) = run_on(&VIRT_SMP_ICOUNT, &elf);
+    let (success, stdout, stderr) = run_on(&RISCV_VIRT_SMP_ICOUNT, &elf);
     let shown = format!("--- stdout\n{stdout}--- stderr\n{stderr}");
     assert!(!success, "the firmware passed\n{shown}");
     let (_, failed) =
