@@ -730,6 +730,7 @@ pub mod capi;
 mod defmt_format;
 mod error;
 mod heap;
+mod image_layout;
 mod layout;
 mod lock;
 mod port;

@@ -110,6 +110,7 @@ mod cold;
 mod fast;
 mod footprint;
 mod setup;
+pub(crate) use footprint::FIELDS as IMAGE_FIELDS;
 // Part of the slab: its trace events and its holders (public as
 // `slab_core::trace` and `slab_core::track`).
 #[cfg(feature = "trace")]

@@ -1,9 +1,11 @@
 //! Where a tool reading a firmware image finds the fields of a [`MemSlab`]:
-//! a descriptor in the linker section `slab_core_layout`, written by the
-//! compiler from `offset_of!` of the fields themselves, so that a change to
-//! the slab's layout changes the descriptor with it and a reader of the
-//! image (the workspace's `slab-footprint`) never decodes a slab with
-//! stale offsets.
+//! the slab's part of a descriptor in the linker section `slab_core_layout`,
+//! written by the compiler from `offset_of!` of the fields themselves, so
+//! that a change to the slab's layout changes the descriptor with it and a
+//! reader of the image (the workspace's `slab-footprint`) never decodes a
+//! slab with stale offsets. The descriptor static is `crate::image_layout`'s,
+//! which adds the C definition's offsets (so the slab module does not
+//! depend on the C ABI).
 //!
 //! Cost: 72 bytes of flash (the magic and 16 `u32`s) in every program that
 //! links slab-core; no RAM, no code. `#[used]` marks the section retained
@@ -26,51 +28,23 @@ use core::mem::{offset_of, size_of};
 
 use super::{Config, MemSlab};
 
-/// The descriptor's format, as a reader checks it.
-const MAGIC: [u8; 8] = *b"SLABLAY1";
-
-/// See the module docs. Only ever read from the image, by other programs.
-#[repr(C)]
-struct Descriptor {
-    magic: [u8; 8],
-    fields: [u32; 16],
-}
-
-/// The descriptor of this build. Mach-O names a section by segment and
-/// section (the report reads ELF images only; there it is kept in `__DATA`).
-#[used]
-#[cfg_attr(
-    not(target_vendor = "apple"),
-    unsafe(link_section = "slab_core_layout")
-)]
-#[cfg_attr(
-    target_vendor = "apple",
-    unsafe(link_section = "__DATA,slab_core_layout")
-)]
-static SLAB_CORE_LAYOUT: Descriptor = Descriptor {
-    magic: MAGIC,
-    fields: {
-        let config = offset_of!(MemSlab, config);
-        let c = c_definition();
-        [
-            u32_of(size_of::<usize>()),
-            u32_of(size_of::<MemSlab>()),
-            u32_of(offset_of!(MemSlab, name) + NAME_DATA_WORD * size_of::<usize>()),
-            u32_of(offset_of!(MemSlab, name) + (1 - NAME_DATA_WORD) * size_of::<usize>()),
-            u32_of(config + offset_of!(Config, buffer)),
-            u32_of(config + offset_of!(Config, geometry.block_size)),
-            u32_of(config + offset_of!(Config, geometry.num_blocks)),
-            u32_of(offset_of!(MemSlab, used_map)),
-            c[0],
-            c[1],
-            c[2],
-            c[3],
-            c[4],
-            c[5],
-            0,
-            0,
-        ]
-    },
+/// The slab's part of the `slab_core_layout` descriptor (its first eight
+/// numbers: the pointer width, the size of a `MemSlab` and the offsets of
+/// its name's data pointer and length, buffer pointer, block size, block
+/// count and free-flags pointer). The descriptor itself, with the C
+/// definition's part, is `crate::image_layout`'s.
+pub(crate) const FIELDS: [u32; 8] = {
+    let config = offset_of!(MemSlab, config);
+    [
+        u32_of(size_of::<usize>()),
+        u32_of(size_of::<MemSlab>()),
+        u32_of(offset_of!(MemSlab, name) + NAME_DATA_WORD * size_of::<usize>()),
+        u32_of(offset_of!(MemSlab, name) + (1 - NAME_DATA_WORD) * size_of::<usize>()),
+        u32_of(config + offset_of!(Config, buffer)),
+        u32_of(config + offset_of!(Config, geometry.block_size)),
+        u32_of(config + offset_of!(Config, geometry.num_blocks)),
+        u32_of(offset_of!(MemSlab, used_map)),
+    ]
 };
 
 /// Which word of a `&str` holds the data pointer (the other holds the
@@ -98,18 +72,6 @@ const fn u32_of(n: usize) -> u32 {
     n as u32
 }
 
-/// The C definition's size and offsets, or zeros without `capi`.
-const fn c_definition() -> [u32; 6] {
-    #[cfg(feature = "capi")]
-    {
-        crate::capi::DEFINITION_LAYOUT
-    }
-    #[cfg(not(feature = "capi"))]
-    {
-        [0; 6]
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -122,6 +84,5 @@ mod tests {
         let words: [*const u8; 2] = unsafe { core::mem::transmute(name) };
         assert_eq!(words[NAME_DATA_WORD], name.as_ptr());
         assert_eq!(words[1 - NAME_DATA_WORD].addr(), name.len());
-        assert_eq!(&SLAB_CORE_LAYOUT.magic, b"SLABLAY1");
     }
 }
