@@ -9,7 +9,8 @@
 //! `cargo xtask bench [--rounds N] [--only SECTION]`: the options go to the
 //! host benchmark program (`slab-tests/benches/peers`); `--only heap` runs
 //! only the heap benchmarks (`bench_heap.rs`), which otherwise run last;
-//! `--only target` only the Cortex-M3 firmware (no host run, no chart).
+//! `--only target` only the Cortex-M3 firmware (no host run, no chart);
+//! `--only cycles` only the cycle model on a trace of it (`cycles.rs`).
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -66,6 +67,17 @@ pub fn bench(args: &[String]) -> Result<(), String> {
     let tools = ensure_llvm_tools()?;
     if args
         .windows(2)
+        .any(|w| w[0] == "--only" && w[1] == "cycles")
+    {
+        // The cycle model on the traced firmware alone.
+        let detail = args
+            .windows(2)
+            .find(|w| w[0] == "--detail")
+            .map(|w| w[1].as_str());
+        return modelled_cycles(&tools, detail);
+    }
+    if args
+        .windows(2)
         .any(|w| w[0] == "--only" && w[1] == "target")
     {
         // The Cortex-M3 figures alone (no host run, no chart).
@@ -76,6 +88,7 @@ pub fn bench(args: &[String]) -> Result<(), String> {
     let host = host_benchmarks(args)?;
     let target = target_benchmark(&tools)?;
     target.print();
+    modelled_cycles(&tools, None)?;
 
     let mut bars = host;
     bars.extend(target.bars());
@@ -167,6 +180,16 @@ fn ensure_llvm_tools() -> Result<LlvmTools, String> {
     } else {
         Err(format!("no llvm-nm/llvm-objdump in {}", bin.display()))
     }
+}
+
+/// The cycle model (`cycles.rs`) on the traced firmware: every contender's
+/// pair priced with the core's timings.
+fn modelled_cycles(tools: &LlvmTools, detail: Option<&str>) -> Result<(), String> {
+    let contenders: Vec<(&str, &str)> = CONTENDERS.iter().map(|&(p, _, l)| (p, l)).collect();
+    let machine = &crate::cycles::CORTEX_M3;
+    let (traced, modelled) = crate::cycles::model(machine, &tools.objdump, &contenders, detail)?;
+    crate::cycles::print(machine, traced, &modelled);
+    Ok(())
 }
 
 /// What the firmware measured, and the code sizes read from its ELF.

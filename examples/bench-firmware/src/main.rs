@@ -46,17 +46,18 @@ const BLOCK: usize = 64;
 const BLOCKS: usize = 16;
 /// Pairs per measurement. QEMU's SysTick reads advance in steps of 250
 /// ticks (20,000 instructions), so 10^6 pairs resolve 0.02 instructions
-/// per pair.
-const PAIRS: u32 = 1_000_000;
+/// per pair. With the `cycles` feature (an executed-instruction trace,
+/// `cargo xtask bench --only cycles`), 64: the trace holds every pair.
+const PAIRS: u32 = if cfg!(feature = "cycles") { 64 } else { 1_000_000 };
 /// Every measurement is taken this many times: the results must agree.
 const ROUNDS: usize = 2;
 /// Calibration: this many loops of 100 `nop`s.
-const NOP_LOOPS: u32 = 10_000;
+const NOP_LOOPS: u32 = if cfg!(feature = "cycles") { 10 } else { 10_000 };
 const SYSTICK_MASK: u32 = 0x00FF_FFFF;
 /// Threading cost: `init` of a fresh `MemSlab::new()` over this many 8-byte
 /// blocks, this many times (`boot()` runs once, too briefly to resolve).
 const INIT_BLOCKS: usize = 2048;
-const INIT_ROUNDS: u32 = 100;
+const INIT_ROUNDS: u32 = if cfg!(feature = "cycles") { 1 } else { 100 };
 
 #[mem_slab(blocks = 16, size = 64)]
 static SLAB: MemSlab;
