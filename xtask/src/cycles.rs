@@ -179,7 +179,9 @@ pub fn parse_trace(text: &str) -> Vec<u32> {
 /// `max` (they differ only for data-dependent instructions).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Cost {
+    /// The least it can take.
     pub min: u32,
+    /// The most it can take.
     pub max: u32,
 }
 
@@ -672,8 +674,9 @@ pub fn pairs(program: &Program, pcs: &[u32], costs: &[Cost], alloc: u32, free: u
 
 /// A firmware to trace: where it is, how it is built and run.
 pub struct Machine {
-    /// Whose timings price it.
-    pub core: Core,
+    /// Whose timings price it (an Armv7-M program runs unchanged on an
+    /// Armv8-M Mainline core, so one trace can be priced for both).
+    pub cores: &'static [Core],
     /// The Rust target it is built for.
     pub target: &'static str,
     /// The firmware package (relative to the workspace) and its binary.
@@ -688,7 +691,7 @@ pub struct Machine {
 
 /// The Cortex-M3 benchmark firmware (`examples/bench-firmware`).
 pub const CORTEX_M3: Machine = Machine {
-    core: Core::CortexM3,
+    cores: &[Core::CortexM3, Core::CortexM33],
     target: "thumbv7m-none-eabi",
     dir: "examples/bench-firmware",
     bin: "slab-bench-firmware",
@@ -716,6 +719,9 @@ pub struct Modelled {
     pub free: Cost,
 }
 
+/// Each core's modelled contenders.
+pub type ByCore = Vec<(Core, Vec<Modelled>)>;
+
 /// Builds `machine`'s firmware with its trace features (into a target
 /// directory of its own), runs it under QEMU with an executed-instruction
 /// trace, prices the trace and returns each contender's pairs.
@@ -724,7 +730,7 @@ pub fn model(
     objdump: &std::path::Path,
     contenders: &[(&str, &str)],
     detail: Option<&str>,
-) -> Result<(usize, Vec<Modelled>), String> {
+) -> Result<(usize, ByCore), String> {
     use std::process::Command;
     let root = crate::workspace_root();
     let package = std::path::Path::new(machine.dir)
@@ -779,7 +785,26 @@ pub fn model(
         .output()
         .map_err(|e| format!("{}: {e}", objdump.display()))?;
     let program = Program::parse_objdump(&String::from_utf8_lossy(&dump.stdout));
-    let (costs, unknown) = price(machine.core, &program, &pcs);
+    let mut all = Vec::new();
+    for &core in machine.cores {
+        all.push((
+            core,
+            model_core(core, &program, &pcs, &elf, contenders, detail)?,
+        ));
+    }
+    Ok((pcs.len(), all))
+}
+
+/// [`model`] for one core.
+fn model_core(
+    core: Core,
+    program: &Program,
+    pcs: &[u32],
+    elf: &std::path::Path,
+    contenders: &[(&str, &str)],
+    detail: Option<&str>,
+) -> Result<Vec<Modelled>, String> {
+    let (costs, unknown) = price(core, program, pcs);
     if unknown > 0 {
         return Err(format!(
             "{unknown} traced instructions are not in the disassembly of {}",
@@ -792,15 +817,16 @@ pub fn model(
                 .function(&format!("{prefix}_{s}"))
                 .ok_or_else(|| format!("no function {prefix}_{s} in {}", elf.display()))
         };
-        Ok(pairs(&program, &pcs, &costs, f("alloc")?, f("free")?))
+        Ok(pairs(program, pcs, &costs, f("alloc")?, f("free")?))
     };
     if let Some(prefix) = detail {
         let alloc = program
             .function(&format!("{prefix}_alloc"))
             .ok_or_else(|| format!("no function {prefix}_alloc"))?;
         println!(
-            "{prefix}: one pair, priced\n{}",
-            annotate(&program, &pcs, &costs, alloc)
+            "{prefix}: one pair, priced for the {}\n{}",
+            core.name(),
+            annotate(program, pcs, &costs, alloc)
         );
     }
     let empty = pairs_of("empty")?;
@@ -834,7 +860,7 @@ pub fn model(
             free: found[0].free,
         });
     }
-    Ok((pcs.len(), out))
+    Ok(out)
 }
 
 impl std::fmt::Display for Cost {
@@ -870,10 +896,10 @@ pub fn annotate(program: &Program, pcs: &[u32], costs: &[Cost], alloc: u32) -> S
 }
 
 /// Prints the modelled figures of `machine`.
-pub fn print(machine: &Machine, traced: usize, modelled: &[Modelled]) {
+pub fn print(machine: &Machine, core: Core, traced: usize, modelled: &[Modelled]) {
     println!(
         "\n## modelled cycles, {} timings (a model: zero wait states; {} traced instructions of {} under {})",
-        machine.core.name(),
+        core.name(),
         traced,
         machine.target,
         machine.qemu
