@@ -10,7 +10,9 @@
 //! host benchmark program (`slab-tests/benches/peers`); `--only heap` runs
 //! only the heap benchmarks (`bench_heap.rs`), which otherwise run last;
 //! `--only target` only the Cortex-M3 firmware (no host run, no chart);
-//! `--only cycles` only the cycle model on a trace of it (`cycles.rs`).
+//! `--only cycles` only the cycle model on a trace of it (`cycles.rs`);
+//! `--only size` the flash and RAM of a minimal firmware per allocator
+//! (`size.rs`).
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -65,6 +67,10 @@ pub fn bench(args: &[String]) -> Result<(), String> {
         return crate::bench_heap::target();
     }
     let tools = ensure_llvm_tools()?;
+    if args.windows(2).any(|w| w[0] == "--only" && w[1] == "size") {
+        // Flash and RAM of a minimal firmware per allocator (`size.rs`).
+        return crate::size::bench(&tools.objdump.with_file_name("llvm-size"));
+    }
     if args
         .windows(2)
         .any(|w| w[0] == "--only" && w[1] == "cycles")

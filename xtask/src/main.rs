@@ -19,6 +19,7 @@ mod install;
 #[cfg(test)]
 mod module_cycles;
 mod publish;
+mod size;
 mod steps;
 mod tally;
 
@@ -34,7 +35,7 @@ fn main() -> ExitCode {
         _ => {
             eprintln!(
                 "usage: cargo xtask test [--quick]\n       cargo xtask demo\n       \
-                 cargo xtask bench [--rounds N] [--only target|cycles|heap|heap-target]\n       \
+                 cargo xtask bench [--rounds N] [--only target|cycles|size|heap|heap-target]\n       \
                  cargo xtask tsan\n       cargo xtask mutants [FILE...]\n       \
                  cargo xtask publish"
             );
