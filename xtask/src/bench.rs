@@ -95,6 +95,7 @@ pub fn bench(args: &[String]) -> Result<(), String> {
     let target = target_benchmark(&tools)?;
     target.print();
     modelled_cycles(&tools, None)?;
+    crate::size::bench(&tools.objdump.with_file_name("llvm-size"))?;
 
     let mut bars = host;
     bars.extend(target.bars());
