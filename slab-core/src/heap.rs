@@ -6,8 +6,9 @@
 //! null when none has a block. The first class that may fit comes from a
 //! table built at compile time (indexed by the bit length of the size), so
 //! finding it costs the same for every size. `dealloc` finds the class
-//! from the address (a lock-free range check per class, starting at the
-//! smallest class the layout fits, which is almost always the one), and
+//! from the address (a lock-free range check per class, one subtraction
+//! and one comparison, starting at the first class the layout may fit,
+//! which is almost always the one), and
 //! `realloc` stays in place while the new size fits the same block. Every
 //! operation costs at most O(number of classes) plus one slab
 //! `alloc`/`free`: no splitting, no coalescing, no list of holes to walk.
@@ -63,7 +64,8 @@ use crate::timeout::Timeout;
 /// }
 /// ```
 pub struct SlabHeap {
-    /// In ascending order of block size (checked by the declaration).
+    /// In ascending order of block size (checked by the declaration; see
+    /// `new` for classes out of order).
     classes: &'static [&'static HeapClass],
     /// For a request of `size` bytes, `first[bit_length(size - 1)]` is the
     /// first class that may fit it: every class before it has blocks of
@@ -74,6 +76,13 @@ pub struct SlabHeap {
     /// starting point: every class is asked [`HeapClass::fits`] before it
     /// serves, so this table is never what makes a block large enough.
     first: [u8; SIZE_BITS],
+    /// The smallest alignment any class promises (at least the word): a
+    /// request aligned no more than this fits every class large enough, so
+    /// `take` tests no class's alignment for it.
+    min_align: usize,
+    /// The largest alignment any class promises: a request aligned more is
+    /// refused at once, without looking at a class.
+    max_align: usize,
     /// Requests refused, by reason; written only on the way to a null.
     refusals: Locked<HeapRefusals>,
 }
@@ -86,21 +95,26 @@ const SIZE_BITS: usize = usize::BITS as usize + 1;
 /// and checked against the slab's storage, so that choosing a class reads
 /// constants of the class itself and no shape comes from anywhere else.
 ///
-/// The hot paths read as much as with the shape in the heap's own table:
-/// one pointer to the class (where there was one to the slab), its block
-/// size, alignment and count (three words after the slab, where they were
-/// beside that pointer), and the slab's `num_used`, at the same address as
-/// before. So `take` and `dealloc` do the same loads per class as when the
-/// class table held `(slab pointer, block size, align, count)`. Measured
-/// with `examples/heap-bench-firmware` under QEMU (`-icount`, thumbv7m),
-/// instructions per alloc + free pair against that table: median 135 →
-/// 131, worst over the workload 196 → 199, every class but the largest
-/// full 303 → 293.
+/// What the hot paths read of a class: on `alloc`, its slab's counter and
+/// its block count (a full class is passed over on these two loads, before
+/// its shape is looked at), then its block size; on `dealloc`, its blocks'
+/// start and span (one `ldrd` on Armv7-M), compared with the address by
+/// one subtraction. Measured with `examples/heap-bench-firmware` under QEMU
+/// (`-icount`, thumbv7m; see BENCHMARKS.md), each class passed over costs
+/// 7 instructions on `alloc` and 8 on `dealloc` (loop included).
 #[doc(hidden)]
 #[repr(C)]
 pub struct HeapClass {
     /// First, so that a class's address is its slab's.
     slab: MemSlab,
+    /// Where the slab's blocks start: compared with a freed pointer's
+    /// address, never dereferenced (the slab's own buffer pointer is what
+    /// reaches the blocks).
+    start: *const u8,
+    /// The bytes of the slab's blocks (`block_size × num_blocks`), beside
+    /// `start` so that a range check loads both in one instruction where
+    /// the target has one (`ldrd`).
+    span: usize,
     /// The slab's block size.
     block_size: usize,
     /// The alignment the declaration guarantees every block (the buffer
@@ -118,12 +132,15 @@ impl HeapClass {
         /// initialised) made `slab` of that shape.
         pub(crate) const fn new(
             slab: MemSlab,
+            start: *const u8,
             block_size: usize,
             align: usize,
             num_blocks: usize,
         ) -> Self {
             Self {
                 slab,
+                start,
+                span: block_size * num_blocks,
                 block_size,
                 align,
                 num_blocks,
@@ -148,7 +165,18 @@ impl HeapClass {
     fn fits(&self, layout: Layout) -> bool {
         layout.size() <= self.block_size && layout.align() <= self.align
     }
+
+    /// Whether `addr` is in one of this class's blocks (one subtraction and
+    /// one unsigned comparison: an address below `start` wraps past `span`).
+    #[inline]
+    fn holds(&self, addr: usize) -> bool {
+        addr.wrapping_sub(self.start.addr()) < self.span
+    }
 }
+
+// SAFETY: `start` is only ever compared as an address; the slab is `Sync`
+// and the other fields are constants.
+unsafe impl Sync for HeapClass {}
 
 /// How many requests a [`SlabHeap`] refused (returned null for), by
 /// reason, since the program started: [`SlabHeap::refusals`]. Each is
@@ -179,17 +207,35 @@ impl HeapRefusals {
 
 impl SlabHeap {
     crate::sync::loom_const_fn! {
-        /// A heap over `classes`, which the declaration checked to be
-        /// ascending; `block_sizes` are theirs, in the same order (they only
-        /// build `first`, see there).
-        pub(crate) const fn new(
-            classes: &'static [&'static HeapClass],
-            block_sizes: &[usize],
-        ) -> Self {
+        /// A heap over `classes`, smallest first. Everything it derives
+        /// (the first class to try for each size, the smallest and largest
+        /// alignment) comes from the classes' own shapes, which
+        /// [`__private::declare`](crate::__private::declare()) computed.
+        /// Classes out of ascending order (which a declaration rejects at
+        /// compile time) make every request start at the first class: each
+        /// class is still asked whether it fits, so the order only decides
+        /// which fitting class serves.
+        pub(crate) const fn new(classes: &'static [&'static HeapClass]) -> Self {
             assert!(
-                classes.len() == block_sizes.len() && classes.len() < u8::MAX as usize,
+                classes.len() < u8::MAX as usize,
                 "a slab heap has fewer than 255 size classes"
             );
+            let mut min_align = usize::MAX;
+            let mut max_align = 0;
+            let mut ascending = true;
+            let mut i = 0;
+            while i < classes.len() {
+                if i > 0 && classes[i - 1].block_size > classes[i].block_size {
+                    ascending = false;
+                }
+                if classes[i].align < min_align {
+                    min_align = classes[i].align;
+                }
+                if classes[i].align > max_align {
+                    max_align = classes[i].align;
+                }
+                i += 1;
+            }
             let mut first = [0u8; SIZE_BITS];
             let mut bits = 0;
             while bits < SIZE_BITS {
@@ -197,7 +243,7 @@ impl SlabHeap {
                 // `size > 2^(bits-1)`: no block of at most that size fits it.
                 let below = if bits == 0 { 0 } else { 1usize << (bits - 1) };
                 let mut i = 0;
-                while i < block_sizes.len() && block_sizes[i] <= below {
+                while ascending && i < classes.len() && classes[i].block_size <= below {
                     i += 1;
                 }
                 first[bits] = i as u8;
@@ -206,6 +252,8 @@ impl SlabHeap {
             Self {
                 classes,
                 first,
+                min_align,
+                max_align,
                 refusals: Locked::new(HeapRefusals::ZERO),
             }
         }
@@ -266,12 +314,9 @@ impl SlabHeap {
     #[cold]
     #[inline(never)]
     fn refuse(&self, layout: Layout) {
-        let mut large_enough = self
-            .classes
-            .iter()
-            .filter(|c| c.block_size >= layout.size());
-        let too_large = large_enough.clone().next().is_none();
-        let fitting = large_enough.find(|c| c.fits(layout));
+        // None before the first candidate is large enough.
+        let too_large = self.classes.iter().all(|c| c.block_size < layout.size());
+        let fitting = self.candidates(layout).find(|c| c.fits(layout));
         self.refusals.with(|r| {
             let count = match fitting {
                 _ if too_large => &mut r.too_large,
@@ -298,33 +343,36 @@ impl SlabHeap {
     }
 
     /// The class holding the block at `ptr`, looking no lower than the
-    /// smallest class that `layout` fits (a block never lives below it).
+    /// first class that may fit `layout` (a block never lives below it):
+    /// one range check per class. A class that holds `ptr` but could not
+    /// hold `layout` (a `dealloc` with another layout than the block's
+    /// `alloc`) is no answer: the block is not given back.
     #[inline]
     fn class_of(&self, ptr: *mut u8, layout: Layout) -> Option<&'static HeapClass> {
-        let addr = ptr as usize;
-        let mut candidates = self.candidates(layout);
-        // Classes too small for `layout` (only by its alignment, once past
-        // `first`) cannot hold the block.
-        let mut class: &'static HeapClass = candidates.find(|c| c.fits(layout))?;
-        loop {
-            let range = class.slab.buffer_range();
-            if addr >= range.start && addr < range.end {
-                return Some(class);
-            }
-            class = *candidates.next()?;
-        }
+        let addr = ptr.addr();
+        let class = *self.candidates(layout).find(|c| c.holds(addr))?;
+        class.fits(layout).then_some(class)
     }
 
     /// A block from the smallest class that fits `layout` and has one free.
     /// A class whose blocks are all in use is passed over on one relaxed
     /// load of its counter (a block freed to it meanwhile is simply not
-    /// seen, as if the free had come a moment later).
+    /// seen, as if the free had come a moment later), before its shape is
+    /// looked at: a full class costs its counter and count. A request
+    /// aligned no more than every class promises (`min_align`: almost every
+    /// request) tests no class's alignment; one aligned more than any
+    /// class promises is refused before a class is looked at.
     #[inline]
     #[cfg_attr(feature = "track", track_caller)]
     fn take(&self, layout: Layout) -> Option<NonNull<u8>> {
+        if layout.align() > self.max_align {
+            return None;
+        }
+        let any_align = layout.align() <= self.min_align;
         for class in self.candidates(layout) {
-            if class.fits(layout)
-                && class.slab.num_used() < class.num_blocks
+            if class.slab.num_used() < class.num_blocks
+                && layout.size() <= class.block_size
+                && (any_align || layout.align() <= class.align)
                 && let Ok(block) = class.slab.alloc(Timeout::NoWait)
             {
                 return Some(block);
@@ -407,8 +455,8 @@ unsafe impl GlobalAlloc for SlabHeap {
 }
 
 // SAFETY: `refusals` is only reached through `Locked::with`, which gives
-// one context at a time exclusive access; the classes are `Sync` slabs and
-// constants, and `first` is never written after `new`.
+// one context at a time exclusive access; the classes are `Sync`, and
+// `first` and `min_align` are never written after `new`.
 unsafe impl Sync for SlabHeap {}
 
 impl fmt::Debug for SlabHeap {
@@ -432,13 +480,14 @@ mod tests {
     /// A class of `num_blocks` blocks of `block_size` bytes, word-aligned,
     /// over a runtime-initialised slab.
     fn class(block_size: usize, num_blocks: usize) -> &'static HeapClass {
+        let buffer = crate::tests::leak_buffer(block_size * num_blocks);
         let class = Box::leak(Box::new(HeapClass::new(
             MemSlab::new(),
+            buffer.as_ptr(),
             block_size,
             WORD,
             num_blocks,
         )));
-        let buffer = crate::tests::leak_buffer(block_size * num_blocks);
         class.slab.init(buffer, block_size, num_blocks).unwrap();
         class
     }
@@ -447,7 +496,7 @@ mod tests {
     fn heap() -> SlabHeap {
         let (small, large) = (2 * WORD, 8 * WORD);
         let classes = Box::leak(Box::new([class(small, 4), class(large, 2)]));
-        SlabHeap::new(classes, &[small, large])
+        SlabHeap::new(classes)
     }
 
     fn class_index(heap: &SlabHeap, p: *mut u8) -> Option<usize> {
@@ -482,6 +531,86 @@ mod tests {
             // SAFETY: a non-zero size.
             assert!(unsafe { heap.alloc(layout) }.is_null());
         }
+    }
+
+    /// Classes out of ascending order (which a declaration cannot make)
+    /// still serve only requests they fit: every request then starts at
+    /// the first class.
+    #[test]
+    fn classes_out_of_order_serve_only_what_fits() {
+        let (small, large) = (2 * WORD, 8 * WORD);
+        let classes = Box::leak(Box::new([class(large, 1), class(small, 2)]));
+        let heap = SlabHeap::new(classes);
+        assert!(heap.first.iter().all(|&f| f == 0));
+        let big = Layout::from_size_align(4 * WORD, 1).unwrap();
+        let tiny = Layout::from_size_align(1, 1).unwrap();
+        // SAFETY: non-zero sizes; each block is freed once with its layout.
+        unsafe {
+            let p = heap.alloc(big);
+            assert_eq!(class_index(&heap, p), Some(0));
+            assert!(heap.alloc(big).is_null(), "the small class cannot hold it");
+            let q = heap.alloc(tiny);
+            assert_eq!(class_index(&heap, q), Some(1));
+            heap.dealloc(q, tiny);
+            heap.dealloc(p, big);
+        }
+        assert_eq!(heap.stats().allocated_bytes, 0);
+        assert_eq!(heap.refusals().exhausted, 1);
+    }
+
+    /// A request aligned beyond the smallest alignment the classes promise
+    /// passes over the classes that promise less, even when they are large
+    /// enough and have blocks; one aligned no more goes to the smallest.
+    #[test]
+    fn an_aligned_request_passes_classes_that_promise_less() {
+        #[repr(C, align(64))]
+        struct Aligned([u8; 256]);
+        let aligned: &'static mut [u8] = &mut Box::leak(Box::new(Aligned([0; 256]))).0;
+        let wide = Box::leak(Box::new(HeapClass::new(
+            MemSlab::new(),
+            aligned.as_ptr(),
+            64,
+            64,
+            4,
+        )));
+        wide.slab.init(aligned, 64, 4).unwrap();
+        let classes = Box::leak(Box::new([class(8 * WORD, 2), &*wide]));
+        let heap = SlabHeap::new(classes);
+        assert_eq!(heap.min_align, WORD);
+        let plain = Layout::from_size_align(WORD, WORD).unwrap();
+        let wide_layout = Layout::from_size_align(WORD, 64).unwrap();
+        // SAFETY: non-zero sizes; each block is freed with its layout.
+        unsafe {
+            let p = heap.alloc(plain);
+            let q = heap.alloc(wide_layout);
+            assert_eq!(
+                (class_index(&heap, p), class_index(&heap, q)),
+                (Some(0), Some(1))
+            );
+            assert_eq!(q.addr() % 64, 0);
+            heap.dealloc(q, wide_layout);
+            heap.dealloc(p, plain);
+        }
+        assert_eq!(heap.stats().allocated_bytes, 0);
+    }
+
+    /// `dealloc` with a layout the block's class could not hold (another
+    /// layout than the block's `alloc`: outside `GlobalAlloc`'s contract)
+    /// gives nothing back; the right layout then does.
+    #[test]
+    fn dealloc_with_a_layout_its_class_cannot_hold_frees_nothing() {
+        let heap = heap();
+        let small = Layout::from_size_align(WORD, 1).unwrap();
+        let large = Layout::from_size_align(8 * WORD, 1).unwrap();
+        // SAFETY: non-zero sizes; the block is freed once with its layout.
+        unsafe {
+            let p = heap.alloc(small);
+            assert_eq!(class_index(&heap, p), Some(0));
+            heap.dealloc(p, large);
+            assert_eq!(heap.stats().allocated_bytes, 2 * WORD, "still held");
+            heap.dealloc(p, small);
+        }
+        assert_eq!(heap.stats().allocated_bytes, 0);
     }
 
     #[test]
@@ -746,9 +875,15 @@ mod tests {
             (r.too_large, r.over_aligned, r.before_boot, r.exhausted)
         };
         // A heap whose one class has a slab that was never initialised.
-        let unready = Box::leak(Box::new(HeapClass::new(MemSlab::new(), 2 * WORD, WORD, 4)));
+        let unready = Box::leak(Box::new(HeapClass::new(
+            MemSlab::new(),
+            ptr::null(),
+            2 * WORD,
+            WORD,
+            4,
+        )));
         let classes = Box::leak(Box::new([&*unready]));
-        let before_boot = SlabHeap::new(classes, &[2 * WORD]);
+        let before_boot = SlabHeap::new(classes);
         let small = Layout::from_size_align(WORD, 1).unwrap();
         // SAFETY: non-zero sizes; the result is only compared with null.
         assert!(unsafe { before_boot.alloc(small) }.is_null());
@@ -810,12 +945,19 @@ mod tests {
         let (small, large) = (2 * WORD, 8 * WORD);
         let (below, above) = crate::tests::leak_buffer(small + large).split_at_mut(small);
         let one_class = |slab_buffer: &'static mut [u8], size: usize| {
-            let class = Box::leak(Box::new(HeapClass::new(MemSlab::new(), size, WORD, 1)));
+            let start = slab_buffer.as_ptr();
+            let class = Box::leak(Box::new(HeapClass::new(
+                MemSlab::new(),
+                start,
+                size,
+                WORD,
+                1,
+            )));
             class.slab.init(slab_buffer, size, 1).unwrap();
             &*class
         };
         let classes = Box::leak(Box::new([one_class(below, small), one_class(above, large)]));
-        let heap = SlabHeap::new(classes, &[small, large]);
+        let heap = SlabHeap::new(classes);
         let layout = Layout::from_size_align(WORD, 1).unwrap();
         // SAFETY: a non-zero size; each block is freed once, with its layout.
         unsafe {
@@ -849,7 +991,7 @@ mod tests {
     fn class_table_skips_classes_too_small() {
         let sizes = [16, 48, 64, 1024];
         let classes = Box::leak(Box::new(sizes.map(|s| class(s, 1))));
-        let heap = SlabHeap::new(classes, &sizes);
+        let heap = SlabHeap::new(classes);
         for (size, first) in [
             (1, 0),
             (16, 0),

@@ -13,16 +13,12 @@ pub use crate::heap::HeapClass;
 
 crate::sync::loom_const_fn! {
     /// The `SlabHeap` of a `slab_heap!` declaration over its classes, in the
-    /// order declared (which the declaration checks is ascending), with their
-    /// block sizes. The sizes only say which class a request tries first: the
-    /// heap never hands out a block without asking the class's own shape
-    /// (which [`declare()`] computed), so wrong sizes here cost speed or a
-    /// fall-through to a larger class, never memory safety.
-    pub const fn heap(
-        classes: &'static [&'static HeapClass],
-        block_sizes: &[usize],
-    ) -> crate::SlabHeap {
-        crate::heap::SlabHeap::new(classes, block_sizes)
+    /// order declared (which the declaration checks is ascending). The heap
+    /// reads every shape from the classes (which [`declare()`] computed),
+    /// nothing from the declaration: classes out of order would cost speed
+    /// (every request starts at the first class), never memory safety.
+    pub const fn heap(classes: &'static [&'static HeapClass]) -> crate::SlabHeap {
+        crate::heap::SlabHeap::new(classes)
     }
 }
 
@@ -167,7 +163,7 @@ crate::sync::loom_const_fn! {
             // …` path left it out): no blocks here, and no free flags, since
             // `used` may be too short even for the sentinel.
             let empty = MemSlab::declared(name, buffer, core::ptr::null_mut(), 0, 0);
-            return HeapClass::new(empty.with_bounds_checks(), 0, align, 0);
+            return HeapClass::new(empty.with_bounds_checks(), buffer, 0, align, 0);
         }
         assert!(
             BYTES >= num_blocks * block_size,
@@ -202,7 +198,7 @@ crate::sync::loom_const_fn! {
             );
             slab.with_records()
         };
-        HeapClass::new(slab, block_size, align, num_blocks)
+        HeapClass::new(slab, buffer, block_size, align, num_blocks)
     }
 }
 

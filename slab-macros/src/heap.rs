@@ -293,10 +293,6 @@ fn heap(item: HeapItem) -> TokenStream {
     }
     let private = quote!(#krate::__private);
     let count = idents.len();
-    let sizes = shapes.iter().flatten().map(|shape| {
-        let konst = &shape.konst;
-        quote!(#konst.0)
-    });
     // A global allocator on an OS serves std before `main`: boot then,
     // under the `cfg` that makes the heap one (`#[cfg_attr(not(test),
     // global_allocator)]` is one outside tests).
@@ -311,8 +307,8 @@ fn heap(item: HeapItem) -> TokenStream {
         }
     });
     // Each class is a `HeapClass` that slab-core's `declare!` built with
-    // its slab and checked shape: the heap reads the shape from there, so
-    // nothing here is trusted (the sizes only order the search, see
+    // its slab and checked shape: the heap reads the shape, and checks the
+    // classes' order, from there, so nothing here is trusted (see
     // `__private::heap`).
     quote! {
         #(#attrs)*
@@ -322,7 +318,7 @@ fn heap(item: HeapItem) -> TokenStream {
             #order
             #boot
             static __SLAB_HEAP_CLASSES: [&'static #private::HeapClass; #count] = [#(&#idents),*];
-            #private::heap(&__SLAB_HEAP_CLASSES, &[#(#sizes),*])
+            #private::heap(&__SLAB_HEAP_CLASSES)
         };
     }
 }
@@ -380,7 +376,7 @@ fn placeholder(
         .filter(|a| HEAP_ATTRS.iter().any(|name| a.path().is_ident(name)));
     quote! {
         #(#attrs)*
-        #vis static #ident: #krate::SlabHeap = #krate::__private::heap(&[], &[]);
+        #vis static #ident: #krate::SlabHeap = #krate::__private::heap(&[]);
     }
 }
 

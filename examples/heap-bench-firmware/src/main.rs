@@ -44,23 +44,25 @@ use workload::{MAX_LIVE, Op, Workload};
 
 /// Bytes of each heap.
 const HEAP_BYTES: usize = 14 * 1024;
-/// Pairs per state: QEMU's SysTick reads advance in coarse steps, which
-/// this many pairs divide into a few instructions per pair.
-const PAIRS: u32 = 4000;
+/// Pairs per state: QEMU's SysTick reads advance in steps of 250 ticks
+/// (20,000 instructions), which this many pairs divide into one
+/// instruction per pair.
+const PAIRS: u32 = 20_000;
 /// Calibration: this many loops of 100 `nop`s.
 const NOP_LOOPS: u32 = 10_000;
 const SYSTICK_MASK: u32 = 0x00FF_FFFF;
 
 slab_core::slab_heap! {
-    /// Seven classes, 14 KiB in all.
+    /// Seven classes, 14 KiB in all, each promising the 8-byte alignment
+    /// the workload asks for (as the list heaps give it).
     static SLAB_HEAP: SlabHeap = [
-        (blocks = 64, size = 16),
-        (blocks = 32, size = 32),
-        (blocks = 32, size = 64),
-        (blocks = 16, size = 128),
-        (blocks = 8, size = 256),
-        (blocks = 4, size = 512),
-        (blocks = 4, size = 1024),
+        (blocks = 64, size = 16, align = 8),
+        (blocks = 32, size = 32, align = 8),
+        (blocks = 32, size = 64, align = 8),
+        (blocks = 16, size = 128, align = 8),
+        (blocks = 8, size = 256, align = 8),
+        (blocks = 4, size = 512, align = 8),
+        (blocks = 4, size = 1024, align = 8),
     ];
 }
 
@@ -310,6 +312,14 @@ fn main() -> ! {
 
     fall_through_all();
     Runner::new("slab", &SLAB_HEAP).run();
+    let r = SLAB_HEAP.refusals();
+    hprintln!(
+        "slab refusals: {} too large, {} over-aligned, {} before boot, {} exhausted",
+        r.too_large,
+        r.over_aligned,
+        r.before_boot,
+        r.exhausted
+    );
     Runner::new("llff", &LLFF).run();
     Runner::new("tlsf", &TLSF).run();
 

@@ -402,7 +402,7 @@ impl MemSlab {
 /// through the caller's pointer: a write through the buffer there would
 /// invalidate the box. The copies are untyped, so the link keeps its
 /// provenance (the buffer's). With `covered` 0 or at least a word this
-/// is one word store.
+/// is one word store; otherwise one byte store per byte of the word.
 ///
 /// # Safety
 /// `block` is a block of the slab, given up by the caller; `given` is at
@@ -421,11 +421,21 @@ pub(super) unsafe fn write_link(block: *mut u8, given: *mut u8, covered: usize, 
         return;
     }
     let bytes = (&raw const link).cast::<u8>();
-    // SAFETY: `bytes` is the word `link`; `given` reaches its first
-    // `covered` bytes, and `block` (the same address) all of the block,
-    // which is at least a word.
-    unsafe {
-        ptr::copy_nonoverlapping(bytes, given, covered);
-        ptr::copy_nonoverlapping(bytes.add(covered), block.add(covered), WORD - covered);
+    // One byte at a time, each a one-byte copy, unrolled by hand (a byte
+    // load and store each, no loop and no call of `memcpy` with a length
+    // only known at run time); the offsets at or past `WORD` fold away.
+    const { assert!(WORD <= 8) };
+    macro_rules! each_byte {
+        ($($i:literal)*) => {$(
+            if $i < WORD {
+                let to = if $i < covered { given } else { block };
+                // SAFETY: `bytes` is the word `link`, so `$i < WORD` is in
+                // it; `given` reaches its first `covered` bytes, and
+                // `block` (the same address) all of the block, which is at
+                // least a word.
+                unsafe { ptr::copy_nonoverlapping(bytes.add($i), to.add($i), 1) };
+            }
+        )*};
     }
+    each_byte!(0 1 2 3 4 5 6 7);
 }
