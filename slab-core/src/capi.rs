@@ -812,12 +812,7 @@ fn names_unique(checked: &AtomicBool, slabs: &[&'static MemSlab]) -> bool {
 
 /// Whether two of `slabs` have one name (the check `boot()` panics on).
 fn has_duplicate_name(slabs: &[&'static MemSlab]) -> bool {
-    slabs.iter().enumerate().any(|(i, first)| {
-        slabs
-            .iter()
-            .skip(i + 1)
-            .any(|second| second.name() == first.name())
-    })
+    crate::registry::first_duplicate(slabs).is_some()
 }
 
 #[cfg(test)]

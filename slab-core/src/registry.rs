@@ -71,21 +71,105 @@ fn linked_with_slab_x() {
 /// name catches this in the usual builds, but not where the linker never
 /// sees those symbols (cross-crate ThinLTO internalises them).
 fn check_unique_names(slabs: &[&'static MemSlab]) {
-    for (i, first) in slabs.iter().enumerate() {
-        if let Some(second) = slabs[i + 1..].iter().find(|s| s.name() == first.name()) {
-            let (a, b) = (first.buffer_range(), second.buffer_range());
-            panic!(
-                "slab_core::boot(): two slabs are registered under the name `{}` \
-                 (buffers at {:#x}..{:#x} and {:#x}..{:#x}): a registry name is unique in \
-                 a program; give one of them another `name = \"…\"`",
-                ShownName(first.name()),
-                a.start,
-                a.end,
-                b.start,
-                b.end,
-            );
-        }
+    if let Some((i, j)) = first_duplicate(slabs) {
+        let (first, second) = (slabs[i], slabs[j]);
+        let (a, b) = (first.buffer_range(), second.buffer_range());
+        panic!(
+            "slab_core::boot(): two slabs are registered under the name `{}` \
+             (buffers at {:#x}..{:#x} and {:#x}..{:#x}): a registry name is unique in \
+             a program; give one of them another `name = \"…\"`",
+            ShownName(first.name()),
+            a.start,
+            a.end,
+            b.start,
+            b.end,
+        );
     }
+}
+
+/// How many names [`first_duplicate`] holds at a time, on the stack (4
+/// bytes each: a name's hash with its low bits replaced by its index in
+/// the group).
+const HASHED: usize = 64;
+/// The low bits of a key that hold the index.
+const INDEX_BITS: u32 = HASHED.trailing_zeros();
+const INDEX_MASK: u32 = (1 << INDEX_BITS) - 1;
+
+/// A name's 32-bit FNV-1a hash: equal names hash equal, so two names whose
+/// hashes differ differ.
+fn name_hash(name: &str) -> u32 {
+    name.bytes().fold(0x811c_9dc5, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    })
+}
+
+/// The first two of `slabs` with one name, as indices `(i, j)`, `i < j`:
+/// the least such `i`, and for it the least `j` (the pair a comparison of
+/// every pair in order finds first). `None` if every name is unique.
+///
+/// Without allocation and with a bounded stack (256 bytes), so still
+/// quadratic, but cheap per pair: the slabs are taken [`HASHED`] at a
+/// time, their names' hashes sorted; each later slab's name is hashed once
+/// per group and looked up by binary search, and names are compared byte
+/// by byte only where the hashes meet. `n` slabs cost about `n²/128`
+/// hashes of a name and lookups, where comparing every pair cost `n²/2`
+/// name comparisons.
+pub(crate) fn first_duplicate(slabs: &[&MemSlab]) -> Option<(usize, usize)> {
+    let mut storage = [0u32; HASHED];
+    let mut start = 0;
+    while start < slabs.len() {
+        let group = &slabs[start..slabs.len().min(start + HASHED)];
+        let keys = &mut storage[..group.len()];
+        for (i, (key, slab)) in keys.iter_mut().zip(group).enumerate() {
+            *key = (name_hash(slab.name()) & !INDEX_MASK) | i as u32;
+        }
+        // Insertion sort: small code for 64 keys. Keys of one hash end up
+        // in the order of their index.
+        for k in 1..keys.len() {
+            let mut m = k;
+            while m > 0 && keys[m - 1] > keys[m] {
+                keys.swap(m - 1, m);
+                m -= 1;
+            }
+        }
+        let keys = &*keys;
+        let mut found: Option<(usize, usize)> = None;
+        for (j, later) in slabs.iter().enumerate().skip(start + 1) {
+            let hash = name_hash(later.name()) & !INDEX_MASK;
+            let from = keys.partition_point(|&key| key < hash);
+            for &key in keys[from..]
+                .iter()
+                .take_while(|&&key| key & !INDEX_MASK == hash)
+            {
+                let i = start + (key & INDEX_MASK) as usize;
+                if i >= j {
+                    break;
+                }
+                if names_equal(slabs[i], later) {
+                    if found.is_none_or(|(best, _)| i < best) {
+                        found = Some((i, j));
+                    }
+                    break;
+                }
+            }
+            if found.is_some_and(|(i, _)| i == start) {
+                // No lesser `i` in this group, and a later `j` is larger.
+                break;
+            }
+        }
+        if found.is_some() {
+            return found;
+        }
+        start += group.len();
+    }
+    None
+}
+
+/// Whether two slabs have one name (counted in tests).
+fn names_equal(a: &MemSlab, b: &MemSlab) -> bool {
+    #[cfg(test)]
+    tests::NAME_COMPARISONS.with(|n| n.set(n.get() + 1));
+    a.name() == b.name()
 }
 
 /// A registry name as a panic message shows it: escaped, and at most
@@ -252,7 +336,7 @@ impl Registry {
 
 #[cfg(test)]
 mod tests {
-    use super::{Registry, ShownName, check_unique_names};
+    use super::{HASHED, Registry, ShownName, check_unique_names, first_duplicate, name_hash};
     use crate::slab::MemSlab;
 
     extern crate std;
@@ -260,6 +344,84 @@ mod tests {
     use std::format;
     use std::panic::{AssertUnwindSafe, catch_unwind};
     use std::string::String;
+    use std::vec::Vec;
+
+    std::thread_local! {
+        /// Name comparisons `first_duplicate` made on this thread.
+        pub(super) static NAME_COMPARISONS: core::cell::Cell<usize> = const { core::cell::Cell::new(0) };
+    }
+
+    /// The pair that comparing every pair in order finds first.
+    fn first_duplicate_by_every_pair(slabs: &[&MemSlab]) -> Option<(usize, usize)> {
+        (0..slabs.len()).find_map(|i| {
+            (i + 1..slabs.len())
+                .find(|&j| slabs[i].name() == slabs[j].name())
+                .map(|j| (i, j))
+        })
+    }
+
+    /// Names from a small alphabet, so that lists of some dozens hold
+    /// duplicates at every distance, within a group of hashed names and
+    /// across groups.
+    #[test]
+    fn finds_the_pair_that_comparing_every_pair_finds() {
+        let mut seed = 0x2545_f491_u32;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            seed
+        };
+        let pool: Vec<&'static MemSlab> = (0..200)
+            .map(|k| named(String::leak(format!("S{k}"))))
+            .collect();
+        for round in 0..400 {
+            let n = 1 + (next() as usize) % (3 * HASHED + 5);
+            let spread = 1 + (round % 7) * 40;
+            let slabs: Vec<&MemSlab> = (0..n)
+                .map(|_| pool[(next() as usize) % spread.min(pool.len())])
+                .collect();
+            assert_eq!(
+                first_duplicate(&slabs),
+                first_duplicate_by_every_pair(&slabs),
+                "{:?}",
+                slabs.iter().map(|s| s.name()).collect::<Vec<_>>()
+            );
+        }
+        // A duplicate of the first name at the end, behind another pair
+        // with a greater first index.
+        let [a, b, c] = [named("A"), named("B"), named("C")];
+        let mut slabs: Vec<&MemSlab> = std::vec![a, b, c, b];
+        slabs.extend((0..2 * HASHED).map(|k| named(String::leak(format!("F{k}")))));
+        slabs.push(a);
+        assert_eq!(first_duplicate(&slabs), Some((0, slabs.len() - 1)));
+        assert_eq!(first_duplicate(&slabs[1..]), Some((0, 2)));
+        assert_eq!(first_duplicate(&[]), None);
+        assert_eq!(first_duplicate(&[a]), None);
+    }
+
+    /// A thousand names of one length: comparing every pair compared
+    /// 499,500 pairs of names; the hashes leave only the pairs whose
+    /// hashes are equal (none here) to compare.
+    #[test]
+    fn distinct_names_are_compared_only_where_their_hashes_meet() {
+        let slabs: Vec<&MemSlab> = (0..1000)
+            .map(|k| named(String::leak(format!("S{k:05}"))))
+            .collect();
+        let mut hashes: Vec<u32> = slabs.iter().map(|s| name_hash(s.name())).collect();
+        hashes.sort_unstable();
+        hashes.dedup();
+        assert_eq!(hashes.len(), 1000, "no two of these names hash alike");
+        NAME_COMPARISONS.with(|n| n.set(0));
+        assert_eq!(first_duplicate(&slabs), None);
+        assert_eq!(NAME_COMPARISONS.with(|n| n.get()), 0);
+        // A duplicate costs one comparison.
+        let mut with_one = slabs.clone();
+        with_one.push(slabs[500]);
+        NAME_COMPARISONS.with(|n| n.set(0));
+        assert_eq!(first_duplicate(&with_one), Some((500, 1000)));
+        assert_eq!(NAME_COMPARISONS.with(|n| n.get()), 1);
+    }
 
     fn named(name: &'static str) -> &'static MemSlab {
         Box::leak(Box::new(MemSlab::declared(

@@ -12,7 +12,8 @@
 //! `--only target` only the Cortex-M3 firmware (no host run, no chart);
 //! `--only cycles` only the cycle model on a trace of it (`cycles.rs`);
 //! `--only size` the flash and RAM of a minimal firmware per allocator
-//! (`size.rs`).
+//! (`size.rs`); `--only growth` `boot()` as the declared slabs grow
+//! (`growth.rs`).
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -67,6 +68,13 @@ pub fn bench(args: &[String]) -> Result<(), String> {
         return crate::bench_heap::target();
     }
     let tools = ensure_llvm_tools()?;
+    if args
+        .windows(2)
+        .any(|w| w[0] == "--only" && w[1] == "growth")
+    {
+        // boot() as the declared slabs grow (`growth.rs`).
+        return crate::growth::bench();
+    }
     if args.windows(2).any(|w| w[0] == "--only" && w[1] == "size") {
         // Flash and RAM of a minimal firmware per allocator (`size.rs`).
         return crate::size::bench(&tools.objdump.with_file_name("llvm-size"));
@@ -96,6 +104,7 @@ pub fn bench(args: &[String]) -> Result<(), String> {
     target.print();
     modelled_cycles(&tools, None)?;
     crate::size::bench(&tools.objdump.with_file_name("llvm-size"))?;
+    crate::growth::bench()?;
 
     let mut bars = host;
     bars.extend(target.bars());

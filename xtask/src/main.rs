@@ -15,6 +15,7 @@ mod cycles;
 mod doc_links;
 mod evidence;
 mod firmware;
+mod growth;
 mod install;
 #[cfg(test)]
 mod module_cycles;
@@ -35,7 +36,7 @@ fn main() -> ExitCode {
         _ => {
             eprintln!(
                 "usage: cargo xtask test [--quick]\n       cargo xtask demo\n       \
-                 cargo xtask bench [--rounds N] [--only target|cycles|size|heap|heap-target]\n       \
+                 cargo xtask bench [--rounds N] [--only target|cycles|size|growth|heap|heap-target]\n       \
                  cargo xtask tsan\n       cargo xtask mutants [FILE...]\n       \
                  cargo xtask publish"
             );

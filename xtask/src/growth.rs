@@ -1,0 +1,146 @@
+//! `cargo xtask bench --only growth`: what `boot()` costs a Cortex-M3 as
+//! the declared slabs and their blocks grow. `examples/growth-firmware` is
+//! generated with `GROWTH_SLABS` slabs of `GROWTH_BLOCKS` blocks each,
+//! built, and run on QEMU's `mps2-an385` (a Cortex-M3 with 4 MiB of RAM)
+//! with `-icount shift=0 -singlestep`, where every SysTick read is exact to
+//! a tick: the ticks of `boot()` over the ticks per instruction of a run of
+//! `nop`s are its instructions, to within one tick (40 instructions).
+
+use std::process::Command;
+
+use crate::{cargo, run, show, workspace_root};
+
+const DIR: &str = "examples/growth-firmware";
+const BIN: &str = "slab-growth-firmware";
+const TARGET: &str = "thumbv7m-none-eabi";
+
+/// (slabs, blocks each) to run.
+const SIZES: [(usize, usize); 7] = [
+    (1, 4),
+    (10, 4),
+    (100, 4),
+    (1000, 4),
+    (1, 64),
+    (1, 1024),
+    (100, 64),
+];
+
+/// Instructions per tick and the ticks of `boot()`, from the firmware's
+/// `calibration: NOPS nops in T ticks, the empty loop E ticks` and
+/// `boot: N slabs x B blocks in T ticks` lines.
+pub fn parse(output: &str) -> Result<(f64, u64), String> {
+    let number = |s: &str| {
+        s.parse::<u64>()
+            .map_err(|e| format!("bad number {s:?} in the growth firmware's output: {e}"))
+    };
+    let mut per_tick = None;
+    let mut boot = None;
+    for line in output.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        match words.as_slice() {
+            [
+                "calibration:",
+                nops,
+                "nops",
+                "in",
+                with,
+                "ticks,",
+                "the",
+                "empty",
+                "loop",
+                empty,
+                "ticks",
+            ] => {
+                let net = number(with)?.saturating_sub(number(empty)?);
+                if net == 0 {
+                    return Err(format!("a calibration of no ticks: {line}"));
+                }
+                per_tick = Some(number(nops)? as f64 / net as f64);
+            }
+            ["boot:", _, "slabs", "x", _, "blocks", "in", ticks, "ticks"] => {
+                boot = Some(number(ticks)?);
+            }
+            _ => {}
+        }
+    }
+    match (per_tick, boot) {
+        (Some(p), Some(b)) => Ok((p, b)),
+        _ => Err(format!(
+            "the growth firmware printed no calibration or no boot line: {output}"
+        )),
+    }
+}
+
+pub fn bench() -> Result<(), String> {
+    let mut rows = Vec::new();
+    for (slabs, blocks) in SIZES {
+        let target_dir = workspace_root().join("target").join("growth-firmware");
+        let mut cmd = cargo();
+        cmd.args(["build", "--release", "--target", TARGET])
+            .current_dir(workspace_root().join(DIR))
+            .env("CARGO_TARGET_DIR", &target_dir)
+            .env("GROWTH_SLABS", slabs.to_string())
+            .env("GROWTH_BLOCKS", blocks.to_string());
+        for var in [
+            "RUSTFLAGS",
+            "CARGO_ENCODED_RUSTFLAGS",
+            "CARGO_BUILD_RUSTFLAGS",
+            "CARGO_BUILD_TARGET",
+        ] {
+            cmd.env_remove(var);
+        }
+        run(&mut cmd)?;
+        let elf = target_dir.join(TARGET).join("release").join(BIN);
+        let mut qemu = Command::new("qemu-system-arm");
+        qemu.args(["-cpu", "cortex-m3", "-machine", "mps2-an385"])
+            .args(["-icount", "shift=0", "-singlestep", "-nographic"])
+            .args(["-semihosting-config", "enable=on,target=native", "-kernel"])
+            .arg(&elf);
+        eprintln!("\n$ {}", show(&qemu));
+        let out = qemu.output().map_err(|e| format!("{}: {e}", show(&qemu)))?;
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        if !out.status.success() || !stdout.contains("growth-firmware: done") {
+            return Err(format!(
+                "the growth firmware ({slabs} slabs x {blocks} blocks) failed ({}): {stdout}{}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        let (per_tick, ticks) = parse(&stdout)?;
+        rows.push((slabs, blocks, per_tick, ticks));
+    }
+    println!(
+        "\n## boot() on a Cortex-M3 (qemu-system-arm -machine mps2-an385 -icount shift=0 -singlestep), instructions"
+    );
+    println!(
+        "  {:>6}  {:>7}  {:>12}  {:>10}  {:>10}",
+        "slabs", "blocks", "boot()", "per slab", "per block"
+    );
+    for (slabs, blocks, per_tick, ticks) in rows {
+        let instructions = ticks as f64 * per_tick;
+        println!(
+            "  {slabs:>6}  {blocks:>7}  {instructions:>12.0}  {:>10.1}  {:>10.2}",
+            instructions / slabs as f64,
+            instructions / (slabs * blocks) as f64
+        );
+    }
+    println!("  (to within one SysTick tick: 40 instructions on this board)");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse;
+
+    #[test]
+    fn reads_the_calibration_and_the_boot_ticks() {
+        let out = "calibration: 100000 nops in 2550 ticks, the empty loop 50 ticks\n\
+                   boot: 100 slabs x 4 blocks in 1010 ticks\ngrowth-firmware: done\n";
+        assert_eq!(parse(out), Ok((40.0, 1010)));
+        assert!(parse("boot: 1 slabs x 4 blocks in 9 ticks\n").is_err());
+        assert!(
+            parse("calibration: 100 nops in 5 ticks, the empty loop 5 ticks\nboot: 1 slabs x 1 blocks in 1 ticks")
+                .is_err()
+        );
+    }
+}
