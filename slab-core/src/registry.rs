@@ -71,21 +71,69 @@ fn linked_with_slab_x() {
 /// name catches this in the usual builds, but not where the linker never
 /// sees those symbols (cross-crate ThinLTO internalises them).
 fn check_unique_names(slabs: &[&'static MemSlab]) {
-    for (i, first) in slabs.iter().enumerate() {
-        if let Some(second) = slabs[i + 1..].iter().find(|s| s.name() == first.name()) {
-            let (a, b) = (first.buffer_range(), second.buffer_range());
-            panic!(
-                "slab_core::boot(): two slabs are registered under the name `{}` \
-                 (buffers at {:#x}..{:#x} and {:#x}..{:#x}): a registry name is unique in \
-                 a program; give one of them another `name = \"…\"`",
-                ShownName(first.name()),
-                a.start,
-                a.end,
-                b.start,
-                b.end,
-            );
-        }
+    if let (Some((first, second)), _) = find_duplicate_name(slabs) {
+        let (first, second) = (slabs[first], slabs[second]);
+        let (a, b) = (first.buffer_range(), second.buffer_range());
+        panic!(
+            "slab_core::boot(): two slabs are registered under the name `{}` \
+             (buffers at {:#x}..{:#x} and {:#x}..{:#x}): a registry name is unique in \
+             a program; give one of them another `name = \"…\"`",
+            ShownName(first.name()),
+            a.start,
+            a.end,
+            b.start,
+            b.end,
+        );
     }
+}
+
+/// Whether two of `slabs` have one name (the check `boot()` panics on;
+/// the C ABI's `slab_core_boot` returns an error instead).
+#[cfg(feature = "capi")]
+pub(crate) fn has_duplicate_name(slabs: &[&'static MemSlab]) -> bool {
+    find_duplicate_name(slabs).0.is_some()
+}
+
+/// The indices of two of `slabs` with one name, if any, and how many
+/// names were compared.
+///
+/// No allocation, and far fewer comparisons than every pair: each name
+/// sets one bit, by its hash, of a [`NAME_FILTER_BITS`]-bit filter on the
+/// stack, and only a name whose bit is already set is compared with the
+/// names before it. With `n` distinct names about `n²/(2·bits)` of them
+/// meet a set bit. Measured over names like `S0000`, `uart7_rx` and
+/// `HEAP/16` (`registry::tests`): with the bare-metal filter (2,048 bits),
+/// 100 slabs make at most 241 comparisons (every pair: 4,950) and 1,000
+/// slabs about 200,000 (every pair: 499,500); with `std`'s (65,536 bits),
+/// 1,000 slabs make at most 401.
+fn find_duplicate_name(slabs: &[&'static MemSlab]) -> (Option<(usize, usize)>, usize) {
+    let mut seen = [0u32; NAME_FILTER_BITS / 32];
+    let mut compared = 0;
+    for (i, second) in slabs.iter().enumerate() {
+        let bit = name_hash(second.name()) as usize % NAME_FILTER_BITS;
+        let (word, mask) = (bit / 32, 1u32 << (bit % 32));
+        if seen[word] & mask != 0 {
+            compared += i;
+            if let Some(first) = slabs[..i].iter().position(|s| s.name() == second.name()) {
+                return (Some((first, i)), compared);
+            }
+        }
+        seen[word] |= mask;
+    }
+    (None, compared)
+}
+
+/// The bits of [`find_duplicate_name`]'s filter, on the stack once during
+/// `boot()`: 256 bytes without `std` (a firmware's `main` stack), 8 KiB
+/// with it (a thread's stack is megabytes).
+const NAME_FILTER_BITS: usize = if cfg!(feature = "std") { 65_536 } else { 2048 };
+
+/// FNV-1a, 32 bits: a name's bit in the filter. Equal names hash alike,
+/// which is all the check relies on; the spread only sets its speed.
+fn name_hash(name: &str) -> u32 {
+    name.bytes().fold(0x811c_9dc5, |hash, byte| {
+        (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193)
+    })
 }
 
 /// A registry name as a panic message shows it: escaped, and at most
@@ -252,7 +300,7 @@ impl Registry {
 
 #[cfg(test)]
 mod tests {
-    use super::{Registry, ShownName, check_unique_names};
+    use super::{Registry, ShownName, check_unique_names, find_duplicate_name, name_hash};
     use crate::slab::MemSlab;
 
     extern crate std;
@@ -260,6 +308,7 @@ mod tests {
     use std::format;
     use std::panic::{AssertUnwindSafe, catch_unwind};
     use std::string::String;
+    use std::vec::Vec;
 
     fn named(name: &'static str) -> &'static MemSlab {
         Box::leak(Box::new(MemSlab::declared(
@@ -338,5 +387,64 @@ mod tests {
         );
         assert!(message.contains("… (8192 bytes)"), "{message}");
         check_unique_names(&[named("RX"), named("TX")]);
+    }
+
+    /// A duplicate is found wherever it stands, among names that share a
+    /// filter bit or not; distinct names are compared far fewer times
+    /// than every pair.
+    #[test]
+    fn duplicates_are_found_without_comparing_every_pair() {
+        let names: Vec<&'static MemSlab> = (0..1000)
+            .map(|i| named(String::leak(format!("S{i:04}"))))
+            .collect();
+        // The bounds the docs quote, for this filter's size.
+        let (thousand_bound, hundred_bound) = if cfg!(feature = "std") {
+            (1_000, 1)
+        } else {
+            (210_000, 250)
+        };
+        for names in [
+            (0..1000).map(|i| format!("S{i:04}")).collect::<Vec<_>>(),
+            (0..1000).map(|i| format!("uart{i}_rx")).collect(),
+            (0..1000)
+                .map(|i| format!("HEAP/{}", 16 * (i + 1)))
+                .collect(),
+        ] {
+            let slabs: Vec<&'static MemSlab> =
+                names.into_iter().map(|n| named(String::leak(n))).collect();
+            let (none, compared) = find_duplicate_name(&slabs);
+            assert_eq!(none, None);
+            assert!(
+                compared < thousand_bound,
+                "{compared} comparisons for 1000 names"
+            );
+            let (none, hundred) = find_duplicate_name(&slabs[..100]);
+            assert_eq!(none, None);
+            assert!(
+                hundred < hundred_bound,
+                "{hundred} comparisons for 100 names"
+            );
+        }
+        for (first, second) in [(0, 999), (500, 501), (998, 999), (0, 1)] {
+            let mut with_duplicate = names.clone();
+            with_duplicate[second] = named(names[first].name());
+            let panic = catch_unwind(AssertUnwindSafe(|| check_unique_names(&with_duplicate)))
+                .expect_err("a duplicate");
+            let message = panic.downcast_ref::<String>().expect("a message");
+            let name = names[first].name();
+            assert!(message.contains(&format!("name `{name}`")), "{message}");
+            assert_eq!(
+                find_duplicate_name(&with_duplicate).0,
+                Some((first, second))
+            );
+        }
+    }
+
+    /// The filter's hash: FNV-1a's published test values.
+    #[test]
+    fn the_name_hash_is_fnv_1a() {
+        assert_eq!(name_hash(""), 0x811c_9dc5);
+        assert_eq!(name_hash("a"), 0xe40c_292c);
+        assert_eq!(name_hash("foobar"), 0xbf9c_f968);
     }
 }
