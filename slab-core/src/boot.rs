@@ -24,10 +24,11 @@ use crate::registry;
 /// If two slabs in the registry have one name (which only a build that
 /// internalises the name's symbol lets through, e.g. cross-crate ThinLTO),
 /// naming it and both slabs' buffers, before any slab is threaded. The
-/// check runs in every build, once, without allocation: names are hashed
-/// and sorted 64 at a time on the stack, so `n` declared slabs cost about
-/// `n²/128` hashes of a name and binary searches, and only names whose
-/// hashes meet are compared byte by byte.
+/// check runs in every build, once, with no allocation: one hash per name
+/// into a filter on the stack (256 bytes without `std`, 8 KiB with it),
+/// and a comparison with the earlier names only for a name whose bit was
+/// already set (for 100 slabs, at most a few hundred comparisons without
+/// `std` and none with it, where comparing every pair would make 4,950).
 ///
 /// # Link errors
 ///

@@ -802,17 +802,12 @@ pub extern "C" fn slab_core_boot() -> c_int {
 /// `checked` records that, so that every later call costs one load.
 fn names_unique(checked: &AtomicBool, slabs: &[&'static MemSlab]) -> bool {
     if !checked.load(Ordering::Acquire) {
-        if has_duplicate_name(slabs) {
+        if crate::registry::has_duplicate_name(slabs) {
             return false;
         }
         checked.store(true, Ordering::Release);
     }
     true
-}
-
-/// Whether two of `slabs` have one name (the check `boot()` panics on).
-fn has_duplicate_name(slabs: &[&'static MemSlab]) -> bool {
-    crate::registry::first_duplicate(slabs).is_some()
 }
 
 #[cfg(test)]

@@ -71,8 +71,8 @@ fn linked_with_slab_x() {
 /// name catches this in the usual builds, but not where the linker never
 /// sees those symbols (cross-crate ThinLTO internalises them).
 fn check_unique_names(slabs: &[&'static MemSlab]) {
-    if let Some((i, j)) = first_duplicate(slabs) {
-        let (first, second) = (slabs[i], slabs[j]);
+    if let (Some((first, second)), _) = find_duplicate_name(slabs) {
+        let (first, second) = (slabs[first], slabs[second]);
         let (a, b) = (first.buffer_range(), second.buffer_range());
         panic!(
             "slab_core::boot(): two slabs are registered under the name `{}` \
@@ -87,89 +87,53 @@ fn check_unique_names(slabs: &[&'static MemSlab]) {
     }
 }
 
-/// How many names [`first_duplicate`] holds at a time, on the stack (4
-/// bytes each: a name's hash with its low bits replaced by its index in
-/// the group).
-const HASHED: usize = 64;
-/// The low bits of a key that hold the index.
-const INDEX_BITS: u32 = HASHED.trailing_zeros();
-const INDEX_MASK: u32 = (1 << INDEX_BITS) - 1;
-
-/// A name's 32-bit FNV-1a hash: equal names hash equal, so two names whose
-/// hashes differ differ.
-fn name_hash(name: &str) -> u32 {
-    name.bytes().fold(0x811c_9dc5, |h, b| {
-        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
-    })
+/// Whether two of `slabs` have one name (the check `boot()` panics on;
+/// the C ABI's `slab_core_boot` returns an error instead).
+#[cfg(feature = "capi")]
+pub(crate) fn has_duplicate_name(slabs: &[&'static MemSlab]) -> bool {
+    find_duplicate_name(slabs).0.is_some()
 }
 
-/// The first two of `slabs` with one name, as indices `(i, j)`, `i < j`:
-/// the least such `i`, and for it the least `j` (the pair a comparison of
-/// every pair in order finds first). `None` if every name is unique.
+/// The indices of two of `slabs` with one name, if any, and how many
+/// names were compared.
 ///
-/// Without allocation and with a bounded stack (256 bytes), so still
-/// quadratic, but cheap per pair: the slabs are taken [`HASHED`] at a
-/// time, their names' hashes sorted; each later slab's name is hashed once
-/// per group and looked up by binary search, and names are compared byte
-/// by byte only where the hashes meet. `n` slabs cost about `n²/128`
-/// hashes of a name and lookups, where comparing every pair cost `n²/2`
-/// name comparisons.
-pub(crate) fn first_duplicate(slabs: &[&MemSlab]) -> Option<(usize, usize)> {
-    let mut storage = [0u32; HASHED];
-    let mut start = 0;
-    while start < slabs.len() {
-        let group = &slabs[start..slabs.len().min(start + HASHED)];
-        let keys = &mut storage[..group.len()];
-        for (i, (key, slab)) in keys.iter_mut().zip(group).enumerate() {
-            *key = (name_hash(slab.name()) & !INDEX_MASK) | i as u32;
-        }
-        // Insertion sort: small code for 64 keys. Keys of one hash end up
-        // in the order of their index.
-        for k in 1..keys.len() {
-            let mut m = k;
-            while m > 0 && keys[m - 1] > keys[m] {
-                keys.swap(m - 1, m);
-                m -= 1;
+/// No allocation, and far fewer comparisons than every pair: each name
+/// sets one bit, by its hash, of a [`NAME_FILTER_BITS`]-bit filter on the
+/// stack, and only a name whose bit is already set is compared with the
+/// names before it. With `n` distinct names about `n²/(2·bits)` of them
+/// meet a set bit. Measured over names like `S0000`, `uart7_rx` and
+/// `HEAP/16` (`registry::tests`): with the bare-metal filter (2,048 bits),
+/// 100 slabs make at most 241 comparisons (every pair: 4,950) and 1,000
+/// slabs about 200,000 (every pair: 499,500); with `std`'s (65,536 bits),
+/// 1,000 slabs make at most 401.
+fn find_duplicate_name(slabs: &[&'static MemSlab]) -> (Option<(usize, usize)>, usize) {
+    let mut seen = [0u32; NAME_FILTER_BITS / 32];
+    let mut compared = 0;
+    for (i, second) in slabs.iter().enumerate() {
+        let bit = name_hash(second.name()) as usize % NAME_FILTER_BITS;
+        let (word, mask) = (bit / 32, 1u32 << (bit % 32));
+        if seen[word] & mask != 0 {
+            compared += i;
+            if let Some(first) = slabs[..i].iter().position(|s| s.name() == second.name()) {
+                return (Some((first, i)), compared);
             }
         }
-        let keys = &*keys;
-        let mut found: Option<(usize, usize)> = None;
-        for (j, later) in slabs.iter().enumerate().skip(start + 1) {
-            let hash = name_hash(later.name()) & !INDEX_MASK;
-            let from = keys.partition_point(|&key| key < hash);
-            for &key in keys[from..]
-                .iter()
-                .take_while(|&&key| key & !INDEX_MASK == hash)
-            {
-                let i = start + (key & INDEX_MASK) as usize;
-                if i >= j {
-                    break;
-                }
-                if names_equal(slabs[i], later) {
-                    if found.is_none_or(|(best, _)| i < best) {
-                        found = Some((i, j));
-                    }
-                    break;
-                }
-            }
-            if found.is_some_and(|(i, _)| i == start) {
-                // No lesser `i` in this group, and a later `j` is larger.
-                break;
-            }
-        }
-        if found.is_some() {
-            return found;
-        }
-        start += group.len();
+        seen[word] |= mask;
     }
-    None
+    (None, compared)
 }
 
-/// Whether two slabs have one name (counted in tests).
-fn names_equal(a: &MemSlab, b: &MemSlab) -> bool {
-    #[cfg(test)]
-    tests::NAME_COMPARISONS.with(|n| n.set(n.get() + 1));
-    a.name() == b.name()
+/// The bits of [`find_duplicate_name`]'s filter, on the stack once during
+/// `boot()`: 256 bytes without `std` (a firmware's `main` stack), 8 KiB
+/// with it (a thread's stack is megabytes).
+const NAME_FILTER_BITS: usize = if cfg!(feature = "std") { 65_536 } else { 2048 };
+
+/// FNV-1a, 32 bits: a name's bit in the filter. Equal names hash alike,
+/// which is all the check relies on; the spread only sets its speed.
+fn name_hash(name: &str) -> u32 {
+    name.bytes().fold(0x811c_9dc5, |hash, byte| {
+        (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193)
+    })
 }
 
 /// A registry name as a panic message shows it: escaped, and at most
@@ -336,7 +300,7 @@ impl Registry {
 
 #[cfg(test)]
 mod tests {
-    use super::{HASHED, Registry, ShownName, check_unique_names, first_duplicate, name_hash};
+    use super::{Registry, ShownName, check_unique_names, find_duplicate_name, name_hash};
     use crate::slab::MemSlab;
 
     extern crate std;
@@ -345,83 +309,6 @@ mod tests {
     use std::panic::{AssertUnwindSafe, catch_unwind};
     use std::string::String;
     use std::vec::Vec;
-
-    std::thread_local! {
-        /// Name comparisons `first_duplicate` made on this thread.
-        pub(super) static NAME_COMPARISONS: core::cell::Cell<usize> = const { core::cell::Cell::new(0) };
-    }
-
-    /// The pair that comparing every pair in order finds first.
-    fn first_duplicate_by_every_pair(slabs: &[&MemSlab]) -> Option<(usize, usize)> {
-        (0..slabs.len()).find_map(|i| {
-            (i + 1..slabs.len())
-                .find(|&j| slabs[i].name() == slabs[j].name())
-                .map(|j| (i, j))
-        })
-    }
-
-    /// Names from a small alphabet, so that lists of some dozens hold
-    /// duplicates at every distance, within a group of hashed names and
-    /// across groups.
-    #[test]
-    fn finds_the_pair_that_comparing_every_pair_finds() {
-        let mut seed = 0x2545_f491_u32;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 17;
-            seed ^= seed << 5;
-            seed
-        };
-        let pool: Vec<&'static MemSlab> = (0..200)
-            .map(|k| named(String::leak(format!("S{k}"))))
-            .collect();
-        for round in 0..400 {
-            let n = 1 + (next() as usize) % (3 * HASHED + 5);
-            let spread = 1 + (round % 7) * 40;
-            let slabs: Vec<&MemSlab> = (0..n)
-                .map(|_| pool[(next() as usize) % spread.min(pool.len())])
-                .collect();
-            assert_eq!(
-                first_duplicate(&slabs),
-                first_duplicate_by_every_pair(&slabs),
-                "{:?}",
-                slabs.iter().map(|s| s.name()).collect::<Vec<_>>()
-            );
-        }
-        // A duplicate of the first name at the end, behind another pair
-        // with a greater first index.
-        let [a, b, c] = [named("A"), named("B"), named("C")];
-        let mut slabs: Vec<&MemSlab> = std::vec![a, b, c, b];
-        slabs.extend((0..2 * HASHED).map(|k| named(String::leak(format!("F{k}")))));
-        slabs.push(a);
-        assert_eq!(first_duplicate(&slabs), Some((0, slabs.len() - 1)));
-        assert_eq!(first_duplicate(&slabs[1..]), Some((0, 2)));
-        assert_eq!(first_duplicate(&[]), None);
-        assert_eq!(first_duplicate(&[a]), None);
-    }
-
-    /// A thousand names of one length: comparing every pair compared
-    /// 499,500 pairs of names; the hashes leave only the pairs whose
-    /// hashes are equal (none here) to compare.
-    #[test]
-    fn distinct_names_are_compared_only_where_their_hashes_meet() {
-        let slabs: Vec<&MemSlab> = (0..1000)
-            .map(|k| named(String::leak(format!("S{k:05}"))))
-            .collect();
-        let mut hashes: Vec<u32> = slabs.iter().map(|s| name_hash(s.name())).collect();
-        hashes.sort_unstable();
-        hashes.dedup();
-        assert_eq!(hashes.len(), 1000, "no two of these names hash alike");
-        NAME_COMPARISONS.with(|n| n.set(0));
-        assert_eq!(first_duplicate(&slabs), None);
-        assert_eq!(NAME_COMPARISONS.with(|n| n.get()), 0);
-        // A duplicate costs one comparison.
-        let mut with_one = slabs.clone();
-        with_one.push(slabs[500]);
-        NAME_COMPARISONS.with(|n| n.set(0));
-        assert_eq!(first_duplicate(&with_one), Some((500, 1000)));
-        assert_eq!(NAME_COMPARISONS.with(|n| n.get()), 1);
-    }
 
     fn named(name: &'static str) -> &'static MemSlab {
         Box::leak(Box::new(MemSlab::declared(
@@ -500,5 +387,66 @@ mod tests {
         );
         assert!(message.contains("… (8192 bytes)"), "{message}");
         check_unique_names(&[named("RX"), named("TX")]);
+    }
+
+    /// A duplicate is found wherever it stands, among names that share a
+    /// filter bit or not; distinct names are compared far fewer times
+    /// than every pair.
+    #[test]
+    // Safe code only, and thousands of names: a minute under miri.
+    #[cfg_attr(miri, ignore)]
+    fn duplicates_are_found_without_comparing_every_pair() {
+        let names: Vec<&'static MemSlab> = (0..1000)
+            .map(|i| named(String::leak(format!("S{i:04}"))))
+            .collect();
+        // The bounds the docs quote, for this filter's size.
+        let (thousand_bound, hundred_bound) = if cfg!(feature = "std") {
+            (1_000, 1)
+        } else {
+            (210_000, 250)
+        };
+        for names in [
+            (0..1000).map(|i| format!("S{i:04}")).collect::<Vec<_>>(),
+            (0..1000).map(|i| format!("uart{i}_rx")).collect(),
+            (0..1000)
+                .map(|i| format!("HEAP/{}", 16 * (i + 1)))
+                .collect(),
+        ] {
+            let slabs: Vec<&'static MemSlab> =
+                names.into_iter().map(|n| named(String::leak(n))).collect();
+            let (none, compared) = find_duplicate_name(&slabs);
+            assert_eq!(none, None);
+            assert!(
+                compared < thousand_bound,
+                "{compared} comparisons for 1000 names"
+            );
+            let (none, hundred) = find_duplicate_name(&slabs[..100]);
+            assert_eq!(none, None);
+            assert!(
+                hundred < hundred_bound,
+                "{hundred} comparisons for 100 names"
+            );
+        }
+        for (first, second) in [(0, 999), (500, 501), (998, 999), (0, 1)] {
+            let mut with_duplicate = names.clone();
+            with_duplicate[second] = named(names[first].name());
+            let panic = catch_unwind(AssertUnwindSafe(|| check_unique_names(&with_duplicate)))
+                .expect_err("a duplicate");
+            let message = panic.downcast_ref::<String>().expect("a message");
+            let name = names[first].name();
+            assert!(message.contains(&format!("name `{name}`")), "{message}");
+            assert_eq!(
+                find_duplicate_name(&with_duplicate).0,
+                Some((first, second))
+            );
+        }
+    }
+
+    /// The filter's hash: FNV-1a's published test values.
+    #[test]
+    fn the_name_hash_is_fnv_1a() {
+        assert_eq!(name_hash(""), 0x811c_9dc5);
+        assert_eq!(name_hash("a"), 0xe40c_292c);
+        assert_eq!(name_hash("foobar"), 0xbf9c_f968);
     }
 }

@@ -203,9 +203,9 @@ fn a_duplicate_name_is_found_without_a_panic() {
     static A: MemSlab = MemSlab::new();
     static B: MemSlab = MemSlab::new();
     // Run-time slabs are all named "".
-    assert!(has_duplicate_name(&[&A, &B]));
-    assert!(!has_duplicate_name(&[&A]));
-    assert!(!has_duplicate_name(&[]));
+    assert!(crate::registry::has_duplicate_name(&[&A, &B]));
+    assert!(!crate::registry::has_duplicate_name(&[&A]));
+    assert!(!crate::registry::has_duplicate_name(&[]));
 }
 
 /// `slab_core_boot`'s check: two slabs of one name fail it every time,
