@@ -1076,6 +1076,27 @@ mod tests {
         assert_eq!(pair.free.min, 3 + 3 + 1 + 2 + 3);
     }
 
+    /// RV32: one cycle each, a load-use stall, taken branches and jumps 3.
+    #[test]
+    fn prices_rv32_as_a_simple_in_order_core() {
+        let p = Program::parse_objdump(
+            "00002000 <f>:\n\
+             \x20   2000: 03 a5 05 00  \tlw\ta0, 0x0(a1)\n\
+             \x20   2004: 13 05 15 00  \taddi\ta0, a0, 0x1\n\
+             \x20   2008: 63 04 05 00  \tbeqz\ta0, 0x2010 <f+0x10>\n\
+             \x20   200c: 82 80        \tret\n\
+             \x20   2010: 33 55 b5 02  \tdivu\ta0, a0, a1\n",
+        );
+        assert_eq!(p.insn(0x200c).map(|i| i.size), Some(2));
+        let (costs, unknown) = price(Core::Rv32, &p, &[0x2000, 0x2004, 0x2008, 0x200c]);
+        assert_eq!(unknown, 0);
+        let got: Vec<u32> = costs.iter().map(|c| c.min).collect();
+        // lw 1; addi 1 + 1 (reads the loaded a0); beqz not taken 1; ret 3.
+        assert_eq!(got, [1, 2, 1, 3]);
+        let (costs, _) = price(Core::Rv32, &p, &[0x2008, 0x2010]);
+        assert_eq!((costs[0].min, costs[1].min, costs[1].max), (3, 2, 33));
+    }
+
     /// `cpsid i` comes with its operand after a space, not a tab.
     #[test]
     fn a_mnemonic_with_its_operand_after_a_space() {
