@@ -52,12 +52,12 @@ const PAIRS: u32 = if cfg!(feature = "cycles") { 64 } else { 1_000_000 };
 /// Every measurement is taken this many times: the results must agree.
 const ROUNDS: usize = 2;
 /// Calibration: this many loops of 100 `nop`s.
-const NOP_LOOPS: u32 = if cfg!(feature = "cycles") { 10 } else { 10_000 };
+const NOP_LOOPS: u32 = 10_000;
 const SYSTICK_MASK: u32 = 0x00FF_FFFF;
 /// Threading cost: `init` of a fresh `MemSlab::new()` over this many 8-byte
 /// blocks, this many times (`boot()` runs once, too briefly to resolve).
 const INIT_BLOCKS: usize = 2048;
-const INIT_ROUNDS: u32 = if cfg!(feature = "cycles") { 1 } else { 100 };
+const INIT_ROUNDS: u32 = 100;
 
 #[mem_slab(blocks = 16, size = 64)]
 static SLAB: MemSlab;
