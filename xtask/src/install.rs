@@ -124,6 +124,16 @@ fn lint_firmware() -> Result<(), String> {
             "target/heap-bench-firmware",
             "thumbv7m-none-eabi",
         ),
+        (
+            "examples/size-firmware",
+            "target/size-firmware",
+            "thumbv7m-none-eabi",
+        ),
+        (
+            "examples/growth-firmware",
+            "target/growth-firmware",
+            "thumbv7m-none-eabi",
+        ),
         ("examples/template", "target/template", "thumbv7m-none-eabi"),
         (
             "examples/riscv-firmware",
