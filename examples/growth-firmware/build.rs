@@ -26,14 +26,27 @@ fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     let slabs = number("GROWTH_SLABS", 10);
     let blocks = number("GROWTH_BLOCKS", 4);
-    assert!(slabs >= 1 && blocks >= 1, "GROWTH_SLABS and GROWTH_BLOCKS must be at least 1");
+    assert!(
+        slabs >= 1 && blocks >= 1,
+        "GROWTH_SLABS and GROWTH_BLOCKS must be at least 1"
+    );
     let mut src = String::from("slab_core::mem_slabs! {\n");
     for i in 0..slabs {
         let _ = writeln!(src, "    pub static S{i:05}(blocks = {blocks}, size = 8);");
     }
     src.push_str("}\n");
-    let _ = writeln!(src, "/// How many slabs are declared.\npub const SLABS: usize = {slabs};");
-    let _ = writeln!(src, "/// Blocks in each.\npub const BLOCKS: usize = {blocks};");
-    let _ = writeln!(src, "/// The last one declared.\npub static LAST: &slab_core::MemSlab = &S{:05};", slabs - 1);
+    let _ = writeln!(
+        src,
+        "/// How many slabs are declared.\npub const SLABS: usize = {slabs};"
+    );
+    let _ = writeln!(
+        src,
+        "/// Blocks in each.\npub const BLOCKS: usize = {blocks};"
+    );
+    let _ = writeln!(
+        src,
+        "/// The last one declared.\npub static LAST: &slab_core::MemSlab = &S{:05};",
+        slabs - 1
+    );
     fs::write(out.join("slabs.rs"), src).expect("write slabs.rs");
 }
