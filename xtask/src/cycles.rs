@@ -27,8 +27,8 @@
 //!   whose address register the previous data-processing instruction wrote
 //!   stalls 1. `LDREX`/`STREX` as `LDR`. `MRS`, `MSR`, `CPSID`/`CPSIE` 2
 //!   (the manual: 1 or 2). `ISB` 1 + P, `DMB`/`DSB` 1, `IT` 1, `TBB`/`TBH`
-//!   3 + P. Instructions of an `IT` block are priced as if their condition
-//!   held (the trace does not say).
+//!   3 + P, `LDR PC` 2 + P. Instructions of an `IT` block are priced as
+//!   if their condition held (the trace does not say).
 //! - **Cortex-M33** (Arm publishes no instruction timing table for it):
 //!   as the Cortex-M3 except that a taken branch costs 2 (P = 1), 3 when
 //!   its target is a 32-bit instruction at an address that is not a
@@ -223,6 +223,8 @@ enum Kind {
     System,
     /// `ISB`.
     Isb,
+    /// A load into the PC (`LDR PC, …`): the load, then the refill.
+    LoadPc,
 }
 
 /// Registers named in `text` (Arm `r0`–`r12`, `sp`, `lr`, `pc`, `ip`;
@@ -341,7 +343,7 @@ fn arm_kind(core: Core, insn: &Insn) -> Kind {
     }
     if m.starts_with("ldr") {
         if writes_pc {
-            return Kind::Branch;
+            return Kind::LoadPc;
         }
         return Kind::Load {
             exclusive: false,
@@ -542,6 +544,7 @@ pub fn price(core: Core, program: &Program, pcs: &[u32]) -> (Vec<Cost>, usize) {
             Kind::Table => Cost::fixed(3 + refill(next)),
             Kind::System => Cost::fixed(2),
             Kind::Isb => Cost::fixed(1 + refill(next)),
+            Kind::LoadPc => Cost::fixed(2 + refill(next)),
         };
         let stall = addr_stall + u32::from((m33 || core == Core::Rv32) && load_use);
         cost.min += stall;
@@ -1115,6 +1118,11 @@ mod tests {
         );
         let (costs, _) = price(Core::CortexM3, &p, &[0x2000, 0x2002]);
         assert_eq!(costs[0].min, 2, "CPSID: 1 or 2, priced 2");
+        let p = Program::parse_objdump(
+            "00003000 <tail>:\n    3000: f8d0 f000    \tldr.w\tpc, [r0]\n    3004: bf00         \tnop\n",
+        );
+        let (costs, _) = price(Core::CortexM3, &p, &[0x3000, 0x3004]);
+        assert_eq!(costs[0].min, 4, "LDR PC: 2 + P");
     }
 
     #[test]
