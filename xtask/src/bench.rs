@@ -202,10 +202,11 @@ fn ensure_llvm_tools() -> Result<LlvmTools, String> {
 /// pair priced with the core's timings.
 fn modelled_cycles(tools: &LlvmTools, detail: Option<&str>) -> Result<(), String> {
     let contenders: Vec<(&str, &str)> = CONTENDERS.iter().map(|&(p, _, l)| (p, l)).collect();
-    let machine = &crate::cycles::CORTEX_M3;
-    let (traced, by_core) = crate::cycles::model(machine, &tools.objdump, &contenders, detail)?;
-    for (core, modelled) in by_core {
-        crate::cycles::print(machine, core, traced, &modelled);
+    for machine in crate::cycles::MACHINES {
+        let (traced, by_core) = crate::cycles::model(machine, &tools.objdump, &contenders, detail)?;
+        for (core, modelled) in by_core {
+            crate::cycles::print(machine, core, traced, &modelled);
+        }
     }
     Ok(())
 }
