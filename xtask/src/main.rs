@@ -10,7 +10,6 @@
 use std::process::{Command, ExitCode};
 
 mod bench;
-mod bench_growth;
 mod bench_heap;
 mod doc_links;
 mod evidence;
@@ -34,7 +33,7 @@ fn main() -> ExitCode {
         _ => {
             eprintln!(
                 "usage: cargo xtask test [--quick]\n       cargo xtask demo\n       \
-                 cargo xtask bench [--rounds N] [--only target|heap|heap-target|growth]\n       \
+                 cargo xtask bench [--rounds N] [--only target|heap|heap-target]\n       \
                  cargo xtask tsan\n       cargo xtask mutants [FILE...]\n       \
                  cargo xtask publish"
             );
