@@ -9,8 +9,7 @@
 //! `cargo xtask bench [--rounds N] [--only SECTION]`: the options go to the
 //! host benchmark program (`slab-tests/benches/peers`); `--only heap` runs
 //! only the heap benchmarks (`bench_heap.rs`), which otherwise run last;
-//! `--only target` only the Cortex-M3 firmware (no host run, no chart);
-//! `--only growth` only `boot()`'s growth (`bench_growth.rs`).
+//! `--only target` only the Cortex-M3 firmware (no host run, no chart).
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -56,13 +55,6 @@ pub fn bench(args: &[String]) -> Result<(), String> {
     crate::install::ensure_bare_metal()?;
     if args.windows(2).any(|w| w[0] == "--only" && w[1] == "heap") {
         return crate::bench_heap::bench();
-    }
-    if args
-        .windows(2)
-        .any(|w| w[0] == "--only" && w[1] == "growth")
-    {
-        // boot() on 1 to 1,000 slabs and 16 to 65,536 blocks.
-        return crate::bench_growth::bench();
     }
     if args
         .windows(2)

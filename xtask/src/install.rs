@@ -126,11 +126,6 @@ fn lint_firmware() -> Result<(), String> {
         ),
         ("examples/template", "target/template", "thumbv7m-none-eabi"),
         (
-            "examples/growth-firmware",
-            "target/growth-firmware",
-            "thumbv7m-none-eabi",
-        ),
-        (
             "examples/riscv-firmware",
             "target/riscv-firmware",
             "riscv32imac-unknown-none-elf",
