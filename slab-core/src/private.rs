@@ -11,15 +11,6 @@ pub use linkme;
 
 pub use crate::heap::HeapClass;
 
-/// `boot()`'s duplicate-name check over the registry, alone: how many
-/// names it compared. For the growth benchmark
-/// (`examples/growth-firmware`), which counts its instructions apart from
-/// `boot()`'s.
-#[inline(never)]
-pub fn registry_name_comparisons() -> usize {
-    crate::registry::name_comparisons()
-}
-
 crate::sync::loom_const_fn! {
     /// The `SlabHeap` of a `slab_heap!` declaration over its classes, in the
     /// order declared (which the declaration checks is ascending). The heap

@@ -87,12 +87,6 @@ fn check_unique_names(slabs: &[&'static MemSlab]) {
     }
 }
 
-/// What [`check_unique_names`] compares over the registry, for
-/// `__private::registry_name_comparisons`.
-pub(crate) fn name_comparisons() -> usize {
-    find_duplicate_name(&SLAB_CORE_REGISTRY).1
-}
-
 /// Whether two of `slabs` have one name (the check `boot()` panics on;
 /// the C ABI's `slab_core_boot` returns an error instead).
 #[cfg(feature = "capi")]
@@ -111,8 +105,7 @@ pub(crate) fn has_duplicate_name(slabs: &[&'static MemSlab]) -> bool {
 /// stack in proportion to its slabs: 256 bits (32 bytes) up to 64 slabs,
 /// 2,048 (256 bytes) up to 512, 8,192 (1 KiB) beyond; with `std`, 65,536
 /// bits (8 KiB) always. Counted over names like `S0000`, `uart7_rx` and
-/// `HEAP/16` (`registry::tests`), and in instructions by `cargo xtask bench
-/// --only growth` (BENCHMARKS.md).
+/// `HEAP/16` (`registry::tests`).
 fn find_duplicate_name(slabs: &[&'static MemSlab]) -> (Option<(usize, usize)>, usize) {
     if cfg!(feature = "std") {
         find_duplicate_with::<2048>(slabs)
