@@ -25,10 +25,10 @@ use crate::registry;
 /// internalises the name's symbol lets through, e.g. cross-crate ThinLTO),
 /// naming it and both slabs' buffers, before any slab is threaded. The
 /// check runs in every build, once, with no allocation: one hash per name
-/// into a filter on the stack (256 bytes without `std`, 8 KiB with it),
-/// and a comparison with the earlier names only for a name whose bit was
-/// already set (for 100 slabs, at most a few hundred comparisons without
-/// `std` and none with it, where comparing every pair would make 4,950).
+/// into a filter on the stack (without `std`: 32 bytes up to 64 slabs, 256
+/// up to 512, 1 KiB beyond; 8 KiB with it), and a comparison with the
+/// earlier names only for a name whose bit was already set (for 100 slabs,
+/// at most a few hundred comparisons, where every pair would make 4,950).
 ///
 /// # Link errors
 ///

@@ -646,6 +646,32 @@ mod tests {
         assert_eq!(heap.stats().allocated_bytes, 0);
     }
 
+    /// `realloc` in place through a pointer that reaches only the old
+    /// layout's bytes (as a `Box<[u8; 3]>`'s does under miri's Stacked
+    /// Borrows) returns one that reaches the whole block: writing the new
+    /// size through it is defined. (Through the caller's own pointer, the
+    /// write past its three bytes would be undefined behaviour, which miri
+    /// reports; a plain run cannot tell the two apart.)
+    #[test]
+    fn realloc_in_place_returns_a_pointer_to_the_whole_block() {
+        let heap = heap();
+        let layout = Layout::from_size_align(3, 1).unwrap();
+        // SAFETY: `p` is live with the layout each call names; `narrow`
+        // points at its first three bytes; the block is freed once.
+        unsafe {
+            let p = heap.alloc(layout);
+            p.write_bytes(7, 3);
+            let value: &mut [u8; 3] = &mut *p.cast();
+            let narrow = (value as *mut [u8; 3]).cast::<u8>();
+            let grown = heap.realloc(narrow, layout, 2 * WORD);
+            assert_eq!(grown, p, "fits the block: in place");
+            grown.write_bytes(9, 2 * WORD);
+            assert_eq!(*grown.add(2 * WORD - 1), 9);
+            heap.dealloc(grown, Layout::from_size_align(2 * WORD, 1).unwrap());
+        }
+        assert_eq!(heap.stats().allocated_bytes, 0);
+    }
+
     /// Gives a block of `layout` back as `Box::drop` and `Vec`'s drop do:
     /// the pointer `dealloc` gets went through a reference of the value's
     /// type (a `Box<T>` is retagged as a `&mut T`, and a `Vec` or `String`

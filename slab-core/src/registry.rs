@@ -98,23 +98,39 @@ pub(crate) fn has_duplicate_name(slabs: &[&'static MemSlab]) -> bool {
 /// names were compared.
 ///
 /// No allocation, and far fewer comparisons than every pair: each name
-/// sets one bit, by its hash, of a [`NAME_FILTER_BITS`]-bit filter on the
-/// stack, and only a name whose bit is already set is compared with the
-/// names before it. With `n` distinct names about `n²/(2·bits)` of them
-/// meet a set bit. Measured over names like `S0000`, `uart7_rx` and
-/// `HEAP/16` (`registry::tests`): with the bare-metal filter (2,048 bits),
-/// 100 slabs make at most 241 comparisons (every pair: 4,950) and 1,000
-/// slabs about 200,000 (every pair: 499,500); with `std`'s (65,536 bits),
-/// 1,000 slabs make at most 401.
+/// sets one bit, by its hash, of a filter on the stack, and only a name
+/// whose bit is already set is compared with the names before it (length
+/// and last byte first). With `n` distinct names about `n²/(2·bits)` meet
+/// a set bit. The filter grows with the registry, so that a firmware pays
+/// stack in proportion to its slabs: 256 bits (32 bytes) up to 64 slabs,
+/// 2,048 (256 bytes) up to 512, 8,192 (1 KiB) beyond; with `std`, 65,536
+/// bits (8 KiB) always. Counted over names like `S0000`, `uart7_rx` and
+/// `HEAP/16` (`registry::tests`).
 fn find_duplicate_name(slabs: &[&'static MemSlab]) -> (Option<(usize, usize)>, usize) {
-    let mut seen = [0u32; NAME_FILTER_BITS / 32];
+    if cfg!(feature = "std") {
+        find_duplicate_with::<2048>(slabs)
+    } else if slabs.len() <= 64 {
+        find_duplicate_with::<8>(slabs)
+    } else if slabs.len() <= 512 {
+        find_duplicate_with::<64>(slabs)
+    } else {
+        find_duplicate_with::<256>(slabs)
+    }
+}
+
+/// [`find_duplicate_name`] with a filter of `WORDS` 32-bit words.
+fn find_duplicate_with<const WORDS: usize>(
+    slabs: &[&'static MemSlab],
+) -> (Option<(usize, usize)>, usize) {
+    let mut seen = [0u32; WORDS];
     let mut compared = 0;
     for (i, second) in slabs.iter().enumerate() {
-        let bit = name_hash(second.name()) as usize % NAME_FILTER_BITS;
+        let bit = name_hash(second.name()) as usize % (32 * WORDS);
         let (word, mask) = (bit / 32, 1u32 << (bit % 32));
         if seen[word] & mask != 0 {
             compared += i;
-            if let Some(first) = slabs[..i].iter().position(|s| s.name() == second.name()) {
+            let name = second.name();
+            if let Some(first) = slabs[..i].iter().position(|s| same_name(s.name(), name)) {
                 return (Some((first, i)), compared);
             }
         }
@@ -123,10 +139,13 @@ fn find_duplicate_name(slabs: &[&'static MemSlab]) -> (Option<(usize, usize)>, u
     (None, compared)
 }
 
-/// The bits of [`find_duplicate_name`]'s filter, on the stack once during
-/// `boot()`: 256 bytes without `std` (a firmware's `main` stack), 8 KiB
-/// with it (a thread's stack is megabytes).
-const NAME_FILTER_BITS: usize = if cfg!(feature = "std") { 65_536 } else { 2048 };
+/// `a == b`, looking at the lengths and the last bytes before the rest:
+/// names that differ mostly differ there (`uart0_rx`, `uart1_rx`), and a
+/// string comparison is a call.
+#[inline]
+fn same_name(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.as_bytes().last() == b.as_bytes().last() && a == b
+}
 
 /// FNV-1a, 32 bits: a name's bit in the filter. Equal names hash alike,
 /// which is all the check relies on; the spread only sets its speed.
@@ -403,7 +422,7 @@ mod tests {
         let (thousand_bound, hundred_bound) = if cfg!(feature = "std") {
             (1_000, 1)
         } else {
-            (210_000, 250)
+            (50_000, 250)
         };
         for names in [
             (0..1000).map(|i| format!("S{i:04}")).collect::<Vec<_>>(),
