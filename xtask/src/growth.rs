@@ -5,6 +5,8 @@
 //! with `-icount shift=0 -singlestep`, where every SysTick read is exact to
 //! a tick: the ticks of `boot()` over the ticks per instruction of a run of
 //! `nop`s are its instructions, to within one tick (40 instructions).
+//! Then, on the host, `free` with 1, 4 and 16 threads waiting
+//! (`slab-tests/benches/waiters.rs`).
 
 use std::process::Command;
 
@@ -125,7 +127,10 @@ pub fn bench() -> Result<(), String> {
         );
     }
     println!("  (to within one SysTick tick: 40 instructions on this board)");
-    Ok(())
+    // The host part: a hand-off as the waiters grow.
+    let mut host = cargo();
+    host.args(["bench", "-p", "slab-tests", "--bench", "waiters"]);
+    run(&mut host)
 }
 
 #[cfg(test)]
