@@ -35,12 +35,11 @@ use core::hint::black_box;
 use core::mem::MaybeUninit;
 use core::ptr::NonNull;
 
-use cortex_m::peripheral::SYST;
-use cortex_m::peripheral::syst::SystClkSource;
 use cortex_m_rt::entry;
-use cortex_m_semihosting::{debug, hprintln};
 use panic_semihosting as _;
 use slab_core::{MemSlab, Timeout, mem_slab};
+use slab_firmware_common::count::{self, NOP_LOOPS, ticks};
+use slab_firmware_common::{hprintln, report};
 
 const BLOCK: usize = 64;
 const BLOCKS: usize = 16;
@@ -50,9 +49,6 @@ const BLOCKS: usize = 16;
 const PAIRS: u32 = 1_000_000;
 /// Every measurement is taken this many times: the results must agree.
 const ROUNDS: usize = 2;
-/// Calibration: this many loops of 100 `nop`s.
-const NOP_LOOPS: u32 = 10_000;
-const SYSTICK_MASK: u32 = 0x00FF_FFFF;
 /// Threading cost: `init` of a fresh `MemSlab::new()` over this many 8-byte
 /// blocks, this many times (`boot()` runs once, too briefly to resolve).
 const INIT_BLOCKS: usize = 2048;
@@ -317,59 +313,7 @@ fn worst_pairs(n: u32, alloc: impl Fn() -> Option<NonNull<u8>>, free: impl Fn(No
 }
 
 fn fail(what: &str) -> ! {
-    hprintln!("bench-firmware: FAILED: {}", what);
-    debug::exit(debug::EXIT_FAILURE);
-    loop {
-        cortex_m::asm::bkpt();
-    }
-}
-
-/// SysTick ticks taken by `f`.
-fn ticks(f: impl FnOnce()) -> u32 {
-    let start = SYST::get_current();
-    f();
-    let end = SYST::get_current();
-    let delta = start.wrapping_sub(end) & SYSTICK_MASK;
-    if delta > SYSTICK_MASK / 2 {
-        fail("a measurement came close to SysTick's 24-bit range");
-    }
-    delta
-}
-
-/// `NOP_LOOPS` loops of 100 `nop`s, and the same loop without them.
-fn calibrate() -> (u32, u32) {
-    let with_nops = ticks(|| {
-        let mut n = NOP_LOOPS;
-        // SAFETY: a counted loop of `nop`s; touches only `n` and the flags.
-        unsafe {
-            asm!(
-                "2:",
-                ".rept 100",
-                "nop",
-                ".endr",
-                "subs {n}, #1",
-                "bne 2b",
-                n = inout(reg) n,
-                options(nomem, nostack),
-            )
-        };
-        black_box(n);
-    });
-    let empty = ticks(|| {
-        let mut n = NOP_LOOPS;
-        // SAFETY: the same loop without the `nop`s.
-        unsafe {
-            asm!(
-                "2:",
-                "subs {n}, #1",
-                "bne 2b",
-                n = inout(reg) n,
-                options(nomem, nostack),
-            )
-        };
-        black_box(n);
-    });
-    (with_nops, empty)
+    report::fatal(file!(), line!(), format_args!("{what}"))
 }
 
 struct Contender {
@@ -433,12 +377,8 @@ fn set_up() {
 
 #[entry]
 fn main() -> ! {
-    let mut core = cortex_m::Peripherals::take().expect("core peripherals");
-    let syst = &mut core.SYST;
-    syst.set_clock_source(SystClkSource::Core);
-    syst.set_reload(SYSTICK_MASK);
-    syst.clear_current();
-    syst.enable_counter();
+    report::set_name(&"bench-firmware");
+    count::start();
     set_up();
     // With slab-core's `trace`: a hook the program could set (at run time,
     // not here), so that the hot paths' load and branch are measured and
@@ -457,7 +397,7 @@ fn main() -> ! {
         ROUNDS
     );
     for round in 1..=ROUNDS {
-        let (with_nops, empty) = calibrate();
+        let (with_nops, empty) = count::calibrate();
         hprintln!(
             "calibration round {}: {} nops in {} ticks, the empty loop {} ticks",
             round,
@@ -489,8 +429,5 @@ fn main() -> ! {
         );
     }
     hprintln!("bench-firmware: done");
-    debug::exit(debug::EXIT_SUCCESS);
-    loop {
-        cortex_m::asm::bkpt();
-    }
+    slab_firmware_common::exit(0)
 }

@@ -10,7 +10,6 @@ use core::cell::Cell;
 use core::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, Ordering};
 
 use cortex_m::interrupt::InterruptNumber;
-use cortex_m::peripheral::syst::SystClkSource;
 use cortex_m::peripheral::{NVIC, SYST};
 use cortex_m_rt::exception;
 use critical_section::Mutex;
@@ -20,18 +19,9 @@ use crate::{HANDOFF, IRQ_BUFS, SIGNAL};
 
 /// SysTick rate.
 pub const TICKS_PER_SECOND: u64 = 10_000;
-/// The core clock: QEMU's lm3s6965evb runs it at 12 MHz, its mps2-an505 at
-/// 20 MHz.
-#[cfg(board = "lm3s6965")]
-const CORE_HZ: u32 = 12_000_000;
-#[cfg(board = "an505")]
-const CORE_HZ: u32 = 20_000_000;
 
 /// The board's RAM, as its `memory.x` gives it.
-#[cfg(board = "lm3s6965")]
-pub const RAM: core::ops::Range<usize> = 0x2000_0000..0x2001_0000;
-#[cfg(board = "an505")]
-pub const RAM: core::ops::Range<usize> = 0x3800_0000..0x3820_0000;
+pub use slab_firmware_common::board::RAM;
 
 /// Ticks since `start_clock`, advanced by the SysTick handler. A `u64`
 /// never wraps; it is read under a critical section (no 64-bit atomics).
@@ -42,13 +32,9 @@ pub fn now() -> u64 {
     critical_section::with(|cs| TICKS.borrow(cs).get())
 }
 
-/// Starts SysTick at [`TICKS_PER_SECOND`].
+/// Starts SysTick at [`TICKS_PER_SECOND`] (from the board's core clock).
 pub fn start_clock(syst: &mut SYST) {
-    syst.set_clock_source(SystClkSource::Core);
-    syst.set_reload(CORE_HZ / TICKS_PER_SECOND as u32 - 1);
-    syst.clear_current();
-    syst.enable_counter();
-    syst.enable_interrupt();
+    slab_firmware_common::systick::start_periodic(syst, TICKS_PER_SECOND as u32);
 }
 
 /// The device interrupt that thread mode pends to run a job: IRQ 0 (GPIO
@@ -303,7 +289,7 @@ unsafe fn DefaultHandler(irqn: i16) {
     } else if irqn == crate::c_abi::C_IRQ {
         crate::c_abi::on_interrupt();
     } else {
-        crate::report::fail(
+        crate::report::fatal(
             file!(),
             line!(),
             format_args!("unexpected exception {irqn}"),

@@ -6,14 +6,16 @@
 //! (SysTick and a pended NVIC interrupt) handing blocks to a waiting thread
 //! (with `Timeout::Forever` and a finite timeout), finite timeouts that
 //! expire, `alloc(NoWait)` inside a handler, and a semaphore given from a
-//! handler. Ends with `firmware: all checks passed (N checks)` and a
-//! semihosting exit status. Build and run: `cargo run --release` here, or
+//! handler. The first failing check ends the run; it ends with `firmware:
+//! N passed, 0 failed` and a semihosting exit status (examples/common's
+//! report). Build and run: `cargo run --release` here, or
 //! `cargo test -p slab-tests --test qemu` in the workspace.
 #![no_std]
 #![no_main]
 
 #[macro_use]
-mod report;
+extern crate slab_firmware_common;
+
 mod board;
 mod c_abi;
 mod fast_path;
@@ -26,11 +28,10 @@ use core::ptr::NonNull;
 use core::time::Duration;
 
 use cortex_m_rt::entry;
-use cortex_m_semihosting::{hprint, hprintln};
-use panic_semihosting as _;
 use slab_core::{AllocError, FreeError, MemSlab, SemError, Semaphore, Timeout, mem_slab};
 
 use board::{DOORBELL_JOB, Job};
+use slab_firmware_common::report;
 
 /// Exhausted and refilled from thread mode.
 #[mem_slab(blocks = 4, size = 24)]
@@ -55,6 +56,7 @@ const SIGNAL_ROUNDS: u32 = 200;
 #[entry]
 fn main() -> ! {
     let mut core = cortex_m::Peripherals::take().expect("core peripherals");
+    report::stop_at_first_failure();
 
     before_boot();
     fast_path::before_boot();
@@ -82,12 +84,12 @@ fn main() -> ! {
 
     hprintln!("firmware: registry at the end");
     hprint!("{}", slab_core::registry());
-    report::pass()
+    report::finish()
 }
 
 /// The target triple this firmware was built for (set by build.rs).
 fn target() -> &'static str {
-    env!("FIRMWARE_TARGET")
+    slab_firmware_common::TARGET
 }
 
 /// Declared slabs are unusable until `boot()`, whatever the timeout.

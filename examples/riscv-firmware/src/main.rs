@@ -11,7 +11,8 @@
 //! masked-`wfi` wait hook of `board`; finite timeouts measured by `mtime`
 //! that expire; a `.noinit` slab; and a `SlabHeap` as the global
 //! allocator. Every check counts; the run ends with `firmware: N passed, N
-//! failed` and a semihosting exit status (0 only when none failed). Build
+//! failed` and a semihosting exit status (0 only when none failed;
+//! examples/common's report). Build
 //! and run: `cargo run --release` here, or `cargo test -p slab-tests --test
 //! qemu_riscv` in the workspace.
 #![no_std]
@@ -20,7 +21,8 @@
 extern crate alloc;
 
 #[macro_use]
-mod report;
+extern crate slab_firmware_common;
+
 mod board;
 #[path = "../../firmware/src/fast_path.rs"]
 mod fast_path;
@@ -38,7 +40,7 @@ use core::time::Duration;
 use slab_core::{AllocError, FreeError, MemSlab, Timeout, mem_slab};
 
 use board::{Job, Ring};
-use report::hprintln;
+use slab_firmware_common::report;
 
 /// Exhausted and refilled from thread mode.
 #[mem_slab(blocks = 4, size = 24)]
@@ -69,7 +71,7 @@ const DECLARED: usize = 3 + 3 + fast_path::DECLARED;
 const ROUNDS: u32 = 1200;
 
 /// QEMU `virt`'s RAM as `memory.x` gives it.
-const RAM: core::ops::Range<usize> = 0x8010_0000..0x8020_0000;
+const RAM: core::ops::Range<usize> = slab_firmware_common::board::RAM;
 
 #[riscv_rt::entry]
 fn main() -> ! {
@@ -81,8 +83,8 @@ fn main() -> ! {
     slab_core::set_clock(board::now, board::MTIME_HZ);
     board::start();
 
-    hprintln!("firmware: slab on {}", env!("FIRMWARE_TARGET"));
-    semihosting::print!("{}", slab_core::registry());
+    hprintln!("firmware: slab on {}", slab_firmware_common::TARGET);
+    hprint!("{}", slab_core::registry());
     registry();
     exhaust_and_refill();
     fast_path::run();
@@ -93,7 +95,7 @@ fn main() -> ! {
     final_counts();
 
     hprintln!("firmware: registry at the end");
-    semihosting::print!("{}", slab_core::registry());
+    hprint!("{}", slab_core::registry());
     report::finish()
 }
 
@@ -353,7 +355,7 @@ fn heap() {
     check_eq!(numbers.iter().sum::<u32>(), 1225);
     // 50 words: the 256-byte class.
     check_eq!(class(256).num_used(), 1);
-    let text: String = format!("{} on {}", numbers.len(), env!("FIRMWARE_TARGET"));
+    let text: String = format!("{} on {}", numbers.len(), slab_firmware_common::TARGET);
     check_eq!(text.as_str(), "50 on riscv32imac-unknown-none-elf");
     check!(HEAP.stats().allocated_bytes >= 64 + 256 + 16);
     drop((boxed, numbers, text));
