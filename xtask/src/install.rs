@@ -110,6 +110,18 @@ fn lint_firmware() -> Result<(), String> {
             "target/bench-firmware",
             "thumbv7m-none-eabi",
         ),
+        // Without the peers (Armv6-M), and on RISC-V (`cargo xtask bench`
+        // also runs it on the Cortex-M33, the same code as the M3's here).
+        (
+            "examples/bench-firmware",
+            "target/bench-firmware",
+            "thumbv6m-none-eabi",
+        ),
+        (
+            "examples/bench-firmware",
+            "target/bench-firmware",
+            "riscv32imac-unknown-none-elf",
+        ),
         (
             "examples/embassy-firmware",
             "target/embassy-firmware",

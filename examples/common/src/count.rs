@@ -94,6 +94,38 @@ pub fn ticks(f: impl FnOnce()) -> u32 {
     delta
 }
 
+/// 100 lines of `nop`, written out rather than `.rept 100`: LLVM sizes an
+/// `asm!` block by its lines, and a block it thinks short can leave a
+/// literal pool out of a load's reach (Armv6-M's is 1 KiB).
+macro_rules! nops {
+    () => {
+        concat!(
+            nops!(10),
+            "\n",
+            nops!(10),
+            "\n",
+            nops!(10),
+            "\n",
+            nops!(10),
+            "\n",
+            nops!(10),
+            "\n",
+            nops!(10),
+            "\n",
+            nops!(10),
+            "\n",
+            nops!(10),
+            "\n",
+            nops!(10),
+            "\n",
+            nops!(10)
+        )
+    };
+    (10) => {
+        "nop\nnop\nnop\nnop\nnop\nnop\nnop\nnop\nnop\nnop"
+    };
+}
+
 /// [`NOP_LOOPS`] loops of 100 `nop`s, and the same loop without them: the
 /// counter ticks of each.
 pub fn calibrate() -> (u32, u32) {
@@ -106,9 +138,7 @@ pub fn calibrate() -> (u32, u32) {
         unsafe {
             asm!(
                 "2:",
-                ".rept 100",
-                "nop",
-                ".endr",
+                nops!(),
                 "subs {n}, #1",
                 "bne 2b",
                 n = inout(reg) n,
@@ -120,9 +150,7 @@ pub fn calibrate() -> (u32, u32) {
         unsafe {
             asm!(
                 "2:",
-                ".rept 100",
-                "nop",
-                ".endr",
+                nops!(),
                 "addi {n}, {n}, -1",
                 "bnez {n}, 2b",
                 n = inout(reg) n,
