@@ -126,6 +126,23 @@ macro_rules! nops {
     };
 }
 
+/// The end of a counted loop that starts at label `2`: `{n} -= 1`, back
+/// while it is not 0.
+#[cfg(target_arch = "arm")]
+macro_rules! count_down {
+    () => {
+        "subs {n}, #1\nbne 2b"
+    };
+}
+/// The end of a counted loop that starts at label `2`: `{n} -= 1`, back
+/// while it is not 0.
+#[cfg(target_arch = "riscv32")]
+macro_rules! count_down {
+    () => {
+        "addi {n}, {n}, -1\nbnez {n}, 2b"
+    };
+}
+
 /// [`NOP_LOOPS`] loops of 100 `nop`s, and the same loop without them: the
 /// counter ticks of each.
 pub fn calibrate() -> (u32, u32) {
@@ -133,56 +150,15 @@ pub fn calibrate() -> (u32, u32) {
     use core::hint::black_box;
     let with_nops = ticks(|| {
         let mut n = NOP_LOOPS;
-        // SAFETY: a counted loop of `nop`s; touches only `n` and the flags.
-        #[cfg(target_arch = "arm")]
-        unsafe {
-            asm!(
-                "2:",
-                nops!(),
-                "subs {n}, #1",
-                "bne 2b",
-                n = inout(reg) n,
-                options(nomem, nostack),
-            )
-        };
-        // SAFETY: a counted loop of `nop`s; touches only `n`.
-        #[cfg(target_arch = "riscv32")]
-        unsafe {
-            asm!(
-                "2:",
-                nops!(),
-                "addi {n}, {n}, -1",
-                "bnez {n}, 2b",
-                n = inout(reg) n,
-                options(nomem, nostack),
-            )
-        };
+        // SAFETY: a counted loop of `nop`s; touches only `n` (and the
+        // flags).
+        unsafe { asm!("2:", nops!(), count_down!(), n = inout(reg) n, options(nomem, nostack)) };
         black_box(n);
     });
     let empty = ticks(|| {
         let mut n = NOP_LOOPS;
         // SAFETY: the same loop without the `nop`s.
-        #[cfg(target_arch = "arm")]
-        unsafe {
-            asm!(
-                "2:",
-                "subs {n}, #1",
-                "bne 2b",
-                n = inout(reg) n,
-                options(nomem, nostack),
-            )
-        };
-        // SAFETY: the same loop without the `nop`s.
-        #[cfg(target_arch = "riscv32")]
-        unsafe {
-            asm!(
-                "2:",
-                "addi {n}, {n}, -1",
-                "bnez {n}, 2b",
-                n = inout(reg) n,
-                options(nomem, nostack),
-            )
-        };
+        unsafe { asm!("2:", count_down!(), n = inout(reg) n, options(nomem, nostack)) };
         black_box(n);
     });
     (with_nops, empty)

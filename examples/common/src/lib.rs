@@ -14,6 +14,9 @@
 //! - [`count`]: instruction counting for the benchmarks (SysTick under
 //!   `-icount shift=0` on Arm, `minstret` on RISC-V) and its calibration
 //!   by a run of `nop`s;
+//! - [`suite`] and [`handoff`]: the checks every slab firmware makes
+//!   (before `boot()`, the registry, exhaustion and refill, timeouts, the
+//!   final counts) and the interrupt-to-thread hand-off they test;
 //! - [`workload`]: the heap benchmarks' request generator (also included
 //!   by `slab-tests/benches/heap.rs` on the host);
 //! - [`build`] (feature `build`, for a build script): the board's
@@ -39,7 +42,11 @@ pub mod clint;
 #[cfg(target_os = "none")]
 pub mod count;
 #[cfg(target_os = "none")]
+pub mod handoff;
+#[cfg(target_os = "none")]
 pub mod report;
+#[cfg(target_os = "none")]
+pub mod suite;
 #[cfg(all(target_arch = "arm", target_os = "none"))]
 pub mod systick;
 

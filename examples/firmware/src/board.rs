@@ -130,16 +130,12 @@ pub static SYSTICK_JOB: JobSlot = JobSlot::idle();
 /// The doorbell handler's job.
 pub static DOORBELL_JOB: JobSlot = JobSlot::idle();
 
-pub use crate::parked::{block_parked, park_block};
+pub use slab_firmware_common::handoff::{block_parked, park_block};
 
-/// What the handlers did; thread mode checks it.
+/// What the handlers did besides hand-offs (those are in
+/// `slab_firmware_common::handoff`'s tally); thread mode checks it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Log {
-    /// Blocks a handler freed to a waiting thread.
-    pub handed_off: u32,
-    /// `alloc(NoWait)` right after such a hand-off got `NoMemory`: the
-    /// block went to the waiter, nothing could steal it.
-    pub steals_refused: u32,
     /// Permits a handler gave to a waiting thread (the count stayed 0).
     pub given: u32,
     /// `alloc(NoWait)` inside a handler that got a block.
@@ -151,8 +147,6 @@ pub struct Log {
 }
 
 static LOG: Mutex<Cell<Log>> = Mutex::new(Cell::new(Log {
-    handed_off: 0,
-    steals_refused: 0,
     given: 0,
     handler_allocs: 0,
     handler_no_memory: 0,
@@ -177,17 +171,7 @@ fn record(f: impl FnOnce(&mut Log)) {
 fn run(job: Job) -> bool {
     match job {
         Job::Idle => false,
-        Job::FreeToWaiter => {
-            let Some(hand_off) = crate::parked::free_to_waiter(&HANDOFF) else {
-                return false;
-            };
-            record(|l| {
-                l.handed_off += u32::from(hand_off.freed);
-                l.steals_refused += u32::from(hand_off.steal_refused);
-                l.errors += u32::from(!hand_off.freed) + u32::from(!hand_off.steal_refused);
-            });
-            true
-        }
+        Job::FreeToWaiter => slab_firmware_common::handoff::hand_off(&HANDOFF),
         Job::GiveToWaiter => {
             if SIGNAL.num_waiting() == 0 {
                 return false;

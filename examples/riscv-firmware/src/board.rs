@@ -134,55 +134,14 @@ pub static TIMER_JOB: JobSlot = JobSlot::idle();
 /// The doorbell handler's job.
 pub static DOORBELL_JOB: JobSlot = JobSlot::idle();
 
-pub use crate::parked::{block_parked, park_block};
+pub use slab_firmware_common::handoff::{block_parked, park_block};
 
-/// What the handlers did; thread mode checks it.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Log {
-    /// Blocks a handler freed to a waiting thread.
-    pub handed_off: u32,
-    /// `alloc(NoWait)` right after such a hand-off got `NoMemory`: the
-    /// block went to the waiter, nothing could steal it.
-    pub steals_refused: u32,
-    /// Anything else: a wrong result inside a handler.
-    pub errors: u32,
-}
-
-static LOG: Mutex<Cell<Log>> = Mutex::new(Cell::new(Log {
-    handed_off: 0,
-    steals_refused: 0,
-    errors: 0,
-}));
-
-/// A snapshot of the handlers' log.
-pub fn log() -> Log {
-    critical_section::with(|cs| LOG.borrow(cs).get())
-}
-
-fn record(f: impl FnOnce(&mut Log)) {
-    critical_section::with(|cs| {
-        let cell = LOG.borrow(cs);
-        let mut log = cell.get();
-        f(&mut log);
-        cell.set(log);
-    });
-}
-
-/// Does `job` if its moment has come; `true` when done.
+/// Does `job` if its moment has come; `true` when done (what it did is in
+/// `slab_firmware_common::handoff`'s tally).
 fn run(job: Job) -> bool {
     match job {
         Job::Idle => false,
-        Job::FreeToWaiter => {
-            let Some(hand_off) = crate::parked::free_to_waiter(&HANDOFF) else {
-                return false;
-            };
-            record(|l| {
-                l.handed_off += u32::from(hand_off.freed);
-                l.steals_refused += u32::from(hand_off.steal_refused);
-                l.errors += u32::from(!hand_off.freed) + u32::from(!hand_off.steal_refused);
-            });
-            true
-        }
+        Job::FreeToWaiter => slab_firmware_common::handoff::hand_off(&HANDOFF),
     }
 }
 
