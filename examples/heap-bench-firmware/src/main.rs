@@ -39,9 +39,9 @@ use slab_firmware_common::{hprintln, report};
 
 /// Bytes of each heap.
 const HEAP_BYTES: usize = 14 * 1024;
-/// Pairs per state: QEMU's SysTick reads advance in steps of 250 ticks
-/// (20,000 instructions), which this many pairs divide into one
-/// instruction per pair.
+/// Pairs per state: one SysTick tick (80 instructions) over this many
+/// pairs is well under an instruction per pair, even where QEMU's reads
+/// advance by a few hundred ticks at a time.
 const PAIRS: u32 = 20_000;
 
 slab_core::slab_heap! {
