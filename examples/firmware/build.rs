@@ -1,29 +1,12 @@
 //! Puts the board's memory layout where cortex-m-rt's `link.x` finds it as
-//! `memory.x` — `memory-lm3s6965.x` (the LM3S6965's flash and RAM) for
-//! Armv6-M and Armv7-M, `memory-an505.x` (MPS2-AN505) for Armv8-M
-//! Mainline; neither is named `memory.x`, since the linker would find one
-//! in the package directory before the copy — sets
-//! `cfg(board = "lm3s6965")` or `cfg(board = "an505")` to match, tells the
-//! firmware its target triple, and compiles the C part (`c/c_abi.c`).
-
-use std::path::PathBuf;
-use std::{env, fs};
+//! `memory.x` (examples/common's build helper: the LM3S6965's flash and
+//! RAM for Armv6-M and Armv7-M, the MPS2-AN505's for Armv8-M Mainline),
+//! sets `cfg(board = "lm3s6965")` or `cfg(board = "an505")` to match,
+//! tells the firmware its target triple, and compiles the C part
+//! (`c/c_abi.c`).
 
 fn main() {
-    let out = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
-    let target = env::var("TARGET").expect("cargo sets TARGET");
-    let (board, memory) = if target.starts_with("thumbv8m") {
-        ("an505", "memory-an505.x")
-    } else {
-        ("lm3s6965", "memory-lm3s6965.x")
-    };
-    fs::copy(memory, out.join("memory.x")).expect("copy the memory layout");
-    println!("cargo:rustc-link-search={}", out.display());
-    println!("cargo:rustc-check-cfg=cfg(board, values(\"lm3s6965\", \"an505\"))");
-    println!("cargo:rustc-cfg=board=\"{board}\"");
-    println!("cargo:rustc-env=FIRMWARE_TARGET={target}");
-    println!("cargo:rerun-if-changed=memory-lm3s6965.x");
-    println!("cargo:rerun-if-changed=memory-an505.x");
+    slab_firmware_common::build::memory_x("");
     c_abi();
     println!("cargo:rerun-if-changed=build.rs");
 }

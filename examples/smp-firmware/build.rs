@@ -1,15 +1,14 @@
-//! Puts `memory.x` (QEMU `virt`'s memory, see the file) where the linker
-//! finds it for `-Tmemory.x`, and tells the firmware its target triple.
-
-use std::path::PathBuf;
-use std::{env, fs};
+//! QEMU `virt`'s `memory.x` (examples/common's build helper) where the
+//! linker finds it for `-Tmemory.x`, with what two harts need, and the
+//! target triple for the firmware.
+//!
+//! With `-smp 2` and `-bios none` both harts start at the start of DRAM,
+//! where `-kernel` loads the image, with their hart id in a0. riscv-rt gives
+//! each hart its own stack, `_hart_stack_size` below the previous one from
+//! the top of REGION_STACK (hart 0's first); a hart whose id is above
+//! `_max_hart_id` is sent to `abort`.
 
 fn main() {
-    let out = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
-    fs::copy("memory.x", out.join("memory.x")).expect("copy memory.x");
-    println!("cargo:rustc-link-search={}", out.display());
-    let target = env::var("TARGET").expect("cargo sets TARGET");
-    println!("cargo:rustc-env=FIRMWARE_TARGET={target}");
-    println!("cargo:rerun-if-changed=memory.x");
+    slab_firmware_common::build::memory_x("_max_hart_id = 1;\n_hart_stack_size = 32K;");
     println!("cargo:rerun-if-changed=build.rs");
 }

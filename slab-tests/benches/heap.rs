@@ -1,6 +1,6 @@
 //! `SlabHeap` against the system allocator on the host, over the workload
-//! of the QEMU heap benchmark (`examples/heap-bench-firmware/src/workload.rs`,
-//! included here): before each step, in the state the heap is in, the time
+//! of the QEMU heap benchmark (`examples/common/src/workload.rs`, which
+//! `examples/heap-bench-firmware` uses, included here): before each step, in the state the heap is in, the time
 //! of `PAIRS` alloc + free pairs of that step's request. Each heap runs the
 //! workload `ROUNDS` times and each state keeps its fastest round (the
 //! machine is shared; the minimum is the least disturbed). Prints, per
@@ -16,7 +16,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
 use std::time::Instant;
 
-#[path = "../../examples/heap-bench-firmware/src/workload.rs"]
+#[path = "../../examples/common/src/workload.rs"]
 #[allow(dead_code)]
 mod workload;
 

@@ -44,7 +44,7 @@ pub const LM3S6965: Machine = Machine {
 /// Arm MPS2 with the AN505 image (Cortex-M33, Armv8-M Mainline), run in
 /// the secure state: the code SRAM's secure alias (4 MiB at 0x1000_0000)
 /// plays flash, the secure alias of the second SRAM (2 MiB at
-/// 0x3800_0000) is RAM (`examples/firmware/memory-an505.x`).
+/// 0x3800_0000) is RAM (`examples/common/memory/an505.x`).
 pub const MPS2_AN505: Machine = Machine {
     qemu: "qemu-system-arm",
     package: "qemu-system-arm",
@@ -54,7 +54,7 @@ pub const MPS2_AN505: Machine = Machine {
 };
 
 /// QEMU's RISC-V `virt` board, one hart, no firmware (`-bios none`): its
-/// DRAM at 0x8000_0000, of which `examples/riscv-firmware/memory.x` gives
+/// DRAM at 0x8000_0000, of which `examples/common/memory/virt.x` gives
 /// the first MiB as flash and the next as RAM.
 pub const RISCV_VIRT: Machine = Machine {
     qemu: "qemu-system-riscv32",
@@ -279,8 +279,9 @@ pub fn run_on(machine: &Machine, elf: &Path) -> (bool, String, String) {
 }
 
 /// The counts of a firmware's last line, `firmware: N passed, N failed`
-/// (the report of `examples/riscv-firmware/src/report.rs`, which several
-/// firmware share): `(passed, failed)`, or `None` without such a line.
+/// (the report of `examples/common/src/report.rs`, which every firmware
+/// but the template shares): `(passed, failed)`, or `None` without such a
+/// line.
 pub fn passed_failed(stdout: &str) -> Option<(u32, u32)> {
     let (passed, failed) = stdout
         .lines()

@@ -13,8 +13,8 @@
 use std::path::PathBuf;
 
 use slab_tests::qemu::{
-    LM3S6965, MPS2_AN505, Machine, assert_noinit_noload, assert_registry_in_flash, read_elf,
-    run_on, skipped, workspace_root,
+    LM3S6965, MPS2_AN505, Machine, assert_noinit_noload, assert_registry_in_flash, passed_failed,
+    read_elf, run_on, skipped, workspace_root,
 };
 
 /// The firmware declares three slabs, its `noinit` module one and its
@@ -26,8 +26,8 @@ fn build(target: &str) -> PathBuf {
     slab_tests::qemu::build("examples/firmware", "slab-firmware", target)
 }
 
-/// The board each target runs on (its build.rs picks the matching
-/// `memory.x`).
+/// The board each target runs on (examples/common's build helper picks
+/// the matching `memory.x`).
 fn machine(target: &str) -> &'static Machine {
     if target.starts_with("thumbv8m") {
         &MPS2_AN505
@@ -93,12 +93,9 @@ fn run_firmware(target: &str) {
         stdout.contains(&format!("firmware: slab on {target}\n")),
         "no banner\n{shown}"
     );
-    let checks = stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("firmware: all checks passed ("))
-        .and_then(|rest| rest.strip_suffix(" checks)"))
-        .and_then(|n| n.parse::<u32>().ok())
-        .unwrap_or_else(|| panic!("no result line\n{shown}"));
+    let (checks, failed) =
+        passed_failed(&stdout).unwrap_or_else(|| panic!("no result line\n{shown}"));
+    assert_eq!(failed, 0, "failed checks\n{shown}");
     assert!(checks > 5_000, "only {checks} checks ran\n{shown}");
     assert!(
         stdout.contains("firmware: 2000 interrupt-to-thread hand-offs"),
@@ -164,7 +161,7 @@ fn tracking_finds_the_block_a_handler_kept_thumbv6m() {
 /// holds the blocks. The handler's line must be named, by `holders()`, by
 /// the leak helper and in the registry's table at the end; a block that C
 /// code allocated with `k_mem_slab_alloc` names the C file and line; the
-/// trace hook's counts are checked on the target (`all checks passed`).
+/// trace hook's counts are checked on the target (`N passed, 0 failed`).
 fn tracking_finds_a_leak(target: &str) {
     if skipped() {
         return;
@@ -180,7 +177,7 @@ fn tracking_finds_a_leak(target: &str) {
     let shown = format!("--- stdout\n{stdout}--- stderr\n{stderr}");
     assert!(success, "the firmware for {target} failed\n{shown}");
     assert!(
-        stdout.contains("firmware: all checks passed ("),
+        passed_failed(&stdout).is_some_and(|(passed, failed)| passed > 0 && failed == 0),
         "no result line\n{shown}"
     );
     // The sites, from the source: the handler's allocation and thread

@@ -8,7 +8,7 @@
 //! Needs `qemu-system-arm` and the two Rust targets (`cargo xtask test`
 //! installs them); `SLAB_SKIP_QEMU=1` skips these tests.
 
-use slab_tests::qemu::{run_qemu, skipped};
+use slab_tests::qemu::{passed_failed, run_qemu, skipped};
 
 /// The firmware's classes: (name, block size, blocks).
 const CLASSES: [(&str, u32, u32); 7] = [
@@ -43,12 +43,9 @@ fn run(target: &str) {
         stdout.contains(&format!("firmware: SlabHeap on {target}\n")),
         "no banner\n{shown}"
     );
-    let checks = stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("firmware: all checks passed ("))
-        .and_then(|rest| rest.strip_suffix(" checks)"))
-        .and_then(|n| n.parse::<u32>().ok())
-        .unwrap_or_else(|| panic!("no result line\n{shown}"));
+    let (checks, failed) =
+        passed_failed(&stdout).unwrap_or_else(|| panic!("no result line\n{shown}"));
+    assert_eq!(failed, 0, "failed checks\n{shown}");
     assert!(checks > 5_000, "only {checks} checks ran\n{shown}");
     let irq = stdout
         .lines()

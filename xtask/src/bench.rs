@@ -9,18 +9,23 @@
 //! `cargo xtask bench [--rounds N] [--only SECTION]`: the options go to the
 //! host benchmark program (`slab-tests/benches/peers`); `--only heap` runs
 //! only the heap benchmarks (`bench_heap.rs`), which otherwise run last;
-//! `--only target` only the Cortex-M3 firmware (no host run, no chart);
-//! `--only cycles` only the cycle model on a trace of it (`cycles.rs`);
-//! `--only size` the flash and RAM of a minimal firmware per allocator
-//! (`size.rs`); `--only growth` `boot()` as the declared slabs grow
-//! (`growth.rs`).
+//! `--only target` only the firmware, on the Cortex-M3, the Cortex-M33 and
+//! RISC-V, with the Armv6-M code sizes (no host run, no chart);
+//! `--only target-m3`, `target-m33`, `target-riscv` or `target-v6m` one of
+//! them. The chart has the Cortex-M3's ratios. `--only cycles` the cycle
+//! model on a trace of the firmware (`cycles.rs`; `--detail PREFIX` prints
+//! one pair priced); `--only size` the flash and RAM of a minimal firmware
+//! per allocator (`size.rs`); `--only growth` `boot()` as the declared
+//! slabs grow, and a hand-off as the waiters grow (`growth.rs`).
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::firmware::{FIRMWARE_TARGET, build_bench_firmware, run_icount};
+use crate::firmware::{
+    ARMV6M, BenchTarget, CORTEX_M3, CORTEX_M33, RISCV32, build_bench_firmware_for, run_icount_on,
+};
 use crate::{cargo, run, show, workspace_root};
 
 const FIRMWARE_DIR: &str = "examples/bench-firmware";
@@ -47,6 +52,10 @@ const CONTENDERS: [(&str, &str, &str); 9] = [
     ),
 ];
 
+/// The cores `--only target` measures, in order; Armv6-M is only built,
+/// for its code sizes.
+const TARGETS_RUN: &[&BenchTarget] = &[&CORTEX_M3, &CORTEX_M33, &RISCV32, &ARMV6M];
+
 /// The target ratios: (slab contender, Zephyr-style reference, at most).
 const TARGETS: [(&str, &str, f64); 4] = [
     ("slab", "zephyr", 1.2),
@@ -68,46 +77,52 @@ pub fn bench(args: &[String]) -> Result<(), String> {
         return crate::bench_heap::target();
     }
     let tools = ensure_llvm_tools()?;
-    if args
+    let only = args
         .windows(2)
-        .any(|w| w[0] == "--only" && w[1] == "growth")
-    {
-        // boot() as the declared slabs grow (`growth.rs`).
-        return crate::growth::bench();
-    }
-    if args.windows(2).any(|w| w[0] == "--only" && w[1] == "size") {
+        .find(|w| w[0] == "--only")
+        .map(|w| w[1].as_str());
+    match only {
+        Some("cycles") => {
+            // The cycle model on the traced firmware alone (`cycles.rs`).
+            let detail = args
+                .windows(2)
+                .find(|w| w[0] == "--detail")
+                .map(|w| w[1].as_str());
+            return modelled_cycles(&tools, detail);
+        }
         // Flash and RAM of a minimal firmware per allocator (`size.rs`).
-        return crate::size::bench(&tools.objdump.with_file_name("llvm-size"));
+        Some("size") => return crate::size::bench(&tools.objdump.with_file_name("llvm-size")),
+        // boot() as the declared slabs grow (`growth.rs`).
+        Some("growth") => return crate::growth::bench(),
+        _ => {}
     }
-    if args
-        .windows(2)
-        .any(|w| w[0] == "--only" && w[1] == "cycles")
-    {
-        // The cycle model on the traced firmware alone.
-        let detail = args
-            .windows(2)
-            .find(|w| w[0] == "--detail")
-            .map(|w| w[1].as_str());
-        return modelled_cycles(&tools, detail);
+    if only == Some("target") {
+        // The firmware figures alone (no host run, no chart).
+        for target in TARGETS_RUN {
+            target_benchmark(&tools, target)?.print();
+        }
+        return Ok(());
     }
-    if args
-        .windows(2)
-        .any(|w| w[0] == "--only" && w[1] == "target")
+    if let Some(target) = only
+        .and_then(|o| o.strip_prefix("target-"))
+        .and_then(|short| TARGETS_RUN.iter().find(|t| t.short == short))
     {
-        // The Cortex-M3 figures alone (no host run, no chart).
-        target_benchmark(&tools)?.print();
+        target_benchmark(&tools, target)?.print();
         return Ok(());
     }
 
     let host = host_benchmarks(args)?;
-    let target = target_benchmark(&tools)?;
-    target.print();
+    let mut bars = host;
+    for target in TARGETS_RUN {
+        let results = target_benchmark(&tools, target)?;
+        results.print();
+        if std::ptr::eq(*target, &CORTEX_M3) {
+            bars.extend(results.bars());
+        }
+    }
     modelled_cycles(&tools, None)?;
     crate::size::bench(&tools.objdump.with_file_name("llvm-size"))?;
     crate::growth::bench()?;
-
-    let mut bars = host;
-    bars.extend(target.bars());
     let svg = workspace_root().join("benchmarks.svg");
     std::fs::write(&svg, chart(&bars, &machine()))
         .map_err(|e| format!("{}: {e}", svg.display()))?;
@@ -199,7 +214,7 @@ fn ensure_llvm_tools() -> Result<LlvmTools, String> {
 }
 
 /// The cycle model (`cycles.rs`) on the traced firmware: every contender's
-/// pair priced with the core's timings.
+/// pair priced with each core's timings.
 fn modelled_cycles(tools: &LlvmTools, detail: Option<&str>) -> Result<(), String> {
     let contenders: Vec<(&str, &str)> = CONTENDERS.iter().map(|&(p, _, l)| (p, l)).collect();
     for machine in crate::cycles::MACHINES {
@@ -213,6 +228,7 @@ fn modelled_cycles(tools: &LlvmTools, detail: Option<&str>) -> Result<(), String
 
 /// What the firmware measured, and the code sizes read from its ELF.
 struct TargetResults {
+    target: &'static BenchTarget,
     pairs: u64,
     /// Net nops, their ticks net of the empty loop, per round.
     calibration: Vec<(u64, u64)>,
@@ -225,20 +241,30 @@ struct TargetResults {
     sizes: Vec<(String, u64, u64, u64)>,
 }
 
-fn target_benchmark(tools: &LlvmTools) -> Result<TargetResults, String> {
-    let elf = build_firmware()?;
-    let output = run_firmware(&elf)?;
-    let mut results = parse_firmware(&output)?;
+fn target_benchmark(
+    tools: &LlvmTools,
+    target: &'static BenchTarget,
+) -> Result<TargetResults, String> {
+    let elf = build_bench_firmware_for(FIRMWARE_DIR, FIRMWARE_BIN, target.triple)?;
+    let mut results = if target.qemu.is_some() {
+        let output = run_firmware(&elf, target)?;
+        parse_firmware(&output, target)?
+    } else {
+        TargetResults {
+            target,
+            pairs: 0,
+            calibration: Vec::new(),
+            ticks: Vec::new(),
+            init: None,
+            sizes: Vec::new(),
+        }
+    };
     results.sizes = code_sizes(tools, &elf)?;
     Ok(results)
 }
 
-fn build_firmware() -> Result<PathBuf, String> {
-    build_bench_firmware(FIRMWARE_DIR, FIRMWARE_BIN)
-}
-
-fn run_firmware(elf: &Path) -> Result<String, String> {
-    let stdout = run_icount(elf)?;
+fn run_firmware(elf: &Path, target: &BenchTarget) -> Result<String, String> {
+    let stdout = run_icount_on(elf, target)?;
     print!("{stdout}");
     Ok(stdout)
 }
@@ -247,7 +273,7 @@ fn run_firmware(elf: &Path) -> Result<String, String> {
 /// `bench-firmware: … N pairs per run …`,
 /// `calibration round R: NOPS nops in T ticks, the empty loop E ticks`,
 /// `pairs NAME: [T1, T2] ticks per N pairs`.
-fn parse_firmware(output: &str) -> Result<TargetResults, String> {
+fn parse_firmware(output: &str, target: &'static BenchTarget) -> Result<TargetResults, String> {
     let number = |s: &str| -> Result<u64, String> {
         s.trim()
             .parse::<u64>()
@@ -293,6 +319,7 @@ fn parse_firmware(output: &str) -> Result<TargetResults, String> {
         return Err("the firmware's output lacks calibration or the empty baseline".into());
     }
     Ok(TargetResults {
+        target,
         pairs,
         calibration,
         ticks,
@@ -302,8 +329,10 @@ fn parse_firmware(output: &str) -> Result<TargetResults, String> {
 }
 
 /// Symbol sizes from `llvm-nm`, and for each contender the bytes of its
-/// `_alloc` and `_free` plus every function they can reach through `bl`/`b.w`
-/// (from `llvm-objdump`): the whole code an application links for the pair.
+/// `_alloc` and `_free` plus every function they can reach through a call
+/// or a tail call (Thumb `bl`/`b`/`b.w`, RISC-V `jal`/`jalr`/`j`/`jr`,
+/// from `llvm-objdump`): the whole code an application links for the
+/// pair. A contender that does not build for the target has no row.
 fn code_sizes(tools: &LlvmTools, elf: &Path) -> Result<Vec<(String, u64, u64, u64)>, String> {
     let nm = Command::new(&tools.nm)
         .args(["--print-size", "--defined-only"])
@@ -329,13 +358,9 @@ fn code_sizes(tools: &LlvmTools, elf: &Path) -> Result<Vec<(String, u64, u64, u6
     let mut out = Vec::new();
     for (prefix, _, _) in CONTENDERS {
         let (alloc, free) = (format!("{prefix}_alloc"), format!("{prefix}_free"));
-        let size = |name: &str| {
-            sizes
-                .get(name)
-                .copied()
-                .ok_or_else(|| format!("no function {name} in {}", elf.display()))
+        let (Some(&alloc_size), Some(&free_size)) = (sizes.get(&alloc), sizes.get(&free)) else {
+            continue;
         };
-        let (alloc_size, free_size) = (size(&alloc)?, size(&free)?);
         let mut seen = BTreeSet::new();
         let mut todo = vec![alloc, free];
         while let Some(f) = todo.pop() {
@@ -349,8 +374,9 @@ fn code_sizes(tools: &LlvmTools, elf: &Path) -> Result<Vec<(String, u64, u64, u6
     Ok(out)
 }
 
-/// Function → the functions it branches to (`bl`, `b`/`b.w` to another
-/// function's start), from `llvm-objdump -d` output.
+/// Function → the functions it branches to (`bl`, `b`/`b.w`, `jal`,
+/// `jalr`, `j`, `jr` to another function's start), from `llvm-objdump -d`
+/// output.
 fn call_graph(dump: &str) -> std::collections::HashMap<String, Vec<String>> {
     let mut calls: std::collections::HashMap<String, Vec<String>> = Default::default();
     let mut current: Option<String> = None;
@@ -368,10 +394,11 @@ fn call_graph(dump: &str) -> std::collections::HashMap<String, Vec<String>> {
         let mut words = line.split_whitespace();
         let _addr = words.next();
         let Some(op) = words.next() else { continue };
-        if !matches!(op, "bl" | "b" | "b.w") {
+        if !matches!(op, "bl" | "b" | "b.w" | "jal" | "jalr" | "j" | "jr") {
             continue;
         }
-        // `bl 0x1a10 <symbol> @ imm = …`, or `<symbol+0x12>` for a branch
+        // `bl 0x1a10 <symbol> @ imm = …` (RISC-V: `jalr -0x720(ra)
+        // <symbol>` after its `auipc`), or `<symbol+0x12>` for a branch
         // inside a function: only the former is a call.
         if let Some(target) = line
             .split_once(" <")
@@ -392,12 +419,17 @@ impl TargetResults {
         ticks as f64 / nops as f64
     }
 
+    /// The rounds agree: the calibration exactly, each measurement to a
+    /// counter tick or 0.0001 instructions per pair, whichever is more (a
+    /// RISC-V round counts single instructions: the first round of a worst
+    /// case also sets the pool's high-water mark).
     fn deterministic(&self) -> bool {
+        let slack = (self.pairs as f64 / 10_000.0 * self.ticks_per_instruction()).max(1.0);
         self.calibration.windows(2).all(|w| w[0] == w[1])
             && self
                 .ticks
                 .iter()
-                .all(|(_, r)| r.windows(2).all(|w| w[0].abs_diff(w[1]) <= 1))
+                .all(|(_, r)| r.windows(2).all(|w| w[0].abs_diff(w[1]) as f64 <= slack))
     }
 
     fn median_ticks(&self, name: &str) -> Option<f64> {
@@ -421,14 +453,25 @@ impl TargetResults {
     }
 
     fn print(&self) {
+        let target = self.target;
+        let Some((qemu, args)) = target.qemu else {
+            self.print_sizes();
+            return;
+        };
         let per_instruction = self.ticks_per_instruction();
+        let machine = args
+            .windows(2)
+            .find(|w| w[0] == "-machine")
+            .map_or("", |w| w[1]);
         println!(
-            "\n## {FIRMWARE_TARGET} under qemu-system-arm -machine lm3s6965evb -icount shift=0"
+            "\n## {} under {qemu} -machine {machine} -icount shift=0",
+            target.triple
         );
         println!(
-            "  calibration: {} nops = {} SysTick ticks net of the empty loop: {:.2} instructions per tick",
+            "  calibration: {} nops = {} {} ticks net of the empty loop: {:.2} instructions per tick",
             self.calibration[0].0,
             self.calibration[0].1,
+            target.counter,
             1.0 / per_instruction
         );
         println!(
@@ -437,7 +480,7 @@ impl TargetResults {
         );
         println!(
             "  {:<44}  {:>16}  {:>12}  {:>12}  {:>22}",
-            "alloc + free pair (Cortex-M3)",
+            format!("alloc + free pair ({})", target.core),
             "ticks/10k pairs",
             "instr/pair",
             "worst",
@@ -474,6 +517,26 @@ impl TargetResults {
         }
     }
 
+    /// A target that is only built: its code sizes.
+    fn print_sizes(&self) {
+        println!(
+            "\n## {} ({}): code sizes only (built, not run)",
+            self.target.triple, self.target.core
+        );
+        println!(
+            "  {:<44}  {:>22}",
+            "alloc + free pair", "code bytes a+f (+calls)"
+        );
+        for (prefix, _, label) in CONTENDERS {
+            if let Some(s) = self.sizes.iter().find(|s| s.0 == prefix) {
+                let size = format!("{}+{} ({})", s.1, s.2, s.3);
+                println!("  {label:<44}  {size:>22}");
+            } else {
+                println!("  {label:<44}  {:>22}", "does not build");
+            }
+        }
+    }
+
     fn bars(&self) -> Vec<Bar> {
         let mut bars = Vec::new();
         for (slab, reference, target) in TARGETS {
@@ -486,7 +549,7 @@ impl TargetResults {
                 };
                 let case = if worst.is_empty() { "" } else { " (worst)" };
                 bars.push(Bar {
-                    label: format!("M3 instr: {slab} / {reference}{case}"),
+                    label: format!("{} instr: {slab} / {reference}{case}", self.target.tag),
                     value: s / r,
                     target: (worst.is_empty()).then_some(target),
                     higher: false,
@@ -495,13 +558,13 @@ impl TargetResults {
         }
         let slab = self.instructions("slab");
         for (peer, label) in [
-            ("bare-cs-list", "M3 instr: slab / floor (bare list)"),
-            ("heapless", "M3 instr: slab / heapless pool"),
-            ("atomic-pool", "M3 instr: slab / atomic-pool"),
+            ("bare-cs-list", "slab / floor (bare list)"),
+            ("heapless", "slab / heapless pool"),
+            ("atomic-pool", "slab / atomic-pool"),
         ] {
             if let (Some(s), Some(p)) = (slab, self.instructions(peer)) {
                 bars.push(Bar {
-                    label: label.into(),
+                    label: format!("{} instr: {label}", self.target.tag),
                     value: s / p,
                     target: None,
                     higher: false,

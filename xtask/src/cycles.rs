@@ -679,8 +679,7 @@ pub fn pairs(program: &Program, pcs: &[u32], costs: &[Cost], alloc: u32, free: u
 
 /// A firmware to trace: where it is, how it is built and run.
 pub struct Machine {
-    /// Whose timings price it (an Armv7-M program runs unchanged on an
-    /// Armv8-M Mainline core, so one trace can be priced for both).
+    /// Whose timings price it (one trace can be priced for several).
     pub cores: &'static [Core],
     /// The Rust target it is built for.
     pub target: &'static str,
@@ -694,11 +693,9 @@ pub struct Machine {
     pub qemu_args: &'static [&'static str],
 }
 
-/// The Cortex-M3 benchmark firmware (`examples/bench-firmware`), priced
-/// with the Cortex-M3's timings and with the Cortex-M33's (which runs the
-/// same Armv7-M code).
+/// The Cortex-M3 benchmark firmware (`examples/bench-firmware`).
 pub const CORTEX_M3: Machine = Machine {
-    cores: &[Core::CortexM3, Core::CortexM33],
+    cores: &[Core::CortexM3],
     target: "thumbv7m-none-eabi",
     dir: "examples/bench-firmware",
     bin: "slab-bench-firmware",
@@ -717,7 +714,6 @@ pub const CORTEX_M3: Machine = Machine {
 
 /// The benchmark firmware built for the Cortex-M33 (Armv8-M Mainline,
 /// QEMU's `mps2-an505`).
-#[allow(dead_code)]
 pub const CORTEX_M33: Machine = Machine {
     cores: &[Core::CortexM33],
     target: "thumbv8m.main-none-eabi",
@@ -738,7 +734,6 @@ pub const CORTEX_M33: Machine = Machine {
 
 /// The benchmark firmware built for one RISC-V hart (riscv32imac, QEMU's
 /// `virt`).
-#[allow(dead_code)]
 pub const RISCV32: Machine = Machine {
     cores: &[Core::Rv32],
     target: "riscv32imac-unknown-none-elf",
@@ -758,7 +753,7 @@ pub const RISCV32: Machine = Machine {
 };
 
 /// The firmware `cargo xtask bench --only cycles` traces.
-pub const MACHINES: &[&Machine] = &[&CORTEX_M3];
+pub const MACHINES: &[&Machine] = &[&CORTEX_M3, &CORTEX_M33, &RISCV32];
 
 /// The modelled pairs of one contender: the median case and the worst
 /// (in the order the firmware runs them), each net of the empty loop's.

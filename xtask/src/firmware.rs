@@ -1,26 +1,98 @@
 //! The benchmark firmware, shared by `bench.rs` and `bench_heap.rs`: built
-//! for the Cortex-M3 in release mode and run on the LM3S6965 under QEMU
-//! with instruction counting.
+//! in release mode for one of the [`BenchTarget`]s and run under QEMU with
+//! instruction counting.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::{cargo, run, show, workspace_root};
 
-/// The target every benchmark firmware is built for.
-pub const FIRMWARE_TARGET: &str = "thumbv7m-none-eabi";
+/// A core the benchmark firmware is built for and run on under QEMU with
+/// `-icount shift=0`, or (without a machine) only built, for code sizes.
+pub struct BenchTarget {
+    /// The Rust target triple.
+    pub triple: &'static str,
+    /// The core, as the tables name it.
+    pub core: &'static str,
+    /// Its short name: `--only target-NAME`.
+    pub short: &'static str,
+    /// What the ratios' labels start with.
+    pub tag: &'static str,
+    /// The emulator and the arguments that pick the machine; `None`: only
+    /// built.
+    pub qemu: Option<(&'static str, &'static [&'static str])>,
+    /// What the firmware counts with there.
+    pub counter: &'static str,
+}
+
+/// The Cortex-M3 (LM3S6965), where the heap benchmark runs too.
+pub const CORTEX_M3: BenchTarget = BenchTarget {
+    triple: "thumbv7m-none-eabi",
+    core: "Cortex-M3",
+    short: "m3",
+    tag: "M3",
+    qemu: Some((
+        "qemu-system-arm",
+        &["-cpu", "cortex-m3", "-machine", "lm3s6965evb"],
+    )),
+    counter: "SysTick",
+};
+
+/// The Cortex-M33 (Armv8-M Mainline, MPS2-AN505, secure state).
+pub const CORTEX_M33: BenchTarget = BenchTarget {
+    triple: "thumbv8m.main-none-eabi",
+    core: "Cortex-M33",
+    short: "m33",
+    tag: "M33",
+    qemu: Some((
+        "qemu-system-arm",
+        &["-cpu", "cortex-m33", "-machine", "mps2-an505"],
+    )),
+    counter: "SysTick",
+};
+
+/// One RISC-V hart (riscv32imac, QEMU's `virt`).
+pub const RISCV32: BenchTarget = BenchTarget {
+    triple: "riscv32imac-unknown-none-elf",
+    core: "RISC-V (rv32imac)",
+    short: "riscv",
+    tag: "RV32",
+    qemu: Some((
+        "qemu-system-riscv32",
+        &["-machine", "virt", "-bios", "none"],
+    )),
+    counter: "minstret",
+};
+
+/// Armv6-M (thumbv6m): built for its code sizes only.
+pub const ARMV6M: BenchTarget = BenchTarget {
+    triple: "thumbv6m-none-eabi",
+    core: "Armv6-M (Cortex-M0/M0+ code)",
+    short: "v6m",
+    tag: "v6-M",
+    qemu: None,
+    counter: "",
+};
+
+/// The target every heap benchmark firmware is built for.
+pub const FIRMWARE_TARGET: &str = CORTEX_M3.triple;
 
 /// Builds the benchmark firmware package in `dir` (relative to the
 /// workspace) for the Cortex-M3 in release mode, into
 /// `target/<last part of dir>`, and returns the ELF of its binary `bin`.
 pub fn build_bench_firmware(dir: &str, bin: &str) -> Result<PathBuf, String> {
+    build_bench_firmware_for(dir, bin, FIRMWARE_TARGET)
+}
+
+/// [`build_bench_firmware`] for the target `triple`.
+pub fn build_bench_firmware_for(dir: &str, bin: &str, triple: &str) -> Result<PathBuf, String> {
     let package = Path::new(dir).file_name().ok_or("a package directory")?;
     let target_dir = workspace_root().join("target").join(package);
     let mut cmd = cargo();
-    cmd.args(["build", "--release", "--target", FIRMWARE_TARGET])
+    cmd.args(["build", "--release", "--target", triple])
         .current_dir(workspace_root().join(dir))
         .env("CARGO_TARGET_DIR", &target_dir);
-    // The firmware's own .cargo/config.toml supplies `-Tlink.x -Tslab.x`.
+    // The firmware's own .cargo/config.toml supplies the linker scripts.
     for var in [
         "RUSTFLAGS",
         "CARGO_ENCODED_RUSTFLAGS",
@@ -30,7 +102,7 @@ pub fn build_bench_firmware(dir: &str, bin: &str) -> Result<PathBuf, String> {
         cmd.env_remove(var);
     }
     run(&mut cmd)?;
-    let elf = target_dir.join(FIRMWARE_TARGET).join("release").join(bin);
+    let elf = target_dir.join(triple).join("release").join(bin);
     if elf.is_file() {
         Ok(elf)
     } else {
@@ -42,8 +114,16 @@ pub fn build_bench_firmware(dir: &str, bin: &str) -> Result<PathBuf, String> {
 /// instruction per virtual clock tick: counts, not seconds) and returns
 /// its semihosting output; `Err` if it exits with failure.
 pub fn run_icount(elf: &Path) -> Result<String, String> {
-    let mut cmd = Command::new("qemu-system-arm");
-    cmd.args(["-cpu", "cortex-m3", "-machine", "lm3s6965evb"])
+    run_icount_on(elf, &CORTEX_M3)
+}
+
+/// [`run_icount`] on `target`'s machine.
+pub fn run_icount_on(elf: &Path, target: &BenchTarget) -> Result<String, String> {
+    let (qemu, machine) = target
+        .qemu
+        .ok_or_else(|| format!("{} is only built, not run", target.triple))?;
+    let mut cmd = Command::new(qemu);
+    cmd.args(machine)
         .args(["-icount", "shift=0", "-nographic"])
         .args(["-semihosting-config", "enable=on,target=native"])
         .arg("-kernel")

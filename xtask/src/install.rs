@@ -95,7 +95,8 @@ pub fn build_bare_metal() -> Result<(), String> {
 /// The firmware packages live outside the workspace (their own targets and
 /// linker scripts): rustfmt and clippy (`-D warnings`) each, for its
 /// target, from its own directory so that its `.cargo/config.toml` applies.
-/// The template is one too.
+/// The template is one too, and so is `examples/common`, which the others
+/// share.
 fn lint_firmware() -> Result<(), String> {
     for (dir, target_dir, target) in [
         ("examples/firmware", "target/firmware", "thumbv7m-none-eabi"),
@@ -108,6 +109,18 @@ fn lint_firmware() -> Result<(), String> {
             "examples/bench-firmware",
             "target/bench-firmware",
             "thumbv7m-none-eabi",
+        ),
+        // Without the peers (Armv6-M), and on RISC-V (`cargo xtask bench`
+        // also runs it on the Cortex-M33, the same code as the M3's here).
+        (
+            "examples/bench-firmware",
+            "target/bench-firmware",
+            "thumbv6m-none-eabi",
+        ),
+        (
+            "examples/bench-firmware",
+            "target/bench-firmware",
+            "riscv32imac-unknown-none-elf",
         ),
         (
             "examples/embassy-firmware",
@@ -148,6 +161,13 @@ fn lint_firmware() -> Result<(), String> {
         (
             "examples/smp-firmware",
             "target/smp-firmware",
+            "riscv32imac-unknown-none-elf",
+        ),
+        // What they share, for each architecture.
+        ("examples/common", "target/common", "thumbv6m-none-eabi"),
+        (
+            "examples/common",
+            "target/common",
             "riscv32imac-unknown-none-elf",
         ),
     ] {

@@ -1,11 +1,13 @@
-//! The cost of one alloc + free pair on a Cortex-M3, under QEMU
-//! (`lm3s6965evb`, `-icount shift=0`): slab (declared, `checks = "full"`
-//! and `checks = "bounds"`, 64- and 48-byte blocks) against a Zephyr-style
+//! The cost of one alloc + free pair on a Cortex-M3 (`lm3s6965evb`), a
+//! Cortex-M33 (`mps2-an505`) and a RISC-V hart (riscv32imac, `virt`), under
+//! QEMU with `-icount shift=0`: slab (declared, `checks = "full"` and
+//! `checks = "bounds"`, 64- and 48-byte blocks) against a Zephyr-style
 //! `k_mem_slab` written here in Rust (the same two block sizes),
-//! `heapless::pool` (a box pool, LDREX/STREX) and `atomic-pool` (an atomic
-//! bitset), all built for the same target, plus the floor: a bare
-//! intrusive free list under `critical_section::with`, with no checks and
-//! no counters.
+//! `heapless::pool` (a box pool, LDREX/STREX: Arm only) and `atomic-pool`
+//! (an atomic bitset), all built for the same target, plus the floor: a
+//! bare intrusive free list under `critical_section::with`, with no checks
+//! and no counters. Built for thumbv6m-none-eabi too (for the code sizes;
+//! neither peer builds there: both need atomic read-modify-write).
 //!
 //! Each contender is measured twice: with most of its 16 blocks free (the
 //! typical pair, "median") and with all but one held, so that every pair
@@ -13,47 +15,42 @@
 //! slab, the full path on both sides; for the Zephyr-style slab, the
 //! pending-waiter check).
 //!
-//! With `-icount shift=0` QEMU advances virtual time by a fixed step per
-//! guest instruction, so SysTick deltas are exact and repeatable: the
-//! program first calibrates SysTick ticks per instruction with a run of
-//! `nop`s (net of the same loop without them), then times `PAIRS` pairs of
-//! each allocator, net of the same loop calling two empty functions, and
-//! prints instructions per pair. Each allocator's alloc and free are
-//! `#[inline(never)]` functions with unmangled names (`slab_alloc`,
-//! `slab_free`, …), so that their code size can be read from the ELF
-//! (`cargo xtask bench` does).
-//!
-//! SysTick is a 24-bit down-counter: a delta is `(start - end) mod 2^24`,
-//! right as long as one measurement lasts less than 2^24 ticks (each here
-//! lasts about 10^5; the program checks).
+//! The counter is `slab_firmware_common::count`'s: SysTick on Arm (with
+//! `-icount shift=0` QEMU advances virtual time by a fixed step per guest
+//! instruction, so SysTick deltas are exact and repeatable), `minstret` on
+//! RISC-V (which QEMU counts exactly under `-icount`). The program first
+//! calibrates counter ticks per instruction with a run of `nop`s (net of
+//! the same loop without them), then times `PAIRS` pairs of each
+//! allocator, net of the same loop calling two empty functions, and prints
+//! the ticks. Each allocator's alloc and free are `#[inline(never)]`
+//! functions with unmangled names (`slab_alloc`, `slab_free`, …), so that
+//! their code size can be read from the ELF (`cargo xtask bench` does).
 #![no_std]
 #![no_main]
 
 use core::arch::asm;
 use core::cell::Cell;
 use core::hint::black_box;
+#[cfg(target_has_atomic = "ptr")]
 use core::mem::MaybeUninit;
 use core::ptr::NonNull;
 
-use cortex_m::peripheral::SYST;
-use cortex_m::peripheral::syst::SystClkSource;
-use cortex_m_rt::entry;
-use cortex_m_semihosting::{debug, hprintln};
+#[cfg(target_arch = "arm")]
 use panic_semihosting as _;
 use slab_core::{MemSlab, Timeout, mem_slab};
+use slab_firmware_common::count::{self, NOP_LOOPS, ticks};
+use slab_firmware_common::{hprintln, report};
 
 const BLOCK: usize = 64;
 const BLOCKS: usize = 16;
-/// Pairs per measurement. QEMU's SysTick reads advance in steps of 250
-/// ticks (20,000 instructions), so 10^6 pairs resolve 0.02 instructions
-/// per pair. With the `cycles` feature (an executed-instruction trace,
-/// `cargo xtask bench --only cycles`), 64: the trace holds every pair.
+/// Pairs per measurement. QEMU's SysTick ticks are 80 instructions on the
+/// Cortex-M3, so 10^6 pairs resolve 0.0001 instructions per pair (and
+/// still last less than half of SysTick's 24 bits). With the `cycles`
+/// feature (an executed-instruction trace, `cargo xtask bench --only
+/// cycles`), 64: the trace holds every pair.
 const PAIRS: u32 = if cfg!(feature = "cycles") { 64 } else { 1_000_000 };
 /// Every measurement is taken this many times: the results must agree.
 const ROUNDS: usize = 2;
-/// Calibration: this many loops of 100 `nop`s.
-const NOP_LOOPS: u32 = 10_000;
-const SYSTICK_MASK: u32 = 0x00FF_FFFF;
 /// Threading cost: `init` of a fresh `MemSlab::new()` over this many 8-byte
 /// blocks, this many times (`boot()` runs once, too briefly to resolve).
 const INIT_BLOCKS: usize = 2048;
@@ -79,16 +76,19 @@ static ZEPHYR_BLOCKS: Blocks<[usize; BLOCK / 4]> =
 static ZEPHYR48_BLOCKS: Blocks<[usize; 48 / 4]> =
     Blocks(core::cell::UnsafeCell::new([[0; 48 / 4]; BLOCKS]));
 
+#[cfg(heapless_pool)]
 heapless::box_pool!(HeaplessPool: MaybeUninit<[u8; BLOCK]>);
 
 // `pool!` expands to `(N + 31) / 32` here, which clippy would write with
 // `div_ceil`.
 #[allow(clippy::manual_div_ceil)]
+#[cfg(target_has_atomic = "ptr")]
 mod atomic_pools {
     use super::{BLOCK, BLOCKS, MaybeUninit};
 
     atomic_pool::pool!(pub AtomicPool: [MaybeUninit<[u8; BLOCK]>; BLOCKS]);
 }
+#[cfg(target_has_atomic = "ptr")]
 use atomic_pools::AtomicPool;
 
 /// The reference free list: the address of the first free block, 0 when
@@ -100,6 +100,7 @@ struct Blocks<T>(core::cell::UnsafeCell<[T; BLOCKS]>);
 // SAFETY: handed out once, at start-up, before any measurement.
 unsafe impl<T> Sync for Blocks<T> {}
 
+#[cfg(heapless_pool)]
 static HEAPLESS_BLOCKS: Blocks<heapless::pool::boxed::BoxBlock<MaybeUninit<[u8; BLOCK]>>> = Blocks(
     core::cell::UnsafeCell::new([const { heapless::pool::boxed::BoxBlock::new() }; BLOCKS]),
 );
@@ -198,6 +199,7 @@ pub unsafe fn zephyr48_free(block: NonNull<u8>) {
 }
 
 /// heapless: a box of uninitialised bytes (nothing is written).
+#[cfg(heapless_pool)]
 #[unsafe(no_mangle)]
 #[inline(never)]
 pub fn heapless_alloc() -> Option<NonNull<u8>> {
@@ -211,6 +213,7 @@ pub fn heapless_alloc() -> Option<NonNull<u8>> {
 ///
 /// # Safety
 /// `block` came from [`heapless_alloc`] and is not used afterwards.
+#[cfg(heapless_pool)]
 #[unsafe(no_mangle)]
 #[inline(never)]
 pub unsafe fn heapless_free(block: NonNull<u8>) {
@@ -219,6 +222,7 @@ pub unsafe fn heapless_free(block: NonNull<u8>) {
 }
 
 /// atomic-pool: a box of uninitialised bytes (nothing is written).
+#[cfg(target_has_atomic = "ptr")]
 #[unsafe(no_mangle)]
 #[inline(never)]
 pub fn atomic_pool_alloc() -> Option<NonNull<u8>> {
@@ -230,6 +234,7 @@ pub fn atomic_pool_alloc() -> Option<NonNull<u8>> {
 ///
 /// # Safety
 /// `block` came from [`atomic_pool_alloc`] and is not used afterwards.
+#[cfg(target_has_atomic = "ptr")]
 #[unsafe(no_mangle)]
 #[inline(never)]
 pub unsafe fn atomic_pool_free(block: NonNull<u8>) {
@@ -318,59 +323,7 @@ fn worst_pairs(n: u32, alloc: impl Fn() -> Option<NonNull<u8>>, free: impl Fn(No
 }
 
 fn fail(what: &str) -> ! {
-    hprintln!("bench-firmware: FAILED: {}", what);
-    debug::exit(debug::EXIT_FAILURE);
-    loop {
-        cortex_m::asm::bkpt();
-    }
-}
-
-/// SysTick ticks taken by `f`.
-fn ticks(f: impl FnOnce()) -> u32 {
-    let start = SYST::get_current();
-    f();
-    let end = SYST::get_current();
-    let delta = start.wrapping_sub(end) & SYSTICK_MASK;
-    if delta > SYSTICK_MASK / 2 {
-        fail("a measurement came close to SysTick's 24-bit range");
-    }
-    delta
-}
-
-/// `NOP_LOOPS` loops of 100 `nop`s, and the same loop without them.
-fn calibrate() -> (u32, u32) {
-    let with_nops = ticks(|| {
-        let mut n = NOP_LOOPS;
-        // SAFETY: a counted loop of `nop`s; touches only `n` and the flags.
-        unsafe {
-            asm!(
-                "2:",
-                ".rept 100",
-                "nop",
-                ".endr",
-                "subs {n}, #1",
-                "bne 2b",
-                n = inout(reg) n,
-                options(nomem, nostack),
-            )
-        };
-        black_box(n);
-    });
-    let empty = ticks(|| {
-        let mut n = NOP_LOOPS;
-        // SAFETY: the same loop without the `nop`s.
-        unsafe {
-            asm!(
-                "2:",
-                "subs {n}, #1",
-                "bne 2b",
-                n = inout(reg) n,
-                options(nomem, nostack),
-            )
-        };
-        black_box(n);
-    });
-    (with_nops, empty)
+    report::fatal(file!(), line!(), format_args!("{what}"))
 }
 
 struct Contender {
@@ -392,7 +345,8 @@ macro_rules! contender {
     };
 }
 
-const CONTENDERS: [Contender; 10] = [
+/// Every contender that builds for the target.
+const CONTENDERS: &[Contender] = &[
     contender!("empty", empty_alloc, empty_free),
     contender!("slab", slab_alloc, slab_free),
     contender!("slab48", slab48_alloc, slab48_free),
@@ -400,7 +354,9 @@ const CONTENDERS: [Contender; 10] = [
     contender!("slab-bounds48", slab_bounds48_alloc, slab_bounds48_free),
     contender!("zephyr", zephyr_alloc, zephyr_free),
     contender!("zephyr48", zephyr48_alloc, zephyr48_free),
+    #[cfg(heapless_pool)]
     contender!("heapless", heapless_alloc, heapless_free),
+    #[cfg(target_has_atomic = "ptr")]
     contender!("atomic-pool", atomic_pool_alloc, atomic_pool_free),
     contender!("bare-cs-list", bare_alloc, bare_free),
 ];
@@ -409,9 +365,10 @@ fn set_up() {
     slab_core::boot();
     // SAFETY: start-up, before any measurement: nothing else refers to the
     // blocks, and each is handed to one pool, once.
-    let (heapless_blocks, bare_blocks) =
-        unsafe { (&mut *HEAPLESS_BLOCKS.0.get(), &mut *BARE_BLOCKS.0.get()) };
-    for block in heapless_blocks {
+    let bare_blocks = unsafe { &mut *BARE_BLOCKS.0.get() };
+    // SAFETY: as above, for the heapless pool's blocks.
+    #[cfg(heapless_pool)]
+    for block in unsafe { &mut *HEAPLESS_BLOCKS.0.get() } {
         HeaplessPool.manage(block);
     }
     // SAFETY: as above, for the Zephyr-style slabs' buffers.
@@ -432,14 +389,11 @@ fn set_up() {
     }
 }
 
-#[entry]
+#[cfg_attr(target_arch = "arm", cortex_m_rt::entry)]
+#[cfg_attr(target_arch = "riscv32", riscv_rt::entry)]
 fn main() -> ! {
-    let mut core = cortex_m::Peripherals::take().expect("core peripherals");
-    let syst = &mut core.SYST;
-    syst.set_clock_source(SystClkSource::Core);
-    syst.set_reload(SYSTICK_MASK);
-    syst.clear_current();
-    syst.enable_counter();
+    report::set_name(&"bench-firmware");
+    count::start();
     set_up();
     // With slab-core's `trace`: a hook the program could set (at run time,
     // not here), so that the hot paths' load and branch are measured and
@@ -452,13 +406,13 @@ fn main() -> ! {
     hprintln!(
         "bench-firmware: {} on {}, {}-byte blocks, {} pairs per run, {} rounds",
         "slab vs a Zephyr-style k_mem_slab vs heapless::pool vs atomic-pool",
-        env!("FIRMWARE_TARGET"),
+        slab_firmware_common::TARGET,
         BLOCK,
         PAIRS,
         ROUNDS
     );
     for round in 1..=ROUNDS {
-        let (with_nops, empty) = calibrate();
+        let (with_nops, empty) = count::calibrate();
         hprintln!(
             "calibration round {}: {} nops in {} ticks, the empty loop {} ticks",
             round,
@@ -473,7 +427,7 @@ fn main() -> ! {
         INIT_BLOCKS,
         ticks(init_rounds)
     );
-    for c in &CONTENDERS {
+    for c in CONTENDERS {
         let mut line = [0u32; ROUNDS];
         for t in &mut line {
             *t = ticks(c.run);
@@ -490,8 +444,5 @@ fn main() -> ! {
         );
     }
     hprintln!("bench-firmware: done");
-    debug::exit(debug::EXIT_SUCCESS);
-    loop {
-        cortex_m::asm::bkpt();
-    }
+    slab_firmware_common::exit(0)
 }

@@ -65,7 +65,7 @@ pub fn enable() {
 /// it up: no reference into it is used afterwards.
 pub unsafe fn free_from_interrupt(block: RawBlock) {
     if TO_FREE.try_send(block).is_err() {
-        crate::report::abort(file!(), line!(), format_args!("the free queue is full"));
+        crate::report::fatal(file!(), line!(), format_args!("the free queue is full"));
     }
     NVIC::pend(Doorbell);
     cortex_m::asm::dsb();
@@ -151,7 +151,7 @@ unsafe fn DefaultHandler(irqn: i16) {
     if irqn == Doorbell.number() as i16 {
         free_queued();
     } else {
-        crate::report::abort(
+        crate::report::fatal(
             file!(),
             line!(),
             format_args!("unexpected exception {irqn}"),

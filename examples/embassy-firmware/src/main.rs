@@ -19,20 +19,21 @@
 //! - a steady flow: four tasks on a three-block slab, 100 rounds each;
 //! - the counters, the registry table before and after, and no block lost.
 //!
-//! Ends with `embassy: N passed, N failed` and a semihosting exit status.
+//! Ends with `embassy: N passed, N failed` and a semihosting exit status
+//! (examples/common's report).
 //! Build and run: `cargo run --release` here, or `cargo test -p slab-tests
 //! --test qemu_embassy` in the workspace.
 #![no_std]
 #![no_main]
 
 #[macro_use]
-mod report;
+extern crate slab_firmware_common;
+
 mod freer;
 mod time_driver;
 
 use core::ptr::NonNull;
 
-use cortex_m_semihosting::{hprint, hprintln};
 use embassy_executor::{SpawnError, SpawnToken, Spawner};
 use embassy_futures::select::{Either, select};
 use embassy_futures::yield_now;
@@ -40,8 +41,8 @@ use embassy_sync::blocking_mutex::raw::CriticalSectionRawMutex;
 use embassy_sync::channel::Channel;
 use embassy_sync::signal::Signal;
 use embassy_time::{Duration, Instant, Timer, with_timeout};
-use panic_semihosting as _;
 use slab_core::{AllocError, Block, MemSlab, mem_slab};
+use slab_firmware_common::report;
 
 use freer::{RawBlock, free_from_interrupt};
 
@@ -207,7 +208,7 @@ async fn producer(task: u8, kind: Kind) {
 fn spawn<S>(spawner: Spawner, token: Result<SpawnToken<S>, SpawnError>) {
     match token {
         Ok(token) => spawner.spawn(token),
-        Err(e) => report::abort(file!(), line!(), format_args!("spawn: {e:?}")),
+        Err(e) => report::fatal(file!(), line!(), format_args!("spawn: {e:?}")),
     }
 }
 
@@ -223,7 +224,7 @@ async fn waiting_for(slab: &MemSlab, n: usize) {
 async fn take(slab: &'static MemSlab) -> Block<'static> {
     match slab.alloc_block_async().await {
         Ok(block) => block,
-        Err(e) => report::abort(file!(), line!(), format_args!("{}: {e:?}", slab.name())),
+        Err(e) => report::fatal(file!(), line!(), format_args!("{}: {e:?}", slab.name())),
     }
 }
 
@@ -233,7 +234,7 @@ async fn receive(slab: &MemSlab) -> (u8, Got) {
     let Delivery { task, got } = DELIVERIES.receive().await;
     let got = match got {
         Ok(got) => got,
-        Err(e) => report::abort(file!(), line!(), format_args!("task {task}: {e:?}")),
+        Err(e) => report::fatal(file!(), line!(), format_args!("task {task}: {e:?}")),
     };
     let addr = got.ptr().as_ptr() as usize;
     let range = slab.buffer_range();
@@ -255,6 +256,7 @@ fn counts(slab: &MemSlab) -> (usize, usize, usize) {
 #[embassy_executor::main]
 async fn main(spawner: Spawner) {
     let mut core = cortex_m::Peripherals::take().expect("core peripherals");
+    report::set_name(&"embassy");
 
     before_boot().await;
     // First, before any task or interrupt handler can touch a slab.
@@ -262,13 +264,13 @@ async fn main(spawner: Spawner) {
     time_driver::start(&mut core.SYST);
     freer::enable();
 
-    hprintln!("embassy: slab on {}", env!("FIRMWARE_TARGET"));
+    hprintln!("embassy: slab on {}", slab_firmware_common::TARGET);
     hprint!("{}", slab_core::registry());
     // A watchdog: a lost wake-up would hang a scenario; fail instead.
     let limit = Duration::from_secs(30);
     if with_timeout(limit, scenarios(spawner)).await.is_err() {
         let secs = limit.as_secs();
-        report::abort(file!(), line!(), format_args!("not done within {secs} s"));
+        report::fatal(file!(), line!(), format_args!("not done within {secs} s"));
     }
     final_counts();
     hprintln!("embassy: registry at the end");

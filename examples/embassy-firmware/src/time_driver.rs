@@ -17,14 +17,10 @@ use core::cell::{Cell, RefCell};
 use core::task::Waker;
 
 use cortex_m::peripheral::SYST;
-use cortex_m::peripheral::syst::SystClkSource;
 use cortex_m_rt::exception;
 use critical_section::{CriticalSection, Mutex};
 use embassy_time_driver::{Driver, TICK_HZ};
 use embassy_time_queue_utils::Queue;
-
-/// QEMU's lm3s6965evb runs the core (and SysTick) at 12 MHz.
-const CORE_HZ: u32 = 12_000_000;
 
 struct SysTickDriver {
     /// Ticks since [`start`]; a `u64` never wraps.
@@ -68,11 +64,7 @@ impl Driver for SysTickDriver {
 
 /// Starts SysTick at `TICK_HZ`.
 pub fn start(syst: &mut SYST) {
-    syst.set_clock_source(SystClkSource::Core);
-    syst.set_reload(CORE_HZ / TICK_HZ as u32 - 1);
-    syst.clear_current();
-    syst.enable_counter();
-    syst.enable_interrupt();
+    slab_firmware_common::systick::start_periodic(syst, TICK_HZ as u32);
 }
 
 #[exception]

@@ -10,7 +10,6 @@ use core::cell::Cell;
 use core::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, Ordering};
 
 use cortex_m::interrupt::InterruptNumber;
-use cortex_m::peripheral::syst::SystClkSource;
 use cortex_m::peripheral::{NVIC, SYST};
 use cortex_m_rt::exception;
 use critical_section::Mutex;
@@ -20,18 +19,9 @@ use crate::{HANDOFF, IRQ_BUFS, SIGNAL};
 
 /// SysTick rate.
 pub const TICKS_PER_SECOND: u64 = 10_000;
-/// The core clock: QEMU's lm3s6965evb runs it at 12 MHz, its mps2-an505 at
-/// 20 MHz.
-#[cfg(board = "lm3s6965")]
-const CORE_HZ: u32 = 12_000_000;
-#[cfg(board = "an505")]
-const CORE_HZ: u32 = 20_000_000;
 
 /// The board's RAM, as its `memory.x` gives it.
-#[cfg(board = "lm3s6965")]
-pub const RAM: core::ops::Range<usize> = 0x2000_0000..0x2001_0000;
-#[cfg(board = "an505")]
-pub const RAM: core::ops::Range<usize> = 0x3800_0000..0x3820_0000;
+pub use slab_firmware_common::board::RAM;
 
 /// Ticks since `start_clock`, advanced by the SysTick handler. A `u64`
 /// never wraps; it is read under a critical section (no 64-bit atomics).
@@ -42,13 +32,9 @@ pub fn now() -> u64 {
     critical_section::with(|cs| TICKS.borrow(cs).get())
 }
 
-/// Starts SysTick at [`TICKS_PER_SECOND`].
+/// Starts SysTick at [`TICKS_PER_SECOND`] (from the board's core clock).
 pub fn start_clock(syst: &mut SYST) {
-    syst.set_clock_source(SystClkSource::Core);
-    syst.set_reload(CORE_HZ / TICKS_PER_SECOND as u32 - 1);
-    syst.clear_current();
-    syst.enable_counter();
-    syst.enable_interrupt();
+    slab_firmware_common::systick::start_periodic(syst, TICKS_PER_SECOND as u32);
 }
 
 /// The device interrupt that thread mode pends to run a job: IRQ 0 (GPIO
@@ -144,16 +130,12 @@ pub static SYSTICK_JOB: JobSlot = JobSlot::idle();
 /// The doorbell handler's job.
 pub static DOORBELL_JOB: JobSlot = JobSlot::idle();
 
-pub use crate::parked::{block_parked, park_block};
+pub use slab_firmware_common::handoff::{block_parked, park_block};
 
-/// What the handlers did; thread mode checks it.
+/// What the handlers did besides hand-offs (those are in
+/// `slab_firmware_common::handoff`'s tally); thread mode checks it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Log {
-    /// Blocks a handler freed to a waiting thread.
-    pub handed_off: u32,
-    /// `alloc(NoWait)` right after such a hand-off got `NoMemory`: the
-    /// block went to the waiter, nothing could steal it.
-    pub steals_refused: u32,
     /// Permits a handler gave to a waiting thread (the count stayed 0).
     pub given: u32,
     /// `alloc(NoWait)` inside a handler that got a block.
@@ -165,8 +147,6 @@ pub struct Log {
 }
 
 static LOG: Mutex<Cell<Log>> = Mutex::new(Cell::new(Log {
-    handed_off: 0,
-    steals_refused: 0,
     given: 0,
     handler_allocs: 0,
     handler_no_memory: 0,
@@ -191,17 +171,7 @@ fn record(f: impl FnOnce(&mut Log)) {
 fn run(job: Job) -> bool {
     match job {
         Job::Idle => false,
-        Job::FreeToWaiter => {
-            let Some(hand_off) = crate::parked::free_to_waiter(&HANDOFF) else {
-                return false;
-            };
-            record(|l| {
-                l.handed_off += u32::from(hand_off.freed);
-                l.steals_refused += u32::from(hand_off.steal_refused);
-                l.errors += u32::from(!hand_off.freed) + u32::from(!hand_off.steal_refused);
-            });
-            true
-        }
+        Job::FreeToWaiter => slab_firmware_common::handoff::hand_off(&HANDOFF),
         Job::GiveToWaiter => {
             if SIGNAL.num_waiting() == 0 {
                 return false;
@@ -303,7 +273,7 @@ unsafe fn DefaultHandler(irqn: i16) {
     } else if irqn == crate::c_abi::C_IRQ {
         crate::c_abi::on_interrupt();
     } else {
-        crate::report::fail(
+        crate::report::fatal(
             file!(),
             line!(),
             format_args!("unexpected exception {irqn}"),

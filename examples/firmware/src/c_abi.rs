@@ -8,8 +8,6 @@
 
 use core::ffi::{CStr, c_char};
 
-use cortex_m_semihosting::hprintln;
-
 use crate::POOL;
 
 /// The device interrupt whose handler is written in C.

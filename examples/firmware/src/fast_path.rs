@@ -8,14 +8,12 @@
 //! `slab-tests/tests/qemu.rs` (and `qemu_riscv.rs`) looks for.
 //!
 //! Shared by the Cortex-M firmware and `examples/riscv-firmware` (which
-//! includes this file): it needs only the `check!`/`check_eq!` macros and
-//! `report::hprintln`.
+//! includes this file): it needs only the `check!`, `check_eq!` and
+//! `hprintln!` macros of `slab_firmware_common` (`#[macro_use]`).
 
 use core::ptr::NonNull;
 
 use slab_core::{AllocError, FreeError, MemSlab, Timeout, mem_slabs};
-
-use crate::report::hprintln;
 
 /// The slabs this module declares (they are in the registry).
 pub const DECLARED: usize = 4;

@@ -15,7 +15,7 @@ use slab_core::trace::{self, Event};
 use slab_core::{AllocError, FreeError, MemSlab, Timeout, mem_slab};
 
 use crate::board::{self, DOORBELL_JOB, Job};
-use crate::report::hprintln;
+use crate::report;
 
 /// The slabs this module declares.
 pub const DECLARED: usize = 1;
@@ -144,7 +144,7 @@ pub fn run() {
     let (handler, thread) = match (first, second) {
         (Some(a), Some(b)) if a.block().as_ptr() as usize == kept => (a, b),
         (Some(a), Some(b)) => (b, a),
-        _ => crate::report::fail(file!(), line!(), format_args!("two holders expected")),
+        _ => report::fatal(file!(), line!(), format_args!("two holders expected")),
     };
     check_eq!(handler.block().as_ptr() as usize, kept);
     check_eq!(thread.block(), mine);

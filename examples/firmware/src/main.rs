@@ -6,31 +6,31 @@
 //! (SysTick and a pended NVIC interrupt) handing blocks to a waiting thread
 //! (with `Timeout::Forever` and a finite timeout), finite timeouts that
 //! expire, `alloc(NoWait)` inside a handler, and a semaphore given from a
-//! handler. Ends with `firmware: all checks passed (N checks)` and a
-//! semihosting exit status. Build and run: `cargo run --release` here, or
+//! handler. The first failing check ends the run; it ends with `firmware:
+//! N passed, 0 failed` and a semihosting exit status (examples/common's
+//! report). Build and run: `cargo run --release` here, or
 //! `cargo test -p slab-tests --test qemu` in the workspace.
 #![no_std]
 #![no_main]
 
 #[macro_use]
-mod report;
+extern crate slab_firmware_common;
+
 mod board;
 mod c_abi;
 mod fast_path;
 #[cfg(feature = "track")]
 mod leak;
 mod noinit;
-mod parked;
 
-use core::ptr::NonNull;
 use core::time::Duration;
 
 use cortex_m_rt::entry;
-use cortex_m_semihosting::{hprint, hprintln};
-use panic_semihosting as _;
-use slab_core::{AllocError, FreeError, MemSlab, SemError, Semaphore, Timeout, mem_slab};
+use slab_core::{AllocError, MemSlab, SemError, Semaphore, Timeout, mem_slab};
 
 use board::{DOORBELL_JOB, Job};
+use slab_firmware_common::handoff;
+use slab_firmware_common::{report, suite};
 
 /// Exhausted and refilled from thread mode.
 #[mem_slab(blocks = 4, size = 24)]
@@ -55,8 +55,9 @@ const SIGNAL_ROUNDS: u32 = 200;
 #[entry]
 fn main() -> ! {
     let mut core = cortex_m::Peripherals::take().expect("core peripherals");
+    report::stop_at_first_failure();
 
-    before_boot();
+    suite::before_boot(&POOL);
     fast_path::before_boot();
     slab_core::boot();
     slab_core::boot(); // idempotent
@@ -69,7 +70,7 @@ fn main() -> ! {
     hprint!("{}", slab_core::registry());
     registry();
     noinit::check();
-    exhaust_and_refill();
+    suite::exhaust_and_refill(&POOL);
     fast_path::run();
     handoff_rounds();
     timeouts_expire();
@@ -82,118 +83,28 @@ fn main() -> ! {
 
     hprintln!("firmware: registry at the end");
     hprint!("{}", slab_core::registry());
-    report::pass()
+    report::finish()
 }
 
 /// The target triple this firmware was built for (set by build.rs).
 fn target() -> &'static str {
-    env!("FIRMWARE_TARGET")
+    slab_firmware_common::TARGET
 }
 
-/// Declared slabs are unusable until `boot()`, whatever the timeout.
-fn before_boot() {
-    check!(!POOL.is_ready());
-    check_eq!(POOL.alloc(Timeout::NoWait), Err(AllocError::NotReady));
-    check_eq!(POOL.alloc(Timeout::Forever), Err(AllocError::NotReady));
-    check_eq!(
-        // SAFETY: rejected before anything is touched (not ready).
-        unsafe { POOL.free(NonNull::dangling()) },
-        Err(FreeError::NotReady)
-    );
-}
-
-/// The registry lists the three declared slabs, each once, booted.
+/// The registry lists the three declared slabs (and the modules' ones),
+/// each once, booted.
 fn registry() {
-    let registry = slab_core::registry();
     #[cfg(feature = "track")]
     let declared = 3 + noinit::DECLARED + fast_path::DECLARED + leak::DECLARED;
     #[cfg(not(feature = "track"))]
     let declared = 3 + noinit::DECLARED + fast_path::DECLARED;
-    check_eq!(registry.len(), declared);
-    for (name, slab, block_size, blocks) in [
-        ("POOL", &POOL, 24, 4),
-        ("HANDOFF", &HANDOFF, 32, 2),
-        ("IRQ_BUFS", &IRQ_BUFS, 16, 1),
-    ] {
-        let found = registry.find(name);
-        check!(
-            found.is_some_and(|s| core::ptr::eq(s, slab)),
-            "registry.find({name:?})"
-        );
-        check_eq!(registry.iter().filter(|s| s.name() == name).count(), 1);
-        check!(slab.is_ready(), "{name} is ready");
-        check_eq!((slab.block_size(), slab.num_blocks()), (block_size, blocks));
-        check_eq!((slab.num_used(), slab.num_free()), (0, blocks));
-    }
-    check!(registry.find("NOPE").is_none());
-}
-
-/// `POOL`: take every block, fail, give them back, fail to give twice,
-/// take them all again.
-fn exhaust_and_refill() {
-    let range = POOL.buffer_range();
-    let mut blocks = [NonNull::<u8>::dangling(); 4];
-    for (i, block) in blocks.iter_mut().enumerate() {
-        *block = POOL.alloc(Timeout::NoWait).expect("a free block");
-        let addr = block.as_ptr() as usize;
-        check!(range.contains(&addr), "block {i} in the buffer");
-        check_eq!((addr - range.start) % 24, 0);
-        check_eq!(addr % 4, 0);
-        check_eq!(POOL.num_used(), i + 1);
-    }
-    for i in 0..blocks.len() {
-        for j in 0..i {
-            check!(blocks[i] != blocks[j], "blocks {j} and {i} differ");
-        }
-    }
-    check_eq!(POOL.alloc(Timeout::NoWait), Err(AllocError::NoMemory));
-    check_eq!(
-        POOL.alloc(Timeout::After(Duration::ZERO)),
-        Err(AllocError::NoMemory)
-    );
-    check_eq!(
-        (POOL.num_used(), POOL.num_free(), POOL.max_used()),
-        (4, 0, 4)
-    );
-    check_eq!(POOL.stats().allocated_bytes, 96);
-
-    // Bad frees change nothing.
-    let inside = NonNull::new(blocks[1].as_ptr().wrapping_add(4)).expect("non-null");
-    // SAFETY: rejected (not a block start); nothing is given up.
-    check_eq!(unsafe { POOL.free(inside) }, Err(FreeError::Misaligned));
-    let mut local = 0u32;
-    // SAFETY: rejected (not in the buffer); nothing is given up.
-    let foreign = unsafe { POOL.free(NonNull::from(&mut local).cast()) };
-    check_eq!(foreign, Err(FreeError::Foreign));
-    check_eq!((POOL.num_used(), POOL.num_free()), (4, 0));
-
-    for (i, block) in blocks.iter().enumerate().rev() {
-        // SAFETY: allocated above, not used afterwards.
-        check_eq!(unsafe { POOL.free(*block) }, Ok(()));
-        check_eq!(POOL.num_free(), 4 - i);
-    }
-    // SAFETY: already free: rejected, nothing changes.
-    check_eq!(unsafe { POOL.free(blocks[2]) }, Err(FreeError::DoubleFree));
-    check_eq!(
-        (POOL.num_used(), POOL.num_free(), POOL.max_used()),
-        (0, 4, 4)
-    );
-    POOL.reset_max();
-    check_eq!(POOL.max_used(), 0);
-
-    // Refill through `Block`, which frees on drop.
-    {
-        let a = POOL.alloc_block(Timeout::NoWait).expect("block a");
-        let b = POOL.alloc_block(Timeout::Forever).expect("block b");
-        let c = POOL.alloc_block(Timeout::millis(5)).expect("block c");
-        let d = POOL.alloc_block(Timeout::NoWait).expect("block d");
-        check_eq!(a.len() + b.len() + c.len() + d.len(), 96);
-        check_eq!(POOL.alloc(Timeout::NoWait), Err(AllocError::NoMemory));
-        check_eq!((POOL.num_used(), POOL.num_free()), (4, 0));
-    }
-    check_eq!(
-        (POOL.num_used(), POOL.num_free(), POOL.max_used()),
-        (0, 4, 4)
+    suite::registry(
+        declared,
+        &[
+            ("POOL", &POOL, 24, 4),
+            ("HANDOFF", &HANDOFF, 32, 2),
+            ("IRQ_BUFS", &IRQ_BUFS, 16, 1),
+        ],
     );
 }
 
@@ -240,10 +151,7 @@ fn handoff_rounds() {
             }
         }
     }
-    let log = board::log();
-    check_eq!(log.handed_off, 2 * ROUNDS);
-    check_eq!(log.steals_refused, 2 * ROUNDS);
-    check_eq!(log.errors, 0);
+    handoff::check_tally(2 * ROUNDS);
     check!(
         slept > ROUNDS,
         "the thread slept in {slept} of {} waits",
@@ -265,52 +173,23 @@ fn handoff_rounds() {
 
 /// `limit` in clock ticks, rounded up.
 fn ticks(limit: Duration) -> u64 {
-    (limit.as_micros() as u64 * board::TICKS_PER_SECOND).div_ceil(1_000_000)
+    suite::ticks(limit, board::TICKS_PER_SECOND)
 }
 
 /// Nobody frees: finite waits time out, after at least the timeout by the
-/// registered clock, and leave nothing behind.
+/// registered clock, and leave nothing behind (`suite`); a semaphore's
+/// too.
 fn timeouts_expire() {
-    let held = [
-        HANDOFF.alloc(Timeout::NoWait).expect("HANDOFF block"),
-        HANDOFF.alloc(Timeout::NoWait).expect("HANDOFF block"),
-    ];
-    for limit in [
-        Duration::from_micros(50),
-        Duration::from_micros(250),
-        Duration::from_millis(1),
-        Duration::from_micros(1500),
-        Duration::from_millis(5),
-    ] {
-        let from = board::now();
-        let got = HANDOFF.alloc(Timeout::After(limit));
-        let waited = board::now() - from;
-        check_eq!(got, Err(AllocError::TimedOut));
-        check!(
-            waited >= ticks(limit),
-            "timed out after {waited} ticks, asked {limit:?}"
-        );
-        check!(
-            waited <= ticks(limit) + 20,
-            "timed out late: {waited} ticks for {limit:?}"
-        );
-        check_eq!(
-            (
-                HANDOFF.num_used(),
-                HANDOFF.num_free(),
-                HANDOFF.num_waiting()
-            ),
-            (2, 0, 0)
-        );
-    }
+    suite::timeouts_expire(
+        &HANDOFF,
+        board::now,
+        board::TICKS_PER_SECOND,
+        Duration::from_millis(2),
+    );
     let from = board::now();
     check_eq!(SIGNAL.take(Timeout::millis(2)), Err(SemError::TimedOut));
     check!(board::now() - from >= ticks(Duration::from_millis(2)));
     check_eq!((SIGNAL.count(), SIGNAL.num_waiting()), (0, 0));
-    for block in held {
-        // SAFETY: allocated above, not used afterwards.
-        check_eq!(unsafe { HANDOFF.free(block) }, Ok(()));
-    }
 }
 
 /// `alloc(NoWait)` inside the doorbell handler: a block when one is free,
@@ -368,28 +247,15 @@ fn semaphore_from_handler() {
 
 /// Every count checks out.
 fn final_counts() {
-    let registry = slab_core::registry();
-    for slab in registry {
-        check_eq!(slab.num_used() + slab.num_free(), slab.num_blocks());
-        check_eq!(slab.num_waiting(), 0);
-    }
-    for (name, used, free, max) in [
+    suite::final_counts(&[
         ("POOL", 0, 4, 4),
         ("HANDOFF", 0, 2, 2),
         ("IRQ_BUFS", 0, 1, 1),
-    ] {
-        let slab = registry.find(name).expect("declared");
-        check_eq!(
-            (slab.num_used(), slab.num_free(), slab.max_used()),
-            (used, free, max)
-        );
-    }
-    let log = board::log();
+    ]);
+    handoff::check_tally(2 * ROUNDS);
     check_eq!(
-        log,
+        board::log(),
         board::Log {
-            handed_off: 2 * ROUNDS,
-            steals_refused: 2 * ROUNDS,
             given: SIGNAL_ROUNDS,
             handler_allocs: 1,
             handler_no_memory: 2,

@@ -2,7 +2,7 @@
 //! Cortex-M3 under QEMU (`lm3s6965evb`, `-icount shift=0`): `SlabHeap`
 //! against embedded-alloc's `LlffHeap` (linked-list first fit) and
 //! `TlsfHeap` (two-level segregated fit), each with 14 KiB, all driven by
-//! the same workload (`workload.rs`: fill, fragment at the limit, drain).
+//! the same workload (`slab_firmware_common::workload`: fill, fragment at the limit, drain).
 //!
 //! Before each step of the workload, in the state the heap is in, the
 //! program times `PAIRS` pairs of alloc + free of that step's request (the
@@ -16,9 +16,9 @@
 //! reports median and worst case per heap and phase.
 //!
 //! With `-icount shift=0` QEMU advances virtual time by a fixed step per
-//! guest instruction, so SysTick deltas are exact and repeatable (see
-//! examples/bench-firmware). SysTick is a 24-bit down-counter: a delta is
-//! `(start - end) mod 2^24`, and the program checks that none comes close.
+//! guest instruction, so SysTick deltas are exact and repeatable; the
+//! counting and its calibration are `slab_firmware_common::count`'s (a
+//! delta that comes close to SysTick's 24-bit range ends the run).
 //!
 //! Before the workload, `SlabHeap`'s own worst state is timed too (every
 //! class but the largest full, a request of the smallest size): the
@@ -26,31 +26,23 @@
 #![no_std]
 #![no_main]
 
-mod workload;
-
 use core::alloc::{GlobalAlloc, Layout};
 use core::arch::asm;
 use core::hint::black_box;
 use core::mem::MaybeUninit;
 
-use cortex_m::peripheral::SYST;
-use cortex_m::peripheral::syst::SystClkSource;
 use cortex_m_rt::entry;
-use cortex_m_semihosting::{debug, hprintln};
 use embedded_alloc::{LlffHeap, TlsfHeap};
-use panic_semihosting as _;
-
-use workload::{MAX_LIVE, Op, Workload};
+use slab_firmware_common::count::{self, NOP_LOOPS, ticks};
+use slab_firmware_common::workload::{MAX_LIVE, Op, Workload};
+use slab_firmware_common::{hprintln, report};
 
 /// Bytes of each heap.
 const HEAP_BYTES: usize = 14 * 1024;
-/// Pairs per state: QEMU's SysTick reads advance in steps of 250 ticks
-/// (20,000 instructions), which this many pairs divide into one
-/// instruction per pair.
+/// Pairs per state: one SysTick tick (80 instructions) over this many
+/// pairs is well under an instruction per pair, even where QEMU's reads
+/// advance by a few hundred ticks at a time.
 const PAIRS: u32 = 20_000;
-/// Calibration: this many loops of 100 `nop`s.
-const NOP_LOOPS: u32 = 10_000;
-const SYSTICK_MASK: u32 = 0x00FF_FFFF;
 
 slab_core::slab_heap! {
     /// Seven classes, 14 KiB in all, each promising the 8-byte alignment
@@ -218,70 +210,13 @@ fn fall_through_all() {
 }
 
 fn fail(what: &str) -> ! {
-    hprintln!("heap-bench: FAILED: {}", what);
-    debug::exit(debug::EXIT_FAILURE);
-    loop {
-        cortex_m::asm::bkpt();
-    }
-}
-
-/// SysTick ticks taken by `f`.
-fn ticks(f: impl FnOnce()) -> u32 {
-    let start = SYST::get_current();
-    f();
-    let end = SYST::get_current();
-    let delta = start.wrapping_sub(end) & SYSTICK_MASK;
-    if delta > SYSTICK_MASK / 2 {
-        fail("a measurement came close to SysTick's 24-bit range");
-    }
-    delta
-}
-
-/// `NOP_LOOPS` loops of 100 `nop`s, and the same loop without them.
-fn calibrate() -> (u32, u32) {
-    let with_nops = ticks(|| {
-        let mut n = NOP_LOOPS;
-        // SAFETY: a counted loop of `nop`s; touches only `n` and the flags.
-        unsafe {
-            asm!(
-                "2:",
-                ".rept 100",
-                "nop",
-                ".endr",
-                "subs {n}, #1",
-                "bne 2b",
-                n = inout(reg) n,
-                options(nomem, nostack),
-            )
-        };
-        black_box(n);
-    });
-    let empty = ticks(|| {
-        let mut n = NOP_LOOPS;
-        // SAFETY: the same loop without the `nop`s.
-        unsafe {
-            asm!(
-                "2:",
-                "subs {n}, #1",
-                "bne 2b",
-                n = inout(reg) n,
-                options(nomem, nostack),
-            )
-        };
-        black_box(n);
-    });
-    (with_nops, empty)
+    report::fatal(file!(), line!(), format_args!("{what}"))
 }
 
 #[entry]
 fn main() -> ! {
-    let mut core = cortex_m::Peripherals::take().expect("core peripherals");
-    let syst = &mut core.SYST;
-    syst.set_clock_source(SystClkSource::Core);
-    syst.set_reload(SYSTICK_MASK);
-    syst.clear_current();
-    syst.enable_counter();
-
+    report::set_name(&"heap-bench");
+    count::start();
     slab_core::boot();
     // SAFETY: start-up: each arena is given to one heap, once, and nothing
     // else refers to it.
@@ -296,7 +231,7 @@ fn main() -> ! {
         HEAP_BYTES,
         PAIRS
     );
-    let (with_nops, empty) = calibrate();
+    let (with_nops, empty) = count::calibrate();
     hprintln!(
         "calibration: {} nops in {} ticks, the empty loop {} ticks",
         u64::from(NOP_LOOPS) * 100,
@@ -324,8 +259,5 @@ fn main() -> ! {
     Runner::new("tlsf", &TLSF).run();
 
     hprintln!("heap-bench: done");
-    debug::exit(debug::EXIT_SUCCESS);
-    loop {
-        cortex_m::asm::bkpt();
-    }
+    slab_firmware_common::exit(0)
 }

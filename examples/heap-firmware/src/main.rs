@@ -8,8 +8,9 @@
 //! interrupt handler: SysTick, both periodic (preempting thread mode
 //! between its allocations) and pended from thread mode, allocates a
 //! `Vec` and a `Box` on every run, frees the previous ones, and posts the
-//! `Box` to thread mode, which frees it. Ends with `firmware: all checks
-//! passed (N checks)` and a semihosting exit status. Build and run: `cargo
+//! `Box` to thread mode, which frees it. The first failing check ends the
+//! run; it ends with `firmware: N passed, 0 failed` and a semihosting exit
+//! status (examples/common's report). Build and run: `cargo
 //! run --release` here, or `cargo test -p slab-tests --test qemu_heap` in
 //! the workspace.
 #![no_std]
@@ -18,8 +19,7 @@
 extern crate alloc;
 
 #[macro_use]
-#[path = "../../firmware/src/report.rs"]
-mod report;
+extern crate slab_firmware_common;
 
 use alloc::boxed::Box;
 use alloc::collections::BTreeMap;
@@ -29,13 +29,11 @@ use core::alloc::{GlobalAlloc, Layout};
 use core::cell::RefCell;
 use core::fmt::Write;
 
-use cortex_m::peripheral::syst::SystClkSource;
 use cortex_m::peripheral::{SCB, SYST};
 use cortex_m_rt::{entry, exception};
-use cortex_m_semihosting::hprintln;
 use critical_section::Mutex;
-use panic_semihosting as _;
 use slab_core::MemSlab;
+use slab_firmware_common::{report, systick};
 
 slab_core::slab_heap! {
     /// The firmware's heap: seven size classes, 32 KiB.
@@ -76,17 +74,18 @@ static IRQ: Mutex<RefCell<Irq>> = Mutex::new(RefCell::new(Irq {
     mailbox: None,
 }));
 
-/// Core cycles between periodic SysTicks (QEMU runs the core at 12 MHz).
-const TICK_CYCLES: u32 = 12_000;
+/// Periodic SysTicks per second.
+const TICK_HZ: u32 = 1_000;
 /// Rounds of the thread-mode workload under interrupts.
 const ROUNDS: u32 = 2000;
 
 #[entry]
 fn main() -> ! {
     let mut core = cortex_m::Peripherals::take().expect("core peripherals");
+    report::stop_at_first_failure();
     before_boot();
     slab_core::boot();
-    hprintln!("firmware: SlabHeap on {}", env!("FIRMWARE_TARGET"));
+    hprintln!("firmware: SlabHeap on {}", slab_firmware_common::TARGET);
     hprintln!("{}", slab_core::registry());
 
     smallest_fit();
@@ -97,7 +96,7 @@ fn main() -> ! {
     check_eq!(HEAP.stats().allocated_bytes, 0);
     hprintln!("firmware: registry at the end");
     hprintln!("{}", slab_core::registry());
-    report::pass()
+    report::finish()
 }
 
 /// Before `boot()` every request is null.
@@ -188,11 +187,7 @@ fn btreemap_churn() {
 /// Thread mode churns vectors and frees the boxes the handler posts,
 /// while SysTick allocates, checks and frees in the handler.
 fn from_interrupts(syst: &mut SYST) {
-    syst.set_clock_source(SystClkSource::Core);
-    syst.set_reload(TICK_CYCLES - 1);
-    syst.clear_current();
-    syst.enable_counter();
-    syst.enable_interrupt();
+    systick::start_periodic(syst, TICK_HZ);
 
     let mut received = 0u32;
     let mut pended = 0u32;
@@ -288,7 +283,7 @@ fn SysTick() {
 
 #[exception]
 unsafe fn DefaultHandler(irqn: i16) {
-    report::fail(
+    report::fatal(
         file!(),
         line!(),
         format_args!("unexpected exception {irqn}"),

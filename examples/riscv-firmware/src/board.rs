@@ -10,84 +10,38 @@
 //!
 //! # The wait hook on RISC-V
 //!
-//! `wfi` alone loses a wake-up: a handler that frees between slab-core's
-//! look at the waiter and the `wfi` leaves nothing pending, and the hart
-//! sleeps until some later interrupt. RISC-V has no event register, so
-//! [`wait_hook`] keeps one in software ([`EVENT`], set by every handler of
-//! this firmware as it returns) and sleeps with interrupts masked:
-//! `mstatus.MIE` cleared, `EVENT` taken, `wfi` only if it was clear, then
-//! `mstatus.MIE` restored, which takes whatever became pending. The
-//! privileged architecture ("Wait for Interrupt", Volume II, version
-//! 20211203) makes that safe:
-//!
-//! > The WFI instruction can also be executed when interrupts are disabled.
-//! > The operation of WFI must be unaffected by the global interrupt bits in
-//! > `mstatus` (MIE and SIE) [...] (i.e., the hart must resume if a locally
-//! > enabled interrupt becomes pending [...]), but should honor the
-//! > individual interrupt enables (e.g, MTIE).
-//!
-//! So an interrupt raised after the mask wakes the `wfi` and is taken once
-//! `MIE` is restored; one that ran before the mask set `EVENT`, and the hook
-//! returns without sleeping. And:
-//!
-//! > Implementations are permitted to resume execution for any reason, even
-//! > if an enabled interrupt has not become pending. Hence, a legal
-//! > implementation is to simply implement the WFI instruction as a NOP.
-//!
-//! which costs one more look, since slab-core calls the hook in a loop. A
-//! handler that frees or gives but does not set `EVENT` (or an interrupt
-//! source that is not individually enabled in `mie`) brings the lost
-//! wake-up back: every handler here ends with [`event`].
+//! `wfi` alone loses a wake-up (a handler that frees between slab-core's
+//! look at the waiter and the `wfi` leaves nothing pending), so
+//! [`wait_hook`] keeps an event register in software ([`EVENT`], set by
+//! every handler of this firmware as it returns) and sleeps with
+//! interrupts masked, as `slab_firmware_common::clint`'s docs explain
+//! (with the privileged architecture's words on `wfi`). A handler that
+//! frees or gives but does not set `EVENT` (or an interrupt source that is
+//! not individually enabled in `mie`) brings the lost wake-up back: every
+//! handler here ends with [`event`].
 
 use core::cell::Cell;
 use core::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, Ordering};
 
 use critical_section::Mutex;
 use riscv::interrupt::Interrupt;
+use slab_firmware_common::clint;
 
 use crate::HANDOFF;
 
 /// `mtime`'s rate on QEMU's `virt` (its ACLINT timebase).
-pub const MTIME_HZ: u64 = 10_000_000;
+pub const MTIME_HZ: u64 = clint::MTIME_HZ;
 /// The machine-timer interrupt's rate.
 pub const TIMER_HZ: u64 = 10_000;
 const PERIOD: u64 = MTIME_HZ / TIMER_HZ;
 
-/// The CLINT of QEMU's `virt`: hart 0's `msip`, `mtimecmp` and `mtime`.
-const MSIP: *mut u32 = 0x0200_0000 as *mut u32;
-const MTIMECMP: *mut u32 = 0x0200_4000 as *mut u32;
-const MTIME: *const u32 = 0x0200_bff8 as *const u32;
-
 /// `mtime`: the clock registered with `slab_core::set_clock` at
-/// [`MTIME_HZ`]. Two 32-bit halves, read high, low, high until the high
-/// half holds still (a carry between the reads).
-pub fn now() -> u64 {
-    loop {
-        // SAFETY: `mtime` and the word after it are the CLINT's read-only
-        // (here) 64-bit counter; plain MMIO reads.
-        let (hi, lo, again) = unsafe {
-            (
-                MTIME.add(1).read_volatile(),
-                MTIME.read_volatile(),
-                MTIME.add(1).read_volatile(),
-            )
-        };
-        if hi == again {
-            return (u64::from(hi) << 32) | u64::from(lo);
-        }
-    }
-}
+/// [`MTIME_HZ`].
+pub use clint::now;
 
-/// Sets `mtimecmp` without a spurious interrupt in between: the low half
-/// to all ones first, so the value never drops below both old and new.
+/// Sets hart 0's `mtimecmp` (this firmware runs on hart 0 only).
 fn set_mtimecmp(at: u64) {
-    // SAFETY: `mtimecmp` (two words) is hart 0's timer compare register;
-    // the sequence is the privileged spec's for RV32.
-    unsafe {
-        MTIMECMP.write_volatile(u32::MAX);
-        MTIMECMP.add(1).write_volatile((at >> 32) as u32);
-        MTIMECMP.write_volatile(at as u32);
-    }
+    clint::set_timer(at);
 }
 
 /// The next machine-timer deadline (thread mode sets it once, the handler
@@ -116,15 +70,14 @@ pub fn start() {
     }
 }
 
-/// Raises the doorbell (`msip`): pending until its handler clears it.
+/// Raises the doorbell (hart 0's own `msip`): pending until its handler
+/// clears it.
 fn raise_doorbell() {
-    // SAFETY: hart 0's `msip`; writing 1 raises its software interrupt.
-    unsafe { MSIP.write_volatile(1) };
+    clint::send_ipi(0);
 }
 
 fn doorbell_raised() -> bool {
-    // SAFETY: hart 0's `msip`, a plain MMIO read.
-    unsafe { MSIP.read_volatile() & 1 != 0 }
+    clint::ipi_pending(0)
 }
 
 /// Rings the doorbell from thread mode (interrupts enabled) and returns
@@ -181,55 +134,14 @@ pub static TIMER_JOB: JobSlot = JobSlot::idle();
 /// The doorbell handler's job.
 pub static DOORBELL_JOB: JobSlot = JobSlot::idle();
 
-pub use crate::parked::{block_parked, park_block};
+pub use slab_firmware_common::handoff::{block_parked, park_block};
 
-/// What the handlers did; thread mode checks it.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Log {
-    /// Blocks a handler freed to a waiting thread.
-    pub handed_off: u32,
-    /// `alloc(NoWait)` right after such a hand-off got `NoMemory`: the
-    /// block went to the waiter, nothing could steal it.
-    pub steals_refused: u32,
-    /// Anything else: a wrong result inside a handler.
-    pub errors: u32,
-}
-
-static LOG: Mutex<Cell<Log>> = Mutex::new(Cell::new(Log {
-    handed_off: 0,
-    steals_refused: 0,
-    errors: 0,
-}));
-
-/// A snapshot of the handlers' log.
-pub fn log() -> Log {
-    critical_section::with(|cs| LOG.borrow(cs).get())
-}
-
-fn record(f: impl FnOnce(&mut Log)) {
-    critical_section::with(|cs| {
-        let cell = LOG.borrow(cs);
-        let mut log = cell.get();
-        f(&mut log);
-        cell.set(log);
-    });
-}
-
-/// Does `job` if its moment has come; `true` when done.
+/// Does `job` if its moment has come; `true` when done (what it did is in
+/// `slab_firmware_common::handoff`'s tally).
 fn run(job: Job) -> bool {
     match job {
         Job::Idle => false,
-        Job::FreeToWaiter => {
-            let Some(hand_off) = crate::parked::free_to_waiter(&HANDOFF) else {
-                return false;
-            };
-            record(|l| {
-                l.handed_off += u32::from(hand_off.freed);
-                l.steals_refused += u32::from(hand_off.steal_refused);
-                l.errors += u32::from(!hand_off.freed) + u32::from(!hand_off.steal_refused);
-            });
-            true
-        }
+        Job::FreeToWaiter => slab_firmware_common::handoff::hand_off(&HANDOFF),
     }
 }
 
@@ -368,8 +280,7 @@ fn machine_timer() {
 /// The doorbell: cleared first, then its job.
 #[riscv_rt::core_interrupt(Interrupt::MachineSoft)]
 fn machine_soft() {
-    // SAFETY: hart 0's `msip`; writing 0 clears its software interrupt.
-    unsafe { MSIP.write_volatile(0) };
+    clint::clear_ipi();
     DOORBELL_JOB.run();
     event();
 }

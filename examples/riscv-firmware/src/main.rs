@@ -11,7 +11,8 @@
 //! masked-`wfi` wait hook of `board`; finite timeouts measured by `mtime`
 //! that expire; a `.noinit` slab; and a `SlabHeap` as the global
 //! allocator. Every check counts; the run ends with `firmware: N passed, N
-//! failed` and a semihosting exit status (0 only when none failed). Build
+//! failed` and a semihosting exit status (0 only when none failed;
+//! examples/common's report). Build
 //! and run: `cargo run --release` here, or `cargo test -p slab-tests --test
 //! qemu_riscv` in the workspace.
 #![no_std]
@@ -20,25 +21,24 @@
 extern crate alloc;
 
 #[macro_use]
-mod report;
+extern crate slab_firmware_common;
+
 mod board;
 #[path = "../../firmware/src/fast_path.rs"]
 mod fast_path;
-#[path = "../../firmware/src/parked.rs"]
-mod parked;
 
 use alloc::boxed::Box;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::alloc::{GlobalAlloc, Layout};
-use core::ptr::NonNull;
 use core::time::Duration;
 
-use slab_core::{AllocError, FreeError, MemSlab, Timeout, mem_slab};
+use slab_core::{AllocError, MemSlab, Timeout, mem_slab};
 
 use board::{Job, Ring};
-use report::hprintln;
+use slab_firmware_common::handoff;
+use slab_firmware_common::{report, suite};
 
 /// Exhausted and refilled from thread mode.
 #[mem_slab(blocks = 4, size = 24)]
@@ -69,7 +69,7 @@ const DECLARED: usize = 3 + 3 + fast_path::DECLARED;
 const ROUNDS: u32 = 1200;
 
 /// QEMU `virt`'s RAM as `memory.x` gives it.
-const RAM: core::ops::Range<usize> = 0x8010_0000..0x8020_0000;
+const RAM: core::ops::Range<usize> = slab_firmware_common::board::RAM;
 
 #[riscv_rt::entry]
 fn main() -> ! {
@@ -81,10 +81,10 @@ fn main() -> ! {
     slab_core::set_clock(board::now, board::MTIME_HZ);
     board::start();
 
-    hprintln!("firmware: slab on {}", env!("FIRMWARE_TARGET"));
-    semihosting::print!("{}", slab_core::registry());
+    hprintln!("firmware: slab on {}", slab_firmware_common::TARGET);
+    hprint!("{}", slab_core::registry());
     registry();
-    exhaust_and_refill();
+    suite::exhaust_and_refill(&POOL);
     fast_path::run();
     noinit();
     handoff_rounds();
@@ -93,87 +93,33 @@ fn main() -> ! {
     final_counts();
 
     hprintln!("firmware: registry at the end");
-    semihosting::print!("{}", slab_core::registry());
+    hprint!("{}", slab_core::registry());
     report::finish()
 }
 
 /// Declared slabs, and the heap, are unusable until `boot()`.
 fn before_boot() {
-    check!(!POOL.is_ready());
-    check_eq!(POOL.alloc(Timeout::NoWait), Err(AllocError::NotReady));
-    check_eq!(POOL.alloc(Timeout::Forever), Err(AllocError::NotReady));
-    check_eq!(
-        // SAFETY: rejected before anything is touched (not ready).
-        unsafe { POOL.free(NonNull::dangling()) },
-        Err(FreeError::NotReady)
-    );
+    suite::before_boot(&POOL);
     let layout = Layout::from_size_align(16, 4).expect("a layout");
     // SAFETY: a non-zero-sized layout; the result is only compared.
     check!(unsafe { HEAP.alloc(layout) }.is_null(), "the heap is null");
 }
 
-/// The registry lists every declared slab once, booted.
+/// The registry lists every declared slab once, booted, the heap's
+/// classes too.
 fn registry() {
+    suite::registry(
+        DECLARED,
+        &[
+            ("POOL", &POOL, 24, 4),
+            ("HANDOFF", &HANDOFF, 32, 2),
+            ("NOINIT_FRAMES", &NOINIT_FRAMES, 64, 2),
+        ],
+    );
     let registry = slab_core::registry();
-    check_eq!(registry.len(), DECLARED);
-    for (name, slab, block_size, blocks) in [
-        ("POOL", &POOL, 24, 4),
-        ("HANDOFF", &HANDOFF, 32, 2),
-        ("NOINIT_FRAMES", &NOINIT_FRAMES, 64, 2),
-    ] {
-        let found = registry.find(name);
-        check!(
-            found.is_some_and(|s| core::ptr::eq(s, slab)),
-            "registry.find({name:?})"
-        );
-        check_eq!(registry.iter().filter(|s| s.name() == name).count(), 1);
-        check!(slab.is_ready(), "{name} is ready");
-        check_eq!((slab.block_size(), slab.num_blocks()), (block_size, blocks));
-        check_eq!((slab.num_used(), slab.num_free()), (0, blocks));
-    }
     for name in ["HEAP/16", "HEAP/64", "HEAP/256"] {
         check!(registry.find(name).is_some(), "{name} is registered");
     }
-    check!(registry.find("NOPE").is_none());
-}
-
-/// `POOL`: take every block, fail, give them back, fail to give twice,
-/// take them all again through `Block`.
-fn exhaust_and_refill() {
-    let range = POOL.buffer_range();
-    let mut blocks = [NonNull::<u8>::dangling(); 4];
-    for (i, block) in blocks.iter_mut().enumerate() {
-        *block = POOL.alloc(Timeout::NoWait).expect("a free block");
-        let addr = block.as_ptr() as usize;
-        check!(range.contains(&addr), "block {i} in the buffer");
-        check_eq!((addr - range.start) % 24, 0);
-        check_eq!(POOL.num_used(), i + 1);
-    }
-    check_eq!(POOL.alloc(Timeout::NoWait), Err(AllocError::NoMemory));
-    check_eq!(
-        POOL.alloc(Timeout::After(Duration::ZERO)),
-        Err(AllocError::NoMemory)
-    );
-    check_eq!(
-        (POOL.num_used(), POOL.num_free(), POOL.max_used()),
-        (4, 0, 4)
-    );
-    for block in blocks.iter().rev() {
-        // SAFETY: allocated above, not used afterwards.
-        check_eq!(unsafe { POOL.free(*block) }, Ok(()));
-    }
-    // SAFETY: already free: rejected, nothing changes.
-    check_eq!(unsafe { POOL.free(blocks[2]) }, Err(FreeError::DoubleFree));
-    check_eq!((POOL.num_used(), POOL.num_free()), (0, 4));
-    {
-        let a = POOL.alloc_block(Timeout::NoWait).expect("block a");
-        let b = POOL.alloc_block(Timeout::Forever).expect("block b");
-        let c = POOL.alloc_block(Timeout::millis(5)).expect("block c");
-        let d = POOL.alloc_block(Timeout::NoWait).expect("block d");
-        check_eq!(a.len() + b.len() + c.len() + d.len(), 96);
-        check_eq!(POOL.alloc(Timeout::NoWait), Err(AllocError::NoMemory));
-    }
-    check_eq!((POOL.num_used(), POOL.num_free()), (0, 4));
 }
 
 /// `NOINIT_FRAMES`: its buffer is in RAM; its blocks keep what is written.
@@ -201,7 +147,7 @@ fn noinit() {
 
 /// `limit` in `mtime` ticks, rounded up.
 fn ticks(limit: Duration) -> u64 {
-    (limit.as_nanos() as u64 * board::MTIME_HZ).div_ceil(1_000_000_000)
+    suite::ticks(limit, board::MTIME_HZ)
 }
 
 /// `HANDOFF`: thread mode holds both blocks, parks one for a handler and
@@ -246,10 +192,7 @@ fn handoff_rounds() {
             }
         }
     }
-    let log = board::log();
-    check_eq!(log.handed_off, 2 * ROUNDS);
-    check_eq!(log.steals_refused, 2 * ROUNDS);
-    check_eq!(log.errors, 0);
+    handoff::check_tally(2 * ROUNDS);
     let hook = board::hook();
     let (in_window, masked) = (
         waits[Ring::InWindow as usize],
@@ -289,49 +232,18 @@ fn handoff_rounds() {
 }
 
 /// Nobody frees: finite waits time out, after at least the timeout by
-/// `mtime`, noticed within a few timer periods, and leave nothing behind.
+/// `mtime`, noticed within a few timer periods, and leave nothing behind
+/// (`suite`; generous for a loaded host: QEMU's `mtime` follows the host
+/// clock); the hart slept through them, woken by the timer.
 fn timeouts_expire() {
-    let held = [
-        HANDOFF.alloc(Timeout::NoWait).expect("HANDOFF block"),
-        HANDOFF.alloc(Timeout::NoWait).expect("HANDOFF block"),
-    ];
-    // Generous for a loaded host: QEMU's `mtime` follows the host clock.
-    let late = ticks(Duration::from_millis(20));
     let ticks_before = board::ticks();
-    for limit in [
-        Duration::from_micros(50),
-        Duration::from_micros(250),
-        Duration::from_millis(1),
-        Duration::from_micros(1500),
-        Duration::from_millis(5),
-    ] {
-        let from = board::now();
-        let got = HANDOFF.alloc(Timeout::After(limit));
-        let waited = board::now() - from;
-        check_eq!(got, Err(AllocError::TimedOut));
-        check!(
-            waited >= ticks(limit),
-            "timed out after {waited} ticks, asked {limit:?}"
-        );
-        check!(
-            waited <= ticks(limit) + late,
-            "timed out late: {waited} ticks for {limit:?}"
-        );
-        check_eq!(
-            (
-                HANDOFF.num_used(),
-                HANDOFF.num_free(),
-                HANDOFF.num_waiting()
-            ),
-            (2, 0, 0)
-        );
-    }
-    // The hart slept through them, woken by the timer.
+    suite::timeouts_expire(
+        &HANDOFF,
+        board::now,
+        board::MTIME_HZ,
+        Duration::from_millis(20),
+    );
     check!(board::ticks() > ticks_before, "the machine timer ticked");
-    for block in held {
-        // SAFETY: allocated above, not used afterwards.
-        check_eq!(unsafe { HANDOFF.free(block) }, Ok(()));
-    }
 }
 
 /// `SlabHeap` as the global allocator: `Vec`, `String` and `Box` come from
@@ -353,7 +265,7 @@ fn heap() {
     check_eq!(numbers.iter().sum::<u32>(), 1225);
     // 50 words: the 256-byte class.
     check_eq!(class(256).num_used(), 1);
-    let text: String = format!("{} on {}", numbers.len(), env!("FIRMWARE_TARGET"));
+    let text: String = format!("{} on {}", numbers.len(), slab_firmware_common::TARGET);
     check_eq!(text.as_str(), "50 on riscv32imac-unknown-none-elf");
     check!(HEAP.stats().allocated_bytes >= 64 + 256 + 16);
     drop((boxed, numbers, text));
@@ -382,16 +294,5 @@ fn heap() {
 
 /// Every count checks out.
 fn final_counts() {
-    let registry = slab_core::registry();
-    for slab in registry {
-        check_eq!(slab.num_used() + slab.num_free(), slab.num_blocks());
-        check_eq!(slab.num_waiting(), 0);
-    }
-    for (name, used, free, max) in [("POOL", 0, 4, 4), ("HANDOFF", 0, 2, 2)] {
-        let slab = registry.find(name).expect("declared");
-        check_eq!(
-            (slab.num_used(), slab.num_free(), slab.max_used()),
-            (used, free, max)
-        );
-    }
+    suite::final_counts(&[("POOL", 0, 4, 4), ("HANDOFF", 0, 2, 2)]);
 }

@@ -18,21 +18,22 @@
 //!   SysTick monotonic, which is also the clock registered with
 //!   `slab_core::set_clock`.
 //!
-//! Ends with `firmware: N passed, N failed` and a semihosting exit status.
+//! Ends with `firmware: N passed, N failed` and a semihosting exit status
+//! (examples/common's report).
 //! Build and run: `cargo run --release` here, or `cargo test -p slab-tests
 //! --test qemu_rtic` in the workspace.
 #![no_std]
 #![no_main]
 
 #[macro_use]
-#[path = "../../riscv-firmware/src/report.rs"]
-mod report;
+extern crate slab_firmware_common;
 
 use core::ptr::NonNull;
 use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use rtic_monotonics::systick::prelude::*;
 use slab_core::{AllocError, Block, MemSlab, Timeout, mem_slab};
+use slab_firmware_common::report;
 
 /// Shared by the three priorities.
 #[mem_slab(blocks = 3, size = 32)]
@@ -43,7 +44,7 @@ const TICK_HZ: u32 = 10_000;
 systick_monotonic!(Mono, TICK_HZ);
 
 /// QEMU's lm3s6965evb core clock (SysTick's source).
-const SYSCLK_HZ: u32 = 12_000_000;
+const SYSCLK_HZ: u32 = slab_firmware_common::board::CORE_HZ;
 
 /// Hand-off rounds to `waiter`, and to `idle`.
 const ROUNDS: u32 = 200;
@@ -113,7 +114,7 @@ mod app {
         Mono::start(cx.core.SYST, SYSCLK_HZ);
         slab_core::set_clock(now, u64::from(TICK_HZ));
         slab_core::set_wait_hook(wait_hook);
-        report::hprintln!("firmware: slab in an RTIC 2 application");
+        hprintln!("firmware: slab in an RTIC 2 application");
         (
             Shared {
                 parked: None,
@@ -201,7 +202,7 @@ mod app {
         }
         check_eq!(WAITER_GOT.load(Ordering::Relaxed), ROUNDS);
         check_eq!(HANDED_OFF.load(Ordering::Relaxed), ROUNDS);
-        report::hprintln!(
+        hprintln!(
             "firmware: {} hand-offs from the priority-3 hardware task to the priority-1 async task",
             ROUNDS
         );
@@ -220,7 +221,7 @@ mod app {
         }
         check_eq!(HANDED_OFF.load(Ordering::Relaxed), 2 * ROUNDS);
         check_eq!(STEALS_REFUSED.load(Ordering::Relaxed), 2 * ROUNDS);
-        report::hprintln!(
+        hprintln!(
             "firmware: {} hand-offs from the priority-3 hardware task to idle (Forever and 100 ms)",
             ROUNDS
         );

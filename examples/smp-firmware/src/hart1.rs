@@ -225,13 +225,7 @@ pub fn event() {
 /// 0's wait hook rings (or the timer), with the masked `wfi` of hart 0's
 /// hook, so a ring in between is not lost.
 fn sleep() {
-    riscv::interrupt::disable();
-    if !EVENT.swap(false, Ordering::Acquire) {
-        riscv::asm::wfi();
-    }
-    // SAFETY: hart 1's thread runs with `MIE` set outside critical
-    // sections (`run` set it), and this is outside any.
-    unsafe { riscv::interrupt::enable() };
+    clint::sleep_unless(&EVENT, || {});
 }
 
 /// The machine timer's rate on hart 1: its handler's steps.

@@ -19,7 +19,8 @@
 //!   the ledger's totals, every block is back in the slab once, and the
 //!   slab hands out exactly its blocks.
 //!
-//! Ends with `firmware: N passed, N failed` and a semihosting exit status.
+//! Ends with `firmware: N passed, N failed` and a semihosting exit status
+//! (examples/common's report).
 //! Build and run: `cargo run --release` here (multi-threaded TCG: both
 //! harts really run in parallel), or `cargo test -p slab-tests --test
 //! qemu_smp` in the workspace, which also runs it under `-icount` (one
@@ -28,8 +29,9 @@
 //! # Why `virt` and not the dual Cortex-M33 `mps2-an521`
 //!
 //! riscv-rt starts several harts itself (a stack each, `_max_hart_id` and
-//! `_hart_stack_size` in `memory.x`, the `_mp_hook` below that holds hart 1
-//! until RAM is set up, and `main(hart_id)`), and the CLINT gives each hart
+//! `_hart_stack_size` in `memory.x`, which build.rs appends, the
+//! `_mp_hook` below that holds hart 1 until RAM is set up, and
+//! `main(hart_id)`), and the CLINT gives each hart
 //! a software interrupt that any hart can raise: a second core and an IPI
 //! in a few lines, on the RISC-V target the project already runs. On the
 //! AN521 the second core stays in reset until the first releases it
@@ -75,9 +77,8 @@
 #![no_main]
 
 #[macro_use]
-#[path = "../../riscv-firmware/src/report.rs"]
-mod report;
-mod clint;
+extern crate slab_firmware_common;
+
 #[cfg(feature = "multi-hart-critical-section")]
 mod critical_section_impl;
 mod hart1;
@@ -94,7 +95,7 @@ use slab_core::{AllocError, FreeError, MemSlab, Timeout, mem_slab};
 
 use hart1::{Command, MAILBOX};
 use ledger::{Context, Holder};
-use report::hprintln;
+use slab_firmware_common::{clint, report};
 
 /// Blocks in [`SHARED`].
 pub const BLOCKS: usize = 4;
@@ -164,7 +165,10 @@ fn main(hart_id: usize) -> ! {
     slab_core::set_wait_hook(wait_hook);
     slab_core::set_clock(clint::now, clint::MTIME_HZ);
     start_timer();
-    hprintln!("firmware: slab on two harts of {}", env!("FIRMWARE_TARGET"));
+    hprintln!(
+        "firmware: slab on two harts of {}",
+        slab_firmware_common::TARGET
+    );
     clint::send_ipi(1);
 
     let ipi = hand_offs(true, IPI_HAND_OFFS);
@@ -384,17 +388,8 @@ fn wait_hook() {
 /// the last call; rings hart 1 first, which may be asleep too, so that it
 /// looks for a waiter.
 fn sleep() {
-    let was_enabled = riscv::register::mstatus::read().mie();
-    riscv::interrupt::disable();
-    if !EVENT.swap(false, Ordering::Acquire) {
-        clint::send_ipi(1);
-        riscv::asm::wfi();
+    if clint::sleep_unless(&EVENT, || clint::send_ipi(1)) {
         SLEPT.fetch_add(1, Ordering::Relaxed);
-    }
-    if was_enabled {
-        // SAFETY: restores `mstatus.MIE` as it was when the hook was
-        // called (thread mode, outside any critical section).
-        unsafe { riscv::interrupt::enable() };
     }
 }
 

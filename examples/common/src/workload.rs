@@ -1,8 +1,9 @@
 //! The allocation workload of the heap benchmarks, shared by the QEMU
-//! firmware and the host benchmark (`slab-tests/benches/heap.rs`, which
-//! includes this file): a reproducible sequence of requests that fills a
-//! heap, churns it at its limit (fragmenting the peers), then drains it.
-//! `no_std`, no allocation.
+//! firmware (`examples/heap-bench-firmware`) and the host benchmark
+//! (`slab-tests/benches/heap.rs`, which includes this file): a reproducible
+//! sequence of requests that fills a heap, churns it at its limit
+//! (fragmenting the peers), then drains it. `no_std`, no allocation, no
+//! other module of this crate.
 
 use core::alloc::Layout;
 
@@ -18,6 +19,7 @@ pub enum Phase {
 }
 
 impl Phase {
+    /// Its name in the firmware's output.
     pub fn name(self) -> &'static str {
         match self {
             Phase::Fill => "fill",
@@ -39,6 +41,7 @@ pub enum Op {
 /// Steps of the fill phase, then of the fragment phase; the drain phase
 /// lasts until nothing is live.
 pub const FILL_STEPS: u32 = 200;
+/// Steps of the fragment phase.
 pub const FRAGMENT_STEPS: u32 = 300;
 /// Live allocations at most (the runners' fixed tables).
 pub const MAX_LIVE: usize = 256;
@@ -63,7 +66,14 @@ pub struct Workload {
     step: u32,
 }
 
+impl Default for Workload {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl Workload {
+    /// The workload from its first step (always the same sequence).
     pub const fn new() -> Self {
         Workload {
             rng: 0x2545_f491,

@@ -1,13 +1,14 @@
 //! A block that thread mode gives up for an interrupt handler to free,
-//! straight to thread mode once it waits for it: the hand-off both boards
-//! test. Shared by the Cortex-M firmware and `examples/riscv-firmware`
-//! (which includes this file).
+//! straight to thread mode once it waits for it: the hand-off the Cortex-M
+//! and RISC-V firmware test, and the [`Tally`] of what the handlers did.
 
 use core::cell::Cell;
 use core::ptr::NonNull;
 
 use critical_section::Mutex;
 use slab_core::{AllocError, MemSlab, Timeout};
+
+use crate::check_eq;
 
 /// A block thread mode gave up for a handler to free.
 #[derive(Clone, Copy)]
@@ -38,6 +39,60 @@ pub struct HandOff {
     /// `alloc(NoWait)` right after got `NoMemory`: the block went to the
     /// waiter, nothing could steal it.
     pub steal_refused: bool,
+}
+
+/// What the handlers' hand-offs did; thread mode checks it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Blocks a handler freed to a waiting thread.
+    pub handed_off: u32,
+    /// `alloc(NoWait)` right after such a hand-off got `NoMemory`: the
+    /// block went to the waiter, nothing could steal it.
+    pub steals_refused: u32,
+    /// A hand-off that went wrong: no parked block, or a free refused, or
+    /// a steal that succeeded.
+    pub errors: u32,
+}
+
+static TALLY: Mutex<Cell<Tally>> = Mutex::new(Cell::new(Tally {
+    handed_off: 0,
+    steals_refused: 0,
+    errors: 0,
+}));
+
+/// A snapshot of the hand-offs' [`Tally`].
+pub fn tally() -> Tally {
+    critical_section::with(|cs| TALLY.borrow(cs).get())
+}
+
+/// Checks that the handlers made `hand_offs` hand-offs, each refusing the
+/// steal that followed, and nothing went wrong.
+pub fn check_tally(hand_offs: u32) {
+    check_eq!(
+        tally(),
+        Tally {
+            handed_off: hand_offs,
+            steals_refused: hand_offs,
+            errors: 0,
+        }
+    );
+}
+
+/// In a handler: [`free_to_waiter`], entered in the [`Tally`]; `true` once
+/// done (a thread was waiting), `false` to try again at the next interrupt.
+pub fn hand_off(slab: &MemSlab) -> bool {
+    let Some(hand_off) = free_to_waiter(slab) else {
+        return false;
+    };
+    critical_section::with(|cs| {
+        let cell = TALLY.borrow(cs);
+        let mut t = cell.get();
+        t.handed_off += u32::from(hand_off.freed);
+        t.steals_refused += u32::from(hand_off.steal_refused);
+        t.errors += u32::from(!hand_off.freed) + u32::from(!hand_off.steal_refused);
+        cell.set(t);
+    });
+    true
 }
 
 /// In a handler: once a thread waits on `slab` (`None` before), frees the
