@@ -48,7 +48,11 @@ const BLOCKS: usize = 16;
 /// still last less than half of SysTick's 24 bits). With the `cycles`
 /// feature (an executed-instruction trace, `cargo xtask bench --only
 /// cycles`), 64: the trace holds every pair.
-const PAIRS: u32 = if cfg!(feature = "cycles") { 64 } else { 1_000_000 };
+const PAIRS: u32 = if cfg!(feature = "cycles") {
+    64
+} else {
+    1_000_000
+};
 /// Every measurement is taken this many times: the results must agree.
 const ROUNDS: usize = 2;
 /// Threading cost: `init` of a fresh `MemSlab::new()` over this many 8-byte
