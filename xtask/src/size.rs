@@ -116,6 +116,7 @@ fn measure(llvm_size: &Path, elf: &Path) -> Result<Footprint, String> {
 pub fn bench(llvm_size: &Path) -> Result<(), String> {
     let opts = ["s", "z"];
     let mut rows: Vec<(&str, Vec<Footprint>)> = Vec::new();
+    let mut slab_elves = Vec::new();
     for (feature, label) in VARIANTS {
         let mut row = Vec::new();
         for opt in opts {
@@ -123,6 +124,12 @@ pub fn bench(llvm_size: &Path) -> Result<(), String> {
             // the firmware crate, so the ELF is this variant's.
             let elf = build(feature, opt)?;
             row.push(measure(llvm_size, &elf)?);
+            if feature.starts_with("slab") && opt == "s" {
+                // Kept for slab-footprint below (the next build replaces it).
+                let kept = elf.with_file_name(format!("{feature}.elf"));
+                std::fs::copy(&elf, &kept).map_err(|e| format!("{}: {e}", kept.display()))?;
+                slab_elves.push(kept);
+            }
         }
         rows.push((label, row));
     }
@@ -146,6 +153,14 @@ pub fn bench(llvm_size: &Path) -> Result<(), String> {
         );
     }
     println!("  (net: minus the baseline; RAM includes the 1,024 bytes of blocks)");
+    // What one declared slab takes beyond its blocks, read from the image
+    // by slab-footprint (the MemSlab, the flags), for each check level.
+    for elf in slab_elves {
+        let mut cmd = cargo();
+        cmd.args(["run", "-q", "-p", "slab-footprint", "--"])
+            .arg(&elf);
+        run(&mut cmd)?;
+    }
     Ok(())
 }
 
