@@ -160,6 +160,15 @@ pub fn bench(llvm_size: &Path) -> Result<(), String> {
         cmd.args(["run", "-q", "-p", "slab-footprint", "--"])
             .arg(&elf);
         run(&mut cmd)?;
+        // The registry entry and the layout descriptor, in flash.
+        let mut size = Command::new(llvm_size);
+        size.args(["-A", "-d"]).arg(&elf);
+        let out = size.output().map_err(|e| format!("{}: {e}", show(&size)))?;
+        for line in String::from_utf8_lossy(&out.stdout).lines() {
+            if line.starts_with("linkm") || line.starts_with("slab_core") {
+                println!("  flash section {line}");
+            }
+        }
     }
     Ok(())
 }
