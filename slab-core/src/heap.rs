@@ -764,6 +764,51 @@ mod tests {
         assert_eq!(heap.stats().allocated_bytes, 0);
     }
 
+    /// Blocks freed through pointers that reach 1 to `WORD - 1` bytes
+    /// (a `Box<u8>`'s, a `Box<[u8; 3]>`'s, a `Box<[u8; 5]>`'s …): each link
+    /// is written a byte at a time, and read back whole, with the buffer's
+    /// provenance. Every block comes back once, the last freed first, is
+    /// writable whole, and then the class is full.
+    #[test]
+    fn sub_word_frees_keep_the_free_list_whole() {
+        let heap = heap();
+        let whole = Layout::from_size_align(2 * WORD, 1).unwrap();
+        for covered in 1..WORD {
+            let layout = Layout::from_size_align(covered, 1).unwrap();
+            // SAFETY: non-zero sizes; each block is freed once with the
+            // layout it was allocated with, through a pointer reaching its
+            // `covered` bytes, all written.
+            unsafe {
+                let blocks: Vec<*mut u8> = (0..4).map(|_| heap.alloc(layout)).collect();
+                for &p in &blocks {
+                    assert_eq!(class_index(&heap, p), Some(0), "covered {covered}");
+                    p.write_bytes(0xa5, covered);
+                    let value: &mut [u8] = core::slice::from_raw_parts_mut(p, covered);
+                    heap.dealloc(value.as_mut_ptr(), layout);
+                }
+                assert_eq!(heap.stats().allocated_bytes, 0);
+                let again: Vec<*mut u8> = (0..4).map(|_| heap.alloc(whole)).collect();
+                let last_first: Vec<*mut u8> = blocks.iter().rev().copied().collect();
+                assert_eq!(again, last_first, "covered {covered}");
+                for &p in &again {
+                    p.write_bytes(covered as u8, 2 * WORD);
+                }
+                let spill = heap.alloc(layout);
+                assert_eq!(
+                    class_index(&heap, spill),
+                    Some(1),
+                    "the small class is full"
+                );
+                heap.dealloc(spill, layout);
+                for &p in &again {
+                    assert_eq!(*p.add(2 * WORD - 1), covered as u8);
+                    heap.dealloc(p, whole);
+                }
+            }
+        }
+        assert_eq!(heap.stats().allocated_bytes, 0);
+    }
+
     /// The test binary's heap: the system's, except on a thread inside
     /// [`on_slab_heap`], whose allocations come from that heap's slabs and
     /// go back to it (or, with `via_free`, straight to the class slab's
