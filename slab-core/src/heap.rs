@@ -1048,6 +1048,88 @@ mod tests {
         assert_eq!(heap.stats().allocated_bytes, 0);
     }
 
+    /// Addresses just outside a class's blocks (the word below its first
+    /// block, the byte below, its end, where no other class starts) are no
+    /// class's: `dealloc` gives nothing back and `realloc` is null, even to
+    /// a size the class's blocks would hold, and neither changes a count.
+    #[test]
+    fn addresses_just_outside_a_class_are_no_blocks() {
+        let size = 2 * WORD;
+        let whole = crate::tests::leak_buffer(size * 4);
+        let (below, rest) = whole.split_at_mut(size);
+        let (blocks, above) = rest.split_at_mut(size * 2);
+        let class = Box::leak(Box::new(HeapClass::new(
+            MemSlab::new(),
+            blocks.as_ptr(),
+            size,
+            WORD,
+            2,
+        )));
+        let (start, end) = (blocks.as_mut_ptr(), above.as_mut_ptr());
+        class.slab.init(blocks, size, 2).unwrap();
+        let heap = SlabHeap::new(Box::leak(Box::new([&*class])));
+        let layout = Layout::from_size_align(WORD, 1).unwrap();
+        // SAFETY: a non-zero size; the pointers outside are never written
+        // through (the heap refuses them), the block is freed once.
+        unsafe {
+            let held = heap.alloc(layout);
+            let before = (heap.stats(), heap.refusals());
+            for outside in [
+                below.as_mut_ptr().add(size - WORD),
+                start.wrapping_sub(1),
+                end,
+                end.add(WORD),
+            ] {
+                heap.dealloc(outside, layout);
+                assert!(heap.realloc(outside, layout, size).is_null());
+                assert!(heap.realloc(outside, layout, 1).is_null());
+                assert_eq!((heap.stats(), heap.refusals()), before);
+            }
+            // The one block still held, the other still free.
+            let other = heap.alloc(layout);
+            assert!(!other.is_null() && other != held);
+            assert!(heap.alloc(layout).is_null());
+            heap.dealloc(other, layout);
+            heap.dealloc(held, layout);
+        }
+        assert_eq!(heap.stats().allocated_bytes, 0);
+    }
+
+    /// A `realloc` that no class can serve is counted once, under its
+    /// reason, and keeps the old block and its bytes: larger than every
+    /// class (`too_large`), or every larger class full (`exhausted`).
+    #[test]
+    fn refused_reallocs_are_counted_and_keep_the_block() {
+        let heap = heap();
+        let small = Layout::from_size_align(3, 1).unwrap();
+        let counts = |heap: &SlabHeap| {
+            let r = heap.refusals();
+            (r.too_large, r.over_aligned, r.before_boot, r.exhausted)
+        };
+        // SAFETY: non-zero sizes; each block is freed once with the layout
+        // it was last allocated or reallocated with; the bytes read were
+        // written.
+        unsafe {
+            let p = heap.alloc(small);
+            p.copy_from_nonoverlapping([1u8, 2, 3].as_ptr(), 3);
+            assert!(heap.realloc(p, small, 8 * WORD + 1).is_null());
+            assert_eq!(counts(&heap), (1, 0, 0, 0));
+            let large = Layout::from_size_align(8 * WORD, 1).unwrap();
+            let held = [heap.alloc(large), heap.alloc(large)];
+            assert!(held.iter().all(|q| !q.is_null()));
+            let before = heap.stats();
+            assert!(heap.realloc(p, small, 4 * WORD).is_null());
+            assert_eq!(counts(&heap), (1, 0, 0, 1));
+            assert_eq!(heap.stats(), before, "nothing taken or given back");
+            assert_eq!(core::slice::from_raw_parts(p, 3), [1, 2, 3]);
+            for q in held {
+                heap.dealloc(q, large);
+            }
+            heap.dealloc(p, small);
+        }
+        assert_eq!(heap.stats().allocated_bytes, 0);
+    }
+
     /// A heap's `Debug` is the list of its class slabs.
     #[test]
     fn debug_lists_the_classes() {
