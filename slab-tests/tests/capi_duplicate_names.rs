@@ -5,7 +5,7 @@
 //! nothing, and `boot()` then panics. (Its own test binary: booting is
 //! global.)
 
-use core::ffi::{CStr, c_void};
+use core::ffi::c_void;
 
 use slab_core::MemSlab;
 use slab_core::capi::{K_NO_WAIT, k_mem_slab_alloc, k_mem_slab_find, slab_core_boot};
@@ -48,7 +48,7 @@ fn slab_core_boot_refuses_two_slabs_of_one_name() {
         assert_eq!(slab_core_boot(), -22, "-EINVAL");
         assert!(!FIRST.is_ready() && !SECOND.is_ready() && !UNIQUE.is_ready());
     }
-    let name = CStr::from_bytes_with_nul(b"DUP\0").unwrap();
+    let name = c"DUP";
     // SAFETY: a NUL-terminated name; `k_mem_slab_alloc` writes `block`
     // only on success.
     unsafe {
