@@ -925,6 +925,48 @@ mod tests {
         boxes_dropped_by_value(false);
     }
 
+    /// Real boxes of 5, 7, 1 and 3 bytes, each dropped by value (protected
+    /// while its block is freed), then four whole blocks: each link written
+    /// a byte at a time is read back, so the four come back, distinct, from
+    /// the small class, the last freed first.
+    #[test]
+    fn boxes_of_every_sub_word_size_dropped_by_value() {
+        let heap: &'static SlabHeap = Box::leak(Box::new(heap()));
+        let (five, seven, one, three) = on_slab_heap(heap, false, || {
+            (
+                Box::new([5u8; 5]),
+                Box::new([7u8; 7]),
+                Box::new(1u8),
+                Box::new([3u8; 3]),
+            )
+        });
+        let freed = [
+            five.as_ptr(),
+            seven.as_ptr(),
+            &*one as *const u8,
+            three.as_ptr(),
+        ];
+        assert!(
+            freed
+                .iter()
+                .all(|&p| class_index(heap, p.cast_mut()) == Some(0))
+        );
+        drop(five);
+        drop(seven);
+        drop(one);
+        drop(three);
+        assert_eq!(heap.stats().allocated_bytes, 0);
+        let again = on_slab_heap(heap, false, || [(); 4].map(|()| Box::new([9u8; 2 * WORD])));
+        let got: Vec<*const u8> = again.iter().map(|b| b.as_ptr()).collect();
+        let last_first: Vec<*const u8> = freed.iter().rev().copied().collect();
+        assert_eq!(got, last_first);
+        for block in again {
+            assert_eq!(block[2 * WORD - 1], 9);
+            drop(block);
+        }
+        assert_eq!(heap.stats().allocated_bytes, 0);
+    }
+
     /// The same through `MemSlab::free`, which is not told how many bytes
     /// the pointer reaches, so it writes the whole link through the
     /// buffer, invalidating the protected box: undefined behaviour under
