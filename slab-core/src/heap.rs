@@ -764,6 +764,51 @@ mod tests {
         assert_eq!(heap.stats().allocated_bytes, 0);
     }
 
+    /// Blocks freed through pointers that reach 1 to `WORD - 1` bytes
+    /// (a `Box<u8>`'s, a `Box<[u8; 3]>`'s, a `Box<[u8; 5]>`'s …): each link
+    /// is written a byte at a time, and read back whole, with the buffer's
+    /// provenance. Every block comes back once, the last freed first, is
+    /// writable whole, and then the class is full.
+    #[test]
+    fn sub_word_frees_keep_the_free_list_whole() {
+        let heap = heap();
+        let whole = Layout::from_size_align(2 * WORD, 1).unwrap();
+        for covered in 1..WORD {
+            let layout = Layout::from_size_align(covered, 1).unwrap();
+            // SAFETY: non-zero sizes; each block is freed once with the
+            // layout it was allocated with, through a pointer reaching its
+            // `covered` bytes, all written.
+            unsafe {
+                let blocks: Vec<*mut u8> = (0..4).map(|_| heap.alloc(layout)).collect();
+                for &p in &blocks {
+                    assert_eq!(class_index(&heap, p), Some(0), "covered {covered}");
+                    p.write_bytes(0xa5, covered);
+                    let value: &mut [u8] = core::slice::from_raw_parts_mut(p, covered);
+                    heap.dealloc(value.as_mut_ptr(), layout);
+                }
+                assert_eq!(heap.stats().allocated_bytes, 0);
+                let again: Vec<*mut u8> = (0..4).map(|_| heap.alloc(whole)).collect();
+                let last_first: Vec<*mut u8> = blocks.iter().rev().copied().collect();
+                assert_eq!(again, last_first, "covered {covered}");
+                for &p in &again {
+                    p.write_bytes(covered as u8, 2 * WORD);
+                }
+                let spill = heap.alloc(layout);
+                assert_eq!(
+                    class_index(&heap, spill),
+                    Some(1),
+                    "the small class is full"
+                );
+                heap.dealloc(spill, layout);
+                for &p in &again {
+                    assert_eq!(*p.add(2 * WORD - 1), covered as u8);
+                    heap.dealloc(p, whole);
+                }
+            }
+        }
+        assert_eq!(heap.stats().allocated_bytes, 0);
+    }
+
     /// The test binary's heap: the system's, except on a thread inside
     /// [`on_slab_heap`], whose allocations come from that heap's slabs and
     /// go back to it (or, with `via_free`, straight to the class slab's
@@ -878,6 +923,48 @@ mod tests {
     #[test]
     fn box_dropped_by_value_gives_its_block_back() {
         boxes_dropped_by_value(false);
+    }
+
+    /// Real boxes of 5, 7, 1 and 3 bytes, each dropped by value (protected
+    /// while its block is freed), then four whole blocks: each link written
+    /// a byte at a time is read back, so the four come back, distinct, from
+    /// the small class, the last freed first.
+    #[test]
+    fn boxes_of_every_sub_word_size_dropped_by_value() {
+        let heap: &'static SlabHeap = Box::leak(Box::new(heap()));
+        let (five, seven, one, three) = on_slab_heap(heap, false, || {
+            (
+                Box::new([5u8; 5]),
+                Box::new([7u8; 7]),
+                Box::new(1u8),
+                Box::new([3u8; 3]),
+            )
+        });
+        let freed = [
+            five.as_ptr(),
+            seven.as_ptr(),
+            &*one as *const u8,
+            three.as_ptr(),
+        ];
+        assert!(
+            freed
+                .iter()
+                .all(|&p| class_index(heap, p.cast_mut()) == Some(0))
+        );
+        drop(five);
+        drop(seven);
+        drop(one);
+        drop(three);
+        assert_eq!(heap.stats().allocated_bytes, 0);
+        let again = on_slab_heap(heap, false, || [(); 4].map(|()| Box::new([9u8; 2 * WORD])));
+        let got: Vec<*const u8> = again.iter().map(|b| b.as_ptr()).collect();
+        let last_first: Vec<*const u8> = freed.iter().rev().copied().collect();
+        assert_eq!(got, last_first);
+        for block in again {
+            assert_eq!(block[2 * WORD - 1], 9);
+            drop(block);
+        }
+        assert_eq!(heap.stats().allocated_bytes, 0);
     }
 
     /// The same through `MemSlab::free`, which is not told how many bytes
@@ -999,6 +1086,88 @@ mod tests {
             assert_eq!(classes[1].slab.num_used(), 0, "back in the large class");
             assert_eq!(classes[0].slab.num_used(), 1);
             heap.dealloc(first, layout);
+        }
+        assert_eq!(heap.stats().allocated_bytes, 0);
+    }
+
+    /// Addresses just outside a class's blocks (the word below its first
+    /// block, the byte below, its end, where no other class starts) are no
+    /// class's: `dealloc` gives nothing back and `realloc` is null, even to
+    /// a size the class's blocks would hold, and neither changes a count.
+    #[test]
+    fn addresses_just_outside_a_class_are_no_blocks() {
+        let size = 2 * WORD;
+        let whole = crate::tests::leak_buffer(size * 4);
+        let (below, rest) = whole.split_at_mut(size);
+        let (blocks, above) = rest.split_at_mut(size * 2);
+        let class = Box::leak(Box::new(HeapClass::new(
+            MemSlab::new(),
+            blocks.as_ptr(),
+            size,
+            WORD,
+            2,
+        )));
+        let (start, end) = (blocks.as_mut_ptr(), above.as_mut_ptr());
+        class.slab.init(blocks, size, 2).unwrap();
+        let heap = SlabHeap::new(Box::leak(Box::new([&*class])));
+        let layout = Layout::from_size_align(WORD, 1).unwrap();
+        // SAFETY: a non-zero size; the pointers outside are never written
+        // through (the heap refuses them), the block is freed once.
+        unsafe {
+            let held = heap.alloc(layout);
+            let before = (heap.stats(), heap.refusals());
+            for outside in [
+                below.as_mut_ptr().add(size - WORD),
+                start.wrapping_sub(1),
+                end,
+                end.add(WORD),
+            ] {
+                heap.dealloc(outside, layout);
+                assert!(heap.realloc(outside, layout, size).is_null());
+                assert!(heap.realloc(outside, layout, 1).is_null());
+                assert_eq!((heap.stats(), heap.refusals()), before);
+            }
+            // The one block still held, the other still free.
+            let other = heap.alloc(layout);
+            assert!(!other.is_null() && other != held);
+            assert!(heap.alloc(layout).is_null());
+            heap.dealloc(other, layout);
+            heap.dealloc(held, layout);
+        }
+        assert_eq!(heap.stats().allocated_bytes, 0);
+    }
+
+    /// A `realloc` that no class can serve is counted once, under its
+    /// reason, and keeps the old block and its bytes: larger than every
+    /// class (`too_large`), or every larger class full (`exhausted`).
+    #[test]
+    fn refused_reallocs_are_counted_and_keep_the_block() {
+        let heap = heap();
+        let small = Layout::from_size_align(3, 1).unwrap();
+        let counts = |heap: &SlabHeap| {
+            let r = heap.refusals();
+            (r.too_large, r.over_aligned, r.before_boot, r.exhausted)
+        };
+        // SAFETY: non-zero sizes; each block is freed once with the layout
+        // it was last allocated or reallocated with; the bytes read were
+        // written.
+        unsafe {
+            let p = heap.alloc(small);
+            p.copy_from_nonoverlapping([1u8, 2, 3].as_ptr(), 3);
+            assert!(heap.realloc(p, small, 8 * WORD + 1).is_null());
+            assert_eq!(counts(&heap), (1, 0, 0, 0));
+            let large = Layout::from_size_align(8 * WORD, 1).unwrap();
+            let held = [heap.alloc(large), heap.alloc(large)];
+            assert!(held.iter().all(|q| !q.is_null()));
+            let before = heap.stats();
+            assert!(heap.realloc(p, small, 4 * WORD).is_null());
+            assert_eq!(counts(&heap), (1, 0, 0, 1));
+            assert_eq!(heap.stats(), before, "nothing taken or given back");
+            assert_eq!(core::slice::from_raw_parts(p, 3), [1, 2, 3]);
+            for q in held {
+                heap.dealloc(q, large);
+            }
+            heap.dealloc(p, small);
         }
         assert_eq!(heap.stats().allocated_bytes, 0);
     }

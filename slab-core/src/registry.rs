@@ -461,6 +461,57 @@ mod tests {
         }
     }
 
+    /// Every filter size (the three without `std` and the one with it)
+    /// finds the same pair as comparing every name with every earlier one,
+    /// for duplicates anywhere among names that share a length, a last
+    /// byte and, in the small filters, most of their bits.
+    #[test]
+    #[cfg_attr(miri, ignore)]
+    fn every_filter_size_finds_what_every_pair_finds() {
+        use super::find_duplicate_with;
+        fn every_pair(slabs: &[&'static MemSlab]) -> Option<(usize, usize)> {
+            (0..slabs.len()).find_map(|i| {
+                (0..i)
+                    .find(|&j| slabs[j].name() == slabs[i].name())
+                    .map(|j| (j, i))
+            })
+        }
+        // Equal lengths and last bytes: only the middle tells them apart.
+        let names: Vec<&'static MemSlab> = (0..600)
+            .map(|i| named(String::leak(format!("s{i:03}x"))))
+            .collect();
+        let mut state = 0x2545_f491u32;
+        let mut next = |bound: usize| {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            state as usize % bound
+        };
+        for round in 0..200 {
+            let len = 1 + next(names.len());
+            let mut slabs = names[..len].to_vec();
+            if round % 4 != 0 && len > 1 {
+                let second = 1 + next(len - 1);
+                let first = next(second);
+                slabs[second] = named(names[first].name());
+            }
+            let expected = every_pair(&slabs);
+            assert_eq!(find_duplicate_with::<8>(&slabs).0, expected, "{len} names");
+            assert_eq!(find_duplicate_with::<64>(&slabs).0, expected, "{len} names");
+            assert_eq!(
+                find_duplicate_with::<256>(&slabs).0,
+                expected,
+                "{len} names"
+            );
+            assert_eq!(
+                find_duplicate_with::<2048>(&slabs).0,
+                expected,
+                "{len} names"
+            );
+            assert_eq!(find_duplicate_name(&slabs).0, expected, "{len} names");
+        }
+    }
+
     /// The filter's hash: FNV-1a's published test values.
     #[test]
     fn the_name_hash_is_fnv_1a() {

@@ -111,3 +111,52 @@ fn zero_size_is_null_and_foreign_frees_change_nothing() {
     }
     assert_eq!(ZERO_HEAP.stats(), before);
 }
+
+slab_core::slab_heap! {
+    // Its own heap: the tests run in parallel.
+    static LINK_HEAP: SlabHeap = [(blocks = 4, size = 16), (blocks = 1, size = 64)];
+}
+
+/// Blocks of a declared class freed with layouts of 1 to `WORD - 1` bytes
+/// (`Box<u8>`, `Box<[u8; 3]>`, `Box<[u8; 5]>` …): the slab writes each link
+/// a byte at a time, and every block comes back once, the last freed
+/// first, before the class counts as full.
+#[test]
+fn sub_word_frees_of_a_declared_class_keep_its_free_list() {
+    slab_core::boot();
+    const WORD: usize = core::mem::size_of::<usize>();
+    let small = LINK_HEAP.classes().next().unwrap();
+    // SAFETY: non-zero sizes; each block is freed once with the layout it
+    // was allocated with; the bytes read were written.
+    unsafe {
+        for covered in 1..WORD {
+            let sub_word = layout(covered, 1);
+            let blocks: Vec<*mut u8> = (0..4).map(|_| LINK_HEAP.alloc(sub_word)).collect();
+            assert!(
+                blocks
+                    .iter()
+                    .all(|&p| small.buffer_range().contains(&(p as usize)))
+            );
+            for &p in &blocks {
+                p.write_bytes(0xa5, covered);
+                LINK_HEAP.dealloc(p, sub_word);
+            }
+            assert_eq!(small.num_used(), 0);
+            let whole = layout(16, 8);
+            let again: Vec<*mut u8> = (0..4).map(|_| LINK_HEAP.alloc(whole)).collect();
+            let last_first: Vec<*mut u8> = blocks.iter().rev().copied().collect();
+            assert_eq!(again, last_first, "covered {covered}");
+            for &p in &again {
+                p.write_bytes(covered as u8, 16);
+            }
+            let spill = LINK_HEAP.alloc(sub_word);
+            assert!(!small.buffer_range().contains(&(spill as usize)), "full");
+            LINK_HEAP.dealloc(spill, sub_word);
+            for &p in &again {
+                assert_eq!(*p.add(15), covered as u8);
+                LINK_HEAP.dealloc(p, whole);
+            }
+        }
+    }
+    assert_eq!(LINK_HEAP.stats().allocated_bytes, 0);
+}
