@@ -277,7 +277,15 @@ macro_rules! __slab_core_declare {
         $crate::__private::$output(
             // SAFETY: `__SLAB_STORAGE` and `__SLAB_USED` are defined in this
             // block, which names them only here: no other slab is given
-            // them. `declare` checks their sizes and alignment itself.
+            // them, unless the block itself is evaluated twice (a `const
+            // fn` wrapping it, called for two declarations through a
+            // `crate = …` path). Then both slabs also get this block's one
+            // `NAME` (a `const`, which cannot depend on the function's
+            // arguments or generics), and `boot()` refuses two slabs of one
+            // name before threading either (`registry::check_unique_names`;
+            // `slab_core_boot` returns `-EINVAL`): neither hands out a
+            // block. `slab-tests/tests/heap_facade_shared_storage.rs` keeps
+            // that so. `declare` checks the sizes and alignment itself.
             unsafe {
                 $crate::__private::declare(
                     NAME,

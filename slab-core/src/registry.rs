@@ -19,6 +19,7 @@
 //! threading any slab.
 
 use core::fmt;
+use core::mem::MaybeUninit;
 use core::sync::atomic::{AtomicBool, Ordering};
 
 use crate::slab::MemSlab;
@@ -107,25 +108,47 @@ pub(crate) fn has_duplicate_name(slabs: &[&'static MemSlab]) -> bool {
 /// bits (8 KiB) always. Counted over names like `S0000`, `uart7_rx` and
 /// `HEAP/16` (`registry::tests`).
 fn find_duplicate_name(slabs: &[&'static MemSlab]) -> (Option<(usize, usize)>, usize) {
+    // One search, out of line, over a filter of each size: each size costs
+    // a few instructions of flash, not a copy of the search.
     if cfg!(feature = "std") {
-        find_duplicate_with::<2048>(slabs)
+        with_filter::<2048>(slabs)
     } else if slabs.len() <= 64 {
-        find_duplicate_with::<8>(slabs)
+        with_filter::<8>(slabs)
     } else if slabs.len() <= 512 {
-        find_duplicate_with::<64>(slabs)
+        with_filter::<64>(slabs)
     } else {
-        find_duplicate_with::<256>(slabs)
+        with_filter::<256>(slabs)
     }
 }
 
-/// [`find_duplicate_name`] with a filter of `WORDS` 32-bit words.
-fn find_duplicate_with<const WORDS: usize>(
+/// [`find_duplicate_in`] with a filter of `WORDS` words on this
+/// function's own stack frame (so that only the size asked for is taken).
+#[inline(never)]
+fn with_filter<const WORDS: usize>(slabs: &[&'static MemSlab]) -> (Option<(usize, usize)>, usize) {
+    find_duplicate_in(slabs, &mut [MaybeUninit::uninit(); WORDS])
+}
+
+/// [`find_duplicate_name`] with `filter`, `32 × filter.len()` bits (a
+/// power of two), which it clears first.
+#[inline(never)]
+fn find_duplicate_in(
     slabs: &[&'static MemSlab],
+    filter: &mut [MaybeUninit<u32>],
 ) -> (Option<(usize, usize)>, usize) {
-    let mut seen = [0u32; WORDS];
+    debug_assert!(filter.len().is_power_of_two());
+    for word in filter.iter_mut() {
+        // Volatile, so that the loop stays a loop: as a `memset`, it would
+        // link 170 bytes of `__aeabi_memclr4` for a one-off clear.
+        // SAFETY: a valid, aligned word of the filter.
+        unsafe { core::ptr::write_volatile(word.as_mut_ptr(), 0) };
+    }
+    // SAFETY: every word was written just above, and `MaybeUninit<u32>`
+    // has `u32`'s layout.
+    let seen: &mut [u32] = unsafe { &mut *(core::ptr::from_mut(filter) as *mut [u32]) };
+    let mask_of_bits = 32 * seen.len() - 1;
     let mut compared = 0;
     for (i, second) in slabs.iter().enumerate() {
-        let bit = name_hash(second.name()) as usize % (32 * WORDS);
+        let bit = name_hash(second.name()) as usize & mask_of_bits;
         let (word, mask) = (bit / 32, 1u32 << (bit % 32));
         if seen[word] & mask != 0 {
             compared += i;
@@ -468,7 +491,7 @@ mod tests {
     #[test]
     #[cfg_attr(miri, ignore)]
     fn every_filter_size_finds_what_every_pair_finds() {
-        use super::find_duplicate_with;
+        use super::with_filter;
         fn every_pair(slabs: &[&'static MemSlab]) -> Option<(usize, usize)> {
             (0..slabs.len()).find_map(|i| {
                 (0..i)
@@ -496,18 +519,10 @@ mod tests {
                 slabs[second] = named(names[first].name());
             }
             let expected = every_pair(&slabs);
-            assert_eq!(find_duplicate_with::<8>(&slabs).0, expected, "{len} names");
-            assert_eq!(find_duplicate_with::<64>(&slabs).0, expected, "{len} names");
-            assert_eq!(
-                find_duplicate_with::<256>(&slabs).0,
-                expected,
-                "{len} names"
-            );
-            assert_eq!(
-                find_duplicate_with::<2048>(&slabs).0,
-                expected,
-                "{len} names"
-            );
+            assert_eq!(with_filter::<8>(&slabs).0, expected, "{len} names");
+            assert_eq!(with_filter::<64>(&slabs).0, expected, "{len} names");
+            assert_eq!(with_filter::<256>(&slabs).0, expected, "{len} names");
+            assert_eq!(with_filter::<2048>(&slabs).0, expected, "{len} names");
             assert_eq!(find_duplicate_name(&slabs).0, expected, "{len} names");
         }
     }
