@@ -341,9 +341,10 @@
 //!   that sees every alloc, free, wait start, hand-off, timeout and
 //!   refused free; `trace::stderr_hook` (with `std`) and
 //!   `trace::defmt_hook` (with `defmt`) print them. With no hook set,
-//!   `alloc` and `free` each pay one load and branch (the address of the
-//!   hook's word, a load and a branch: 12 instructions per alloc + free
-//!   pair on a Cortex-M3, measured with the repository's benchmark firmware).
+//!   `alloc` and `free` are the same machine code as without the feature
+//!   (setting the hook closes the fast paths, so that every operation takes
+//!   the full path, which reports; measured with the repository's
+//!   benchmark firmware).
 //!
 //! All are off by default. Without `track` and `trace` nothing of either
 //! is compiled: `alloc` and `free` are the same machine code.
@@ -741,7 +742,7 @@ mod slab_box;
 mod sync;
 mod timeout;
 #[cfg(feature = "trace")]
-pub use slab::trace;
+pub mod trace;
 #[cfg(feature = "track")]
 pub use slab::track;
 mod wait;

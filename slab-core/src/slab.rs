@@ -111,10 +111,10 @@ mod fast;
 mod footprint;
 mod setup;
 pub(crate) use footprint::FIELDS as IMAGE_FIELDS;
-// Part of the slab: its trace events and its holders (public as
-// `slab_core::trace` and `slab_core::track`).
+// Part of the slab: its trace events (behind `slab_core::trace`) and its
+// holders (public as `slab_core::track`).
 #[cfg(feature = "trace")]
-pub mod trace;
+pub(crate) mod events;
 #[cfg(feature = "track")]
 pub mod track;
 

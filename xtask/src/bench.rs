@@ -9,7 +9,10 @@
 //! `cargo xtask bench [--rounds N] [--only SECTION]`: the options go to the
 //! host benchmark program (`slab-tests/benches/peers`); `--only heap` runs
 //! only the heap benchmarks (`bench_heap.rs`), which otherwise run last;
-//! `--only target` only the Cortex-M3 firmware (no host run, no chart).
+//! `--only target` only the Cortex-M3 firmware (no host run, no chart),
+//! and with it `--features LIST` the firmware's features (`trace`,
+//! `track`, `trace-hook`: what slab-core's tracking and trace events cost
+//! the pair).
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -68,13 +71,18 @@ pub fn bench(args: &[String]) -> Result<(), String> {
         .windows(2)
         .any(|w| w[0] == "--only" && w[1] == "target")
     {
-        // The Cortex-M3 figures alone (no host run, no chart).
-        target_benchmark(&tools)?.print();
+        // The Cortex-M3 figures alone (no host run, no chart), of the
+        // firmware built with `--features LIST` if given.
+        let features = args
+            .windows(2)
+            .find(|w| w[0] == "--features")
+            .map_or("", |w| w[1].as_str());
+        target_benchmark(&tools, features)?.print();
         return Ok(());
     }
 
     let host = host_benchmarks(args)?;
-    let target = target_benchmark(&tools)?;
+    let target = target_benchmark(&tools, "")?;
     target.print();
 
     let mut bars = host;
@@ -183,16 +191,12 @@ struct TargetResults {
     sizes: Vec<(String, u64, u64, u64)>,
 }
 
-fn target_benchmark(tools: &LlvmTools) -> Result<TargetResults, String> {
-    let elf = build_firmware()?;
+fn target_benchmark(tools: &LlvmTools, features: &str) -> Result<TargetResults, String> {
+    let elf = build_bench_firmware(FIRMWARE_DIR, FIRMWARE_BIN, features)?;
     let output = run_firmware(&elf)?;
     let mut results = parse_firmware(&output)?;
     results.sizes = code_sizes(tools, &elf)?;
     Ok(results)
-}
-
-fn build_firmware() -> Result<PathBuf, String> {
-    build_bench_firmware(FIRMWARE_DIR, FIRMWARE_BIN)
 }
 
 fn run_firmware(elf: &Path) -> Result<String, String> {

@@ -13,12 +13,15 @@ pub const FIRMWARE_TARGET: &str = "thumbv7m-none-eabi";
 /// Builds the benchmark firmware package in `dir` (relative to the
 /// workspace) for the Cortex-M3 in release mode, into
 /// `target/<last part of dir>`, and returns the ELF of its binary `bin`.
-pub fn build_bench_firmware(dir: &str, bin: &str) -> Result<PathBuf, String> {
+pub fn build_bench_firmware(dir: &str, bin: &str, features: &str) -> Result<PathBuf, String> {
     let package = Path::new(dir).file_name().ok_or("a package directory")?;
     let target_dir = workspace_root().join("target").join(package);
     let mut cmd = cargo();
-    cmd.args(["build", "--release", "--target", FIRMWARE_TARGET])
-        .current_dir(workspace_root().join(dir))
+    cmd.args(["build", "--release", "--target", FIRMWARE_TARGET]);
+    if !features.is_empty() {
+        cmd.args(["--features", features]);
+    }
+    cmd.current_dir(workspace_root().join(dir))
         .env("CARGO_TARGET_DIR", &target_dir);
     // The firmware's own .cargo/config.toml supplies `-Tlink.x -Tslab.x`.
     for var in [

@@ -33,7 +33,7 @@ fn main() -> ExitCode {
         _ => {
             eprintln!(
                 "usage: cargo xtask test [--quick]\n       cargo xtask demo\n       \
-                 cargo xtask bench [--rounds N] [--only target|heap|heap-target]\n       \
+                 cargo xtask bench [--rounds N] [--only target|heap|heap-target] [--features LIST]\n       \
                  cargo xtask tsan\n       cargo xtask mutants [FILE...]\n       \
                  cargo xtask publish"
             );

@@ -134,8 +134,9 @@ impl MemSlab {
             None => decode(self.alloc_cold(timeout)),
         }
         // The same, and what the features observe: the fast path adds the
-        // record (`track`) and the hook's load and branch (`trace`); the
-        // full path does both out of line.
+        // record (`track`; with `trace` alone, nothing: a hook, once set,
+        // closes the fast path, see `events`); the full path records and
+        // reports out of line.
         #[cfg(any(feature = "track", feature = "trace"))]
         {
             let site = super::SiteArg::caller();
@@ -157,8 +158,6 @@ impl MemSlab {
         self.track_taken(block, site);
         #[cfg(not(feature = "track"))]
         let _ = site;
-        #[cfg(feature = "trace")]
-        crate::trace::alloc_ok(self, block);
     }
 
     /// The fast path of `alloc`, under the lock: the head, if every check
@@ -290,11 +289,10 @@ impl MemSlab {
             // SAFETY: the caller's contract.
             unsafe { self.free_cold(block) }
         }
-        // The same, and the trace hook's load and branch (the full path
-        // reports out of line).
+        // The same, with the full path that reports to the trace hook (a
+        // hook, once set, closes the fast path: see `events`).
         #[cfg(feature = "trace")]
         if self.state.with(|s| self.push_fast(s, block.as_ptr(), 0)) {
-            crate::trace::free_ok(self, block);
             Ok(())
         } else {
             // SAFETY: the caller's contract.
@@ -320,14 +318,12 @@ impl MemSlab {
             .state
             .with(|s| self.push_fast(s, block.as_ptr(), covered))
         {
-            #[cfg(feature = "trace")]
-            crate::trace::free_ok(self, block);
             Ok(())
         } else {
             // SAFETY: the caller's contract.
             let result = unsafe { self.free_cold_covering(block, covered) };
             #[cfg(feature = "trace")]
-            crate::trace::free(self, block, &result);
+            super::events::free(self, block, &result);
             result
         }
     }

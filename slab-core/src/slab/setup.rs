@@ -208,6 +208,12 @@ impl MemSlab {
         #[cfg(feature = "track")]
         self.clear_records();
         s.head_index = s.index_or_sentinel(next);
+        // With the trace hook set, the fast paths stay closed (see
+        // `events`): every operation takes the full path, which reports.
+        #[cfg(feature = "trace")]
+        if super::events::hooked() {
+            Self::close_fast_paths_locked(s);
+        }
         self.num_used.store(0, Ordering::Relaxed);
         self.max_used.store(0, Ordering::Relaxed);
     }
