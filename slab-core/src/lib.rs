@@ -331,8 +331,9 @@
 //! - `capi`: the C ABI, Zephyr's `k_mem_slab_*` functions for C code (see
 //!   [C ABI](#c-abi-feature-capi) below).
 //! - `track`: ownership tracking. Each block of a declared slab records
-//!   the site that allocated it and the tick it was taken at (two words
-//!   per block, after the blocks in the declaration's buffer; nothing
+//!   the site that allocated it and the tick it was taken at, or the
+//!   holder's tag once it sets one with `MemSlab::set_tag` (exactly two
+//!   words per block, after the blocks in the declaration's buffer; nothing
 //!   allocated): `MemSlab::holders()`, `MemSlab::held_longer_than(ticks)`
 //!   (leak suspects), and a summary of the sites holding blocks under each
 //!   row of the registry's table (`Display` and `defmt`). See the `track`

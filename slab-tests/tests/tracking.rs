@@ -96,6 +96,18 @@ fn holders_registry_leaks_and_trace_events_report_each_allocation_site() {
             line("alloc_async")
         ),
         "all freed: 0 holders".into(),
+        "before the tag: tick true".into(),
+        "tagged: tag Some(42), tick None, age None".into(),
+        format!(
+            "holder| RX block 3 (0x…) held by {} tagged 42",
+            full("tagged")
+        ),
+        "tagged suspects: 0".into(),
+        "tag inside a block: Some(NotABlock)".into(),
+        "tag foreign: Some(NotABlock)".into(),
+        "tag runtime: Some(NotTracked)".into(),
+        "tag after free: Some(NotHeld)".into(),
+        "retaken: tag None, tick true".into(),
         "full: Some(NoMemory)".into(),
         "foreign free: Some(Foreign)".into(),
         "timed wait: Some(TimedOut)".into(),
