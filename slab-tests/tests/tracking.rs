@@ -63,6 +63,12 @@ fn holders_registry_leaks_and_trace_events_report_each_allocation_site() {
     let (stdout, stderr) = run_fixture(&[]);
     let fixture = workspace_root().join("slab-tests/fixtures/tracking");
     let source = std::fs::read_to_string(fixture.join("src/main.rs")).unwrap();
+    let c_source = std::fs::read_to_string(fixture.join("c/tracked.c")).unwrap();
+    let c_line = c_source
+        .lines()
+        .position(|l| l.ends_with("/* SITE c */"))
+        .expect("the C allocation")
+        + 1;
     let line = |name| site(&source, name).0;
     let at = |name| format!("src/main.rs:{}", line(name));
     let full = |name| {
@@ -108,6 +114,9 @@ fn holders_registry_leaks_and_trace_events_report_each_allocation_site() {
         "tag runtime: Some(NotTracked)".into(),
         "tag after free: Some(NotHeld)".into(),
         "retaken: tag None, tick true".into(),
+        "C slabs tracked: true false".into(),
+        format!("C alloc at c/tracked.c:{c_line}"),
+        "C after free: 0 holders".into(),
         "full: Some(NoMemory)".into(),
         "foreign free: Some(Foreign)".into(),
         "timed wait: Some(TimedOut)".into(),

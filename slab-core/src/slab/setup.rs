@@ -141,10 +141,20 @@ impl MemSlab {
         if geometry.span > buffer.len() {
             return Err(InitError::BufferTooSmall);
         }
+        #[cfg(feature = "track")]
+        let len = buffer.len();
         let buffer = buffer.as_mut_ptr();
         self.state.with(|s| {
             if self.phase.load(Ordering::Relaxed) != UNINIT {
                 return Err(InitError::AlreadyInitialized);
+            }
+            // A slab made to keep records (the C ABI's tracked
+            // definitions) keeps them after the blocks: room for them too.
+            #[cfg(feature = "track")]
+            let tracked = self.config().tracked;
+            #[cfg(feature = "track")]
+            if tracked && super::track::records_end(geometry) > len {
+                return Err(InitError::BufferTooSmall);
             }
             // SAFETY: `config` is only written here, under the lock, while
             // the phase is UNINIT, when no reader looks at it.
@@ -154,7 +164,7 @@ impl MemSlab {
                     geometry,
                     checks: Checks::Full,
                     #[cfg(feature = "track")]
-                    tracked: false,
+                    tracked,
                 }
             };
             self.thread(s, false);

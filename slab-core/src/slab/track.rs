@@ -10,9 +10,13 @@
 //! tick. So a slab of `N` blocks costs exactly `2 × N` words of RAM more
 //! (16 bytes per block on a 64-bit host, 8 on a 32-bit core), fixed at
 //! compile time; nothing is ever allocated.
-//! A slab made with [`MemSlab::new`] + [`init`](MemSlab::init) has nowhere
-//! to keep records and is not tracked ([`MemSlab::is_tracked`] is `false`,
-//! [`MemSlab::holders`] yields nothing).
+//! A C program's `K_MEM_SLAB_DEFINE`d slab is tracked the same way when the
+//! C file defines `SLAB_CORE_TRACK` before including `slab.h` (the macro
+//! then reserves the records after its blocks; see [`crate::capi`]). A
+//! slab made with [`MemSlab::new`] + [`init`](MemSlab::init) (or
+//! `k_mem_slab_init`) has nowhere to keep records and is not tracked
+//! ([`MemSlab::is_tracked`] is `false`, [`MemSlab::holders`] yields
+//! nothing).
 //!
 //! Every allocation path records its caller: [`MemSlab::alloc`],
 //! [`alloc_block`](MemSlab::alloc_block), [`alloc_box`](MemSlab::alloc_box)
@@ -240,6 +244,12 @@ pub(crate) struct Record {
     tick: AtomicUsize,
 }
 
+/// The end of the records of a slab of shape `geometry`, as an offset
+/// from its buffer: the blocks, then one record each.
+pub(crate) fn records_end(geometry: crate::layout::Geometry) -> usize {
+    geometry.span + geometry.num_blocks * size_of::<Record>()
+}
+
 /// Why [`MemSlab::set_tag`] refused; nothing changed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TagError {
@@ -273,7 +283,8 @@ pub fn now() -> u64 {
 
 impl MemSlab {
     /// Whether the slab records who holds its blocks: a declared slab with
-    /// the `track` feature (a runtime-initialised slab has no records).
+    /// the `track` feature, or a `K_MEM_SLAB_DEFINE`d one compiled with
+    /// `SLAB_CORE_TRACK` (a runtime-initialised slab has no records).
     pub fn is_tracked(&self) -> bool {
         self.records().is_some()
     }
