@@ -112,45 +112,51 @@ impl fmt::Display for Event<'_> {
     }
 }
 
+/// A block as `defmt` events show it: `block 2 (0x…)`, or the address
+/// alone when it is not one of the slab's blocks.
+#[cfg(feature = "defmt")]
+impl defmt::Format for Shown<'_> {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        let address = self.1.as_ptr() as usize;
+        match self.0.index_of_block(self.1) {
+            Some(index) => defmt::write!(f, "block {=usize} ({=usize:#x})", index, address),
+            None => defmt::write!(f, "{=usize:#x}", address),
+        }
+    }
+}
+
+/// As `Display`: `slab NAME: alloc block 2 (0x…)`, ….
 #[cfg(feature = "defmt")]
 impl defmt::Format for Event<'_> {
     fn format(&self, f: defmt::Formatter<'_>) {
         let name = self.slab().name();
         match *self {
             Event::Alloc {
-                outcome: Ok(block), ..
-            } => defmt::write!(
-                f,
-                "slab {=str}: alloc {=usize:#x}",
-                name,
-                block.as_ptr() as usize
-            ),
+                slab,
+                outcome: Ok(block),
+            } => defmt::write!(f, "slab {=str}: alloc {}", name, Shown(slab, block)),
             Event::Alloc {
                 outcome: Err(e), ..
-            } => defmt::write!(f, "slab {=str}: alloc failed: {}", name, e),
-            Event::Free { block, .. } => {
-                defmt::write!(
-                    f,
-                    "slab {=str}: free {=usize:#x}",
-                    name,
-                    block.as_ptr() as usize
-                )
-            }
-            Event::RefusedFree { block, error, .. } => defmt::write!(
+            } => defmt::write!(
                 f,
-                "slab {=str}: free refused for {=usize:#x}: {}",
+                "slab {=str}: alloc failed: {} ({=i32})",
                 name,
-                block.as_ptr() as usize,
+                e,
+                e.errno()
+            ),
+            Event::Free { slab, block } => {
+                defmt::write!(f, "slab {=str}: free {}", name, Shown(slab, block))
+            }
+            Event::RefusedFree { slab, block, error } => defmt::write!(
+                f,
+                "slab {=str}: free refused for {}: {}",
+                name,
+                Shown(slab, block),
                 error
             ),
             Event::WaitStart { .. } => defmt::write!(f, "slab {=str}: wait start", name),
-            Event::HandOff { block, .. } => {
-                defmt::write!(
-                    f,
-                    "slab {=str}: hand-off {=usize:#x}",
-                    name,
-                    block.as_ptr() as usize
-                )
+            Event::HandOff { slab, block } => {
+                defmt::write!(f, "slab {=str}: hand-off {}", name, Shown(slab, block))
             }
             Event::Timeout { .. } => defmt::write!(f, "slab {=str}: wait timed out", name),
         }

@@ -185,6 +185,21 @@ const _: () = assert!(
     align_of::<Location<'static>>() > C_SITE | TAGGED && align_of::<CSite>() > C_SITE | TAGGED
 );
 
+/// A holder's site as `defmt` shows it: the site, or `unknown (being
+/// allocated)` (as `Display` shows it).
+#[cfg(feature = "defmt")]
+pub(crate) struct ShownSite(pub(crate) Option<Site>);
+
+#[cfg(feature = "defmt")]
+impl defmt::Format for ShownSite {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        match &self.0 {
+            Some(site) => defmt::write!(f, "{}", site),
+            None => defmt::write!(f, "unknown (being allocated)"),
+        }
+    }
+}
+
 /// The site word of a record: null (not held), a `Location` or a
 /// [`CSite`] with [`C_SITE`] set, and [`TAGGED`] once tagged (both types
 /// are aligned to at least four bytes, so both bits are free).
@@ -570,7 +585,7 @@ impl defmt::Format for Holder {
             self.slab,
             self.index,
             self.block.as_ptr() as usize,
-            self.site,
+            ShownSite(self.site),
         );
         match (self.tick, self.tag) {
             (_, Some(tag)) => defmt::write!(f, " tagged {=usize}", tag),
