@@ -395,6 +395,25 @@ unsafe fn slab_of(handle: *const k_mem_slab) -> Result<&'static MemSlab, c_int> 
 /// holders of a tracked `K_MEM_SLAB_DEFINE`d slab); `None` for null and
 /// while the slab is not initialised.
 ///
+/// ```
+/// use slab_core::{MemSlab, mem_slab};
+///
+/// #[mem_slab(blocks = 2, size = 16)]
+/// static POOL: MemSlab;
+///
+/// fn main() {
+///     slab_core::boot();
+///     // SAFETY: a NUL-terminated name; the handle it returns.
+///     let slab = unsafe {
+///         let handle = slab_core::capi::k_mem_slab_find(c"POOL".as_ptr());
+///         slab_core::capi::mem_slab(handle)
+///     };
+///     assert!(slab.is_some_and(|s| core::ptr::eq(s, &POOL)));
+///     // SAFETY: null is refused.
+///     assert!(unsafe { slab_core::capi::mem_slab(core::ptr::null()) }.is_none());
+/// }
+/// ```
+///
 /// # Safety
 /// `handle` is null or points at a `struct k_mem_slab` (a C definition or
 /// storage, or a registry entry as `k_mem_slab_find` returns it).
