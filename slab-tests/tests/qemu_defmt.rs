@@ -8,7 +8,7 @@
 //! allocate (marked `// SITE name`).
 
 use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use slab_tests::qemu::{self, LM3S6965, workspace_root};
 
@@ -46,19 +46,13 @@ fn decode(elf: &std::path::Path, frames: &[u8]) -> String {
     let target_dir = root
         .join(std::env::var_os("CARGO_TARGET_DIR").unwrap_or_else(|| "target".into()))
         .join("defmt-decode");
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut cmd = Command::new(cargo);
+    let mut cmd = qemu::firmware_cargo("slab-tests/fixtures/defmt-decode", &target_dir);
     cmd.args(["run", "--quiet", "--"])
         .arg(elf)
-        .current_dir(root.join("slab-tests/fixtures/defmt-decode"))
-        .env("CARGO_TARGET_DIR", &target_dir)
         .env("CARGO_TERM_COLOR", "never")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    for var in ["RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS", "CARGO_BUILD_TARGET"] {
-        cmd.env_remove(var);
-    }
     let mut child = cmd.spawn().expect("cannot run cargo");
     // The decoder reads its input only once built: write from a thread.
     let mut stdin = child.stdin.take().expect("piped");
