@@ -157,7 +157,7 @@ impl MemSlab {
         #[cfg(feature = "track")]
         self.track_taken(block, site);
         #[cfg(not(feature = "track"))]
-        let _ = site;
+        let _ = (block, site);
     }
 
     /// The fast path of `alloc`, under the lock: the head, if every check
