@@ -49,13 +49,14 @@ pub(super) struct Fast {
     pub(super) shift: u32,
     pub(super) odd_inverse: usize,
     /// The blocks the fast paths accept: the block count once a declared
-    /// slab is threaded, 0 before and for a runtime-initialised slab.
+    /// slab is threaded, 0 before, for a runtime-initialised slab and once
+    /// a trace hook is set (`events`).
     pub(super) blocks: usize,
     /// The free flags of `checks = "full"` (see `MemSlab::used_map`):
     /// index `blocks`, the sentinel, is never 1, so a head of unknown or
-    /// no index never passes. A runtime-initialised slab points at
-    /// [`NO_FLAGS`] (its fast paths never pass, it always takes the full
-    /// path). Null for `checks = "bounds"`, which keeps no flags. Just
+    /// no index never passes. A runtime-initialised slab, and any slab
+    /// once a trace hook is set, points at [`NO_FLAGS`] (its fast paths
+    /// never pass, it always takes the full path). Null for `checks = "bounds"`, which keeps no flags. Just
     /// before the head, so that `alloc` loads both with one `ldrd`.
     pub(super) flags: *mut u8,
 }
