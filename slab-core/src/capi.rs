@@ -452,6 +452,7 @@ unsafe fn init_storage(
     block_size: usize,
     num_blocks: usize,
     tracked: bool,
+    name: &'static str,
 ) -> c_int {
     with_init_lock(|| {
         // SAFETY: a handle by the caller's contract. A registry entry (a
@@ -466,18 +467,16 @@ unsafe fn init_storage(
         if !word.load(Ordering::Relaxed).is_null() {
             return errno::EINVAL;
         }
+        let fresh = MemSlab::new().with_name(name);
         #[cfg(feature = "track")]
         let fresh = if tracked {
             // `init` then checks that `bytes` has room for the records.
-            MemSlab::new().with_records()
+            fresh.with_records()
         } else {
-            MemSlab::new()
+            fresh
         };
         #[cfg(not(feature = "track"))]
-        let fresh = {
-            let _ = tracked;
-            MemSlab::new()
-        };
+        let _ = tracked;
         // SAFETY: the storage is at least `SLAB_OFFSET + size_of::<MemSlab>()`
         // bytes and aligned for a `MemSlab` there (the const assertions);
         // no slab is published in it, so nothing else refers to those bytes
@@ -528,6 +527,9 @@ pub(crate) fn boot_defined() {
         let Some(bytes) = records.and_then(|r| blocks.checked_add(r)) else {
             continue;
         };
+        // SAFETY: the macro stores a string literal (`#slab_name`), which
+        // lives as long as the program; a C identifier is ASCII.
+        let name = unsafe { CStr::from_ptr(def.name) }.to_str().unwrap_or("");
         // SAFETY: the macro defined `slab` and `buffer` as statics for this
         // slab alone; a slab already initialised is left as it is.
         let _ = unsafe {
@@ -538,6 +540,7 @@ pub(crate) fn boot_defined() {
                 def.block_size,
                 def.num_blocks as usize,
                 tracked,
+                name,
             )
         };
     }
@@ -591,6 +594,7 @@ pub unsafe extern "C" fn k_mem_slab_init(
             block_size,
             num_blocks as usize,
             false,
+            "",
         )
     }
 }

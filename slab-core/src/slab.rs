@@ -358,7 +358,8 @@ impl MemSlab {
     }
 
     /// The name in the registry: the declared name, or `""` for a slab made
-    /// with [`new`](Self::new).
+    /// with [`new`](Self::new) (a C program's `K_MEM_SLAB_DEFINE`d slab has
+    /// its C identifier).
     pub fn name(&self) -> &'static str {
         self.name
     }

@@ -1,6 +1,7 @@
 //! slab-core's defmt output on a Cortex-M3 under QEMU, decoded as a user
 //! decodes it: `examples/defmt-firmware` sets `trace::defmt_hook` before
-//! `boot()`, lets an interrupt handler keep a block, tags one, and logs
+//! `boot()`, lets an interrupt handler keep a block, tags one, has C code
+//! take a block of its `K_MEM_SLAB_DEFINE`d slab (tracked), and logs
 //! the registry's table, the holders and the leak suspect (defmt-semihosting
 //! carries the frames); `slab-tests/fixtures/defmt-decode` decodes them
 //! with the `defmt-decoder` crate and the firmware's own table. This test
@@ -89,6 +90,13 @@ fn defmt_hook_holders_and_registry_table_decode_on_thumbv7m() {
         site(&source, "mine"),
         site(&source, "session"),
     );
+    let c_source = std::fs::read_to_string(workspace_root().join(FIRMWARE).join("c/pool.c"))
+        .expect("the firmware's C part");
+    let c_line = c_source
+        .lines()
+        .position(|l| l.ends_with("/* SITE c */"))
+        .expect("the C allocation")
+        + 1;
     let lines: Vec<&str> = decoded.lines().collect();
     // The registry's table: its rows in the registry's (link) order, each
     // followed by the sites holding its blocks.
@@ -122,12 +130,16 @@ fn defmt_hook_holders_and_registry_table_decode_on_thumbv7m() {
         "trace slab LEAKY: alloc failed: NoMemory (-12)".into(),
         "trace slab LEAKY: free refused for 0x…: Foreign".into(),
         "trace slab POOL: alloc block 0 (0x…)".into(),
+        // C's allocation from its own, K_MEM_SLAB_DEFINEd slab.
+        "trace slab c_pool: alloc block 0 (0x…)".into(),
         format!("holder: LEAKY block 0 (0x…) held by {handler} since tick 5"),
         format!("holder: LEAKY block 1 (0x…) held by {mine} since tick 105"),
         format!("holder: POOL block 0 (0x…) held by {session} tagged 7"),
+        format!("holder: c_pool block 0 (0x…) held by c/pool.c:{c_line} since tick 115"),
         // Held 110 ticks of 115: the handler's block, the leak.
         format!("leak suspect: LEAKY block 0 (0x…) held by {handler} since tick 5"),
         "trace slab POOL: free block 0 (0x…)".into(),
+        "trace slab c_pool: free block 0 (0x…)".into(),
         "trace slab LEAKY: free block 1 (0x…)".into(),
         "println defmt-firmware: 0 failed".into(),
     ];

@@ -116,6 +116,7 @@ fn holders_registry_leaks_and_trace_events_report_each_allocation_site() {
         "retaken: tag None, tick true".into(),
         "C slabs tracked: true false".into(),
         format!("C alloc at c/tracked.c:{c_line}"),
+        "C slab names: c_tracked c_untracked".into(),
         "C after free: 0 holders".into(),
         "full: Some(NoMemory)".into(),
         "foreign free: Some(Foreign)".into(),

@@ -16,6 +16,7 @@ use cortex_m::peripheral::SCB;
 use cortex_m_rt::{entry, exception};
 use cortex_m_semihosting::debug;
 use defmt_semihosting as _;
+use slab_core::capi::{k_mem_slab_find, k_mem_slab_free_checked};
 use slab_core::trace;
 use slab_core::{AllocError, FreeError, MemSlab, Timeout, mem_slab};
 
@@ -24,6 +25,12 @@ static LEAKY: MemSlab;
 
 #[mem_slab(blocks = 4, size = 24)]
 static POOL: MemSlab;
+
+unsafe extern "C" {
+    /// `c/pool.c`: a block of its `K_MEM_SLAB_DEFINE`d slab `c_pool`, taken
+    /// with `k_mem_slab_alloc` (which records the C line), or null.
+    fn c_pool_take() -> *mut core::ffi::c_void;
+}
 
 /// The tracking clock's ticks.
 static NOW: AtomicU32 = AtomicU32::new(0);
@@ -122,8 +129,24 @@ fn main() -> ! {
         );
     }
 
+    // C code holds a block of its own slab, defined with SLAB_CORE_TRACK.
+    // SAFETY: a NUL-terminated name; the handle it returns (or null).
+    let c_pool = unsafe {
+        let handle = k_mem_slab_find(c"c_pool".as_ptr());
+        slab_core::capi::mem_slab(handle).map(|slab| (handle, slab))
+    };
+    check(
+        c_pool.is_some_and(|(_, s)| s.is_tracked()),
+        "c_pool is tracked",
+        &mut failed,
+    );
+    // SAFETY: C code allocating from its own slab.
+    let c_block = unsafe { c_pool_take() };
+    check(!c_block.is_null(), "C's block", &mut failed);
+
     defmt::info!("{}", slab_core::registry());
-    for holder in LEAKY.holders().chain(POOL.holders()) {
+    let c_holders = c_pool.into_iter().flat_map(|(_, slab)| slab.holders());
+    for holder in LEAKY.holders().chain(POOL.holders()).chain(c_holders) {
         defmt::info!("holder: {}", holder);
     }
     let mut suspects = 0;
@@ -134,6 +157,11 @@ fn main() -> ! {
     check(suspects == 1, "one leak suspect", &mut failed);
 
     drop(session);
+    if let Some((handle, _)) = c_pool {
+        // SAFETY: C's block, given back once through the C ABI.
+        let freed = unsafe { k_mem_slab_free_checked(handle, c_block) };
+        check(freed == 0, "C's block freed", &mut failed);
+    }
     if let Ok(mine) = mine {
         // SAFETY: allocated above, not used afterwards.
         check(unsafe { LEAKY.free(mine) }.is_ok(), "freed", &mut failed);

@@ -64,6 +64,16 @@ impl MemSlab {
     }
 
     crate::sync::loom_const_fn! {
+        /// This slab named `name` (the C ABI's `K_MEM_SLAB_DEFINE`d slabs,
+        /// named as C defines them).
+        #[cfg(feature = "capi")]
+        pub(crate) const fn with_name(mut self, name: &'static str) -> Self {
+            self.name = name;
+            self
+        }
+    }
+
+    crate::sync::loom_const_fn! {
         /// This declared slab with its ownership records (`crate::track`),
         /// two words per block right after the blocks in its buffer.
         #[cfg(feature = "track")]
