@@ -7,8 +7,10 @@
 //! paths test nothing for tracing. Setting the hook closes the fast paths
 //! of every declared slab (a runtime-initialised slab has none), for good:
 //! from then on each `alloc` and `free` takes the full path, which reports
-//! its event (measured costs in `BENCHMARKS.md`, "Tracking and trace
-//! events"). An operation that runs while `set_trace_hook` is closing
+//! its event. (On a Cortex-M3 an alloc + free pair of a `checks = "full"`
+//! slab is 54 instructions with no hook set, as without the feature, and
+//! 224 with a hook that does nothing; `BENCHMARKS.md`, "Tracking and trace
+//! events".) An operation that runs while `set_trace_hook` is closing
 //! the fast paths may go unreported; every one that starts after it
 //! returns is reported.
 //!
