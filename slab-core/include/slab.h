@@ -83,6 +83,13 @@ struct k_mem_slab;
 #define K_MEM_SLAB_ALIGN_STD 128
 
 /*
+ The words of ownership records per block that `K_MEM_SLAB_DEFINE`
+ reserves after the blocks with `SLAB_CORE_TRACK` (see the module docs):
+ the size of a `MemSlab` record with the `track` feature.
+ */
+#define K_MEM_SLAB_RECORD_WORDS 2
+
+/*
  Zephyr's `EAGAIN` (the functions return it negated): no block within the
  timeout. The same value as Linux's and newlib's `<errno.h>`.
  */
@@ -173,6 +180,12 @@ typedef struct {
    Number of blocks.
    */
   uint32_t num_blocks;
+  /*
+   1 when the buffer is followed by the slab's ownership records,
+   [`K_MEM_SLAB_RECORD_WORDS`] words per block (`SLAB_CORE_TRACK`),
+   else 0. (In the padding after `num_blocks` on 64-bit targets.)
+   */
+  uint32_t tracked;
   /*
    The C identifier, for `k_mem_slab_find`.
    */
@@ -444,6 +457,19 @@ extern const uint8_t SLAB_CORE_CAPI_CONFIG;
 #define Z_MEM_SLAB_RETAIN
 #endif
 
+/* With SLAB_CORE_TRACK, K_MEM_SLAB_DEFINE also reserves the slab's
+ * ownership records after its blocks (K_MEM_SLAB_RECORD_WORDS words per
+ * block: 8 bytes on a 32-bit target, 16 on a 64-bit one) and marks the
+ * definition tracked; slab-core built with `track` then records the holder
+ * of each block (slab_core::capi::mem_slab(&slab)->holders() in Rust). */
+#ifdef SLAB_CORE_TRACK
+#define Z_MEM_SLAB_RECORD_BYTES (K_MEM_SLAB_RECORD_WORDS * sizeof(void *))
+#define Z_MEM_SLAB_TRACKED 1u
+#else
+#define Z_MEM_SLAB_RECORD_BYTES 0
+#define Z_MEM_SLAB_TRACKED 0u
+#endif
+
 #define Z_MEM_SLAB_DEFINE(storage, slab_name, slab_block_size, slab_num_blocks, slab_align)             \
     _Static_assert((slab_block_size) > 0,                                                               \
                    "K_MEM_SLAB_DEFINE(" #slab_name "): block_size is 0 or negative");                   \
@@ -458,11 +484,13 @@ extern const uint8_t SLAB_CORE_CAPI_CONFIG;
     _Static_assert(K_MEM_SLAB_WB_UP(slab_block_size) >= (slab_block_size) &&                            \
                        (slab_num_blocks) <= PTRDIFF_MAX / (K_MEM_SLAB_WB_UP(slab_block_size) > 0        \
                                                                ? K_MEM_SLAB_WB_UP(slab_block_size)      \
+                                                                     + Z_MEM_SLAB_RECORD_BYTES          \
                                                                : 1),                                    \
                    "K_MEM_SLAB_DEFINE(" #slab_name "): block_size * num_blocks overflows "              \
                    "(exceeds PTRDIFF_MAX)");                                                            \
     static _Alignas(void *) _Alignas(slab_align) unsigned char                                          \
-        _k_mem_slab_buf_##slab_name[K_MEM_SLAB_WB_UP(slab_block_size) * (slab_num_blocks)];             \
+        _k_mem_slab_buf_##slab_name[(K_MEM_SLAB_WB_UP(slab_block_size) + Z_MEM_SLAB_RECORD_BYTES)       \
+                                    * (slab_num_blocks)];                                               \
     storage struct k_mem_slab slab_name;                                                                \
     static const k_mem_slab_definition _k_mem_slab_def_##slab_name                                      \
         __attribute__((used, section(K_MEM_SLAB_SECTION), aligned(sizeof(void *)))) Z_MEM_SLAB_RETAIN = { \
@@ -470,6 +498,7 @@ extern const uint8_t SLAB_CORE_CAPI_CONFIG;
             .buffer = _k_mem_slab_buf_##slab_name,                                                      \
             .block_size = K_MEM_SLAB_WB_UP(slab_block_size),                                            \
             .num_blocks = (uint32_t)(slab_num_blocks),                                                  \
+            .tracked = Z_MEM_SLAB_TRACKED,                                                              \
             .name = #slab_name,                                                                         \
             .config = &SLAB_CORE_CAPI_CONFIG,                                                           \
         }
@@ -483,7 +512,8 @@ extern const uint8_t SLAB_CORE_CAPI_CONFIG;
  * block_size or num_blocks of 0 or less, an align that is not a power of two, a
  * block_size that is not a multiple of align, a num_blocks beyond
  * uint32_t, and a buffer (rounded block_size * num_blocks) that overflows
- * size_t or exceeds PTRDIFF_MAX. */
+ * size_t or exceeds PTRDIFF_MAX. With SLAB_CORE_TRACK defined, the buffer
+ * also holds the slab's ownership records (see Z_MEM_SLAB_RECORD_BYTES). */
 #define K_MEM_SLAB_DEFINE(slab_name, slab_block_size, slab_num_blocks, slab_align) \
     Z_MEM_SLAB_DEFINE(, slab_name, slab_block_size, slab_num_blocks, slab_align)
 

@@ -240,7 +240,7 @@ impl<'a> AllocFuture<'a> {
         done: Result<NonNull<u8>, AllocError>,
     ) -> Poll<Result<NonNull<u8>, AllocError>> {
         #[cfg(feature = "trace")]
-        crate::trace::alloc(self.slab, &done);
+        crate::slab::events::alloc(self.slab, &done);
         self.resolve(done)
     }
 }

@@ -73,6 +73,15 @@
 //! slab answers `-ENODEV`, as a Rust-declared slab does. On bare metal the
 //! section is kept in flash by `slab.x`.
 //!
+//! With `SLAB_CORE_TRACK` defined before including the header, the macro
+//! also reserves the slab's ownership records after the blocks
+//! ([`K_MEM_SLAB_RECORD_WORDS`] words per block) and says so in the
+//! definition; a slab-core built with `track` then tracks the slab as it
+//! tracks a declared one ([`mem_slab`] gives its `MemSlab`, whose
+//! `holders()` show the C callers' `__FILE__` and `__LINE__`). Without
+//! `track` in slab-core the records are left unused; without
+//! `SLAB_CORE_TRACK` in C the slab is not tracked.
+//!
 //! # A Rust static library linked by C
 //!
 //! Where C links the program against a Rust `staticlib`, the linker takes
@@ -209,12 +218,27 @@ pub struct k_mem_slab_definition {
     block_size: usize,
     /// Number of blocks.
     num_blocks: u32,
+    /// 1 when the buffer is followed by the slab's ownership records,
+    /// [`K_MEM_SLAB_RECORD_WORDS`] words per block (`SLAB_CORE_TRACK`),
+    /// else 0. (In the padding after `num_blocks` on 64-bit targets.)
+    tracked: u32,
     /// The C identifier, for `k_mem_slab_find`.
     name: *const c_char,
     /// `&slab_core_capi_std` or `&slab_core_capi_bare`: resolved by the
     /// linker only when C and Rust agree on `std`.
     config: *const u8,
 }
+
+/// The words of ownership records per block that `K_MEM_SLAB_DEFINE`
+/// reserves after the blocks with `SLAB_CORE_TRACK` (see the module docs):
+/// the size of a `MemSlab` record with the `track` feature.
+pub const K_MEM_SLAB_RECORD_WORDS: usize = 2;
+
+#[cfg(feature = "track")]
+const _: () = assert!(
+    size_of::<crate::slab::track::Record>() == K_MEM_SLAB_RECORD_WORDS * size_of::<usize>(),
+    "capi: a track record is no longer K_MEM_SLAB_RECORD_WORDS words: change it and regenerate slab.h"
+);
 
 /// The size of a [`k_mem_slab_definition`] and the offsets of its storage,
 /// buffer, block size, block count and name, for the layout descriptor
@@ -365,6 +389,39 @@ unsafe fn slab_of(handle: *const k_mem_slab) -> Result<&'static MemSlab, c_int> 
     NonNull::new(slab).map_or(Err(errno::ENODEV), |p| Ok(unsafe { p.as_ref() }))
 }
 
+/// The `MemSlab` behind a C handle (`k_mem_slab_find`'s, a
+/// `K_MEM_SLAB_DEFINE`d slab's address, or storage given to
+/// `k_mem_slab_init`), for Rust code that reports on C's slabs (e.g. the
+/// holders of a tracked `K_MEM_SLAB_DEFINE`d slab); `None` for null and
+/// while the slab is not initialised.
+///
+/// ```
+/// use slab_core::{MemSlab, mem_slab};
+///
+/// #[mem_slab(blocks = 2, size = 16)]
+/// static POOL: MemSlab;
+///
+/// fn main() {
+///     slab_core::boot();
+///     // SAFETY: a NUL-terminated name; the handle it returns.
+///     let slab = unsafe {
+///         let handle = slab_core::capi::k_mem_slab_find(c"POOL".as_ptr());
+///         slab_core::capi::mem_slab(handle)
+///     };
+///     assert!(slab.is_some_and(|s| core::ptr::eq(s, &POOL)));
+///     // SAFETY: null is refused.
+///     assert!(unsafe { slab_core::capi::mem_slab(core::ptr::null()) }.is_none());
+/// }
+/// ```
+///
+/// # Safety
+/// `handle` is null or points at a `struct k_mem_slab` (a C definition or
+/// storage, or a registry entry as `k_mem_slab_find` returns it).
+pub unsafe fn mem_slab(handle: *const k_mem_slab) -> Option<&'static MemSlab> {
+    // SAFETY: the caller's contract is `slab_of`'s.
+    unsafe { slab_of(handle) }.ok()
+}
+
 /// Serialises initialisation of C storage (rare: `k_mem_slab_init` and
 /// `boot`). With `std` a mutex (the slabs' own locks are not critical
 /// sections there); without, a critical section.
@@ -394,6 +451,8 @@ unsafe fn init_storage(
     bytes: usize,
     block_size: usize,
     num_blocks: usize,
+    tracked: bool,
+    name: &'static str,
 ) -> c_int {
     with_init_lock(|| {
         // SAFETY: a handle by the caller's contract. A registry entry (a
@@ -408,6 +467,16 @@ unsafe fn init_storage(
         if !word.load(Ordering::Relaxed).is_null() {
             return errno::EINVAL;
         }
+        let fresh = MemSlab::new().with_name(name);
+        #[cfg(feature = "track")]
+        let fresh = if tracked {
+            // `init` then checks that `bytes` has room for the records.
+            fresh.with_records()
+        } else {
+            fresh
+        };
+        #[cfg(not(feature = "track"))]
+        let _ = tracked;
         // SAFETY: the storage is at least `SLAB_OFFSET + size_of::<MemSlab>()`
         // bytes and aligned for a `MemSlab` there (the const assertions);
         // no slab is published in it, so nothing else refers to those bytes
@@ -415,7 +484,7 @@ unsafe fn init_storage(
         // owns nothing and needs no drop).
         let slab = unsafe {
             let slab = storage.cast::<u8>().add(SLAB_OFFSET).cast::<MemSlab>();
-            slab.write(MemSlab::new());
+            slab.write(fresh);
             &*slab
         };
         // SAFETY: the caller gives this slab the buffer for good.
@@ -445,9 +514,22 @@ pub(crate) fn boot_defined() {
     for def in SLAB_CORE_C_SLABS {
         // The macro's static assertions refuse such a shape at compile
         // time; a definition that got past them anyway stays `-ENODEV`.
-        let Some(bytes) = shape_bytes(def.block_size, def.num_blocks) else {
+        let Some(blocks) = shape_bytes(def.block_size, def.num_blocks) else {
             continue;
         };
+        // With records, the macro's buffer has them after the blocks.
+        let tracked = def.tracked != 0;
+        let records = if tracked {
+            shape_bytes(K_MEM_SLAB_RECORD_WORDS * size_of::<usize>(), def.num_blocks)
+        } else {
+            Some(0)
+        };
+        let Some(bytes) = records.and_then(|r| blocks.checked_add(r)) else {
+            continue;
+        };
+        // SAFETY: the macro stores a string literal (`#slab_name`), which
+        // lives as long as the program; a C identifier is ASCII.
+        let name = unsafe { CStr::from_ptr(def.name) }.to_str().unwrap_or("");
         // SAFETY: the macro defined `slab` and `buffer` as statics for this
         // slab alone; a slab already initialised is left as it is.
         let _ = unsafe {
@@ -457,6 +539,8 @@ pub(crate) fn boot_defined() {
                 bytes,
                 def.block_size,
                 def.num_blocks as usize,
+                tracked,
+                name,
             )
         };
     }
@@ -502,7 +586,17 @@ pub unsafe extern "C" fn k_mem_slab_init(
     };
     // SAFETY: the caller's contract; a handle from `k_mem_slab_find` has a
     // non-null first word and is refused before anything is written.
-    unsafe { init_storage(slab, buffer.cast(), bytes, block_size, num_blocks as usize) }
+    unsafe {
+        init_storage(
+            slab,
+            buffer.cast(),
+            bytes,
+            block_size,
+            num_blocks as usize,
+            false,
+            "",
+        )
+    }
 }
 
 /// `k_mem_slab_alloc`: a block in `*mem`, waiting up to `timeout`. Returns 0;

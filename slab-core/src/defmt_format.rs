@@ -47,7 +47,12 @@ impl defmt::Format for Registry {
             defmt::write!(f, "\n  {}", slab);
             #[cfg(feature = "track")]
             for (site, blocks) in slab.holder_sites() {
-                defmt::write!(f, "\n    {=usize} held by {}", blocks, site);
+                defmt::write!(
+                    f,
+                    "\n    {=usize} held by {}",
+                    blocks,
+                    crate::slab::track::ShownSite(site)
+                );
             }
         }
     }
@@ -62,7 +67,7 @@ impl Registry {
     /// slab_core::registry().log();
     /// // INFO  slab RX_BUFS: block 64 B, blocks 8, used 3, free 5, max 4, ready true
     /// // with `track`, one line per site holding blocks:
-    /// // INFO  slab RX_BUFS: 2 held by Some(src/main.rs:40:17)
+    /// // INFO  slab RX_BUFS: 2 held by src/main.rs:40:17
     /// ```
     pub fn log(&self) {
         for slab in self.iter() {
@@ -73,7 +78,7 @@ impl Registry {
                     "slab {=str}: {=usize} held by {}",
                     slab.name(),
                     blocks,
-                    site
+                    crate::slab::track::ShownSite(site)
                 );
             }
         }

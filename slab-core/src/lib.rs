@@ -331,8 +331,9 @@
 //! - `capi`: the C ABI, Zephyr's `k_mem_slab_*` functions for C code (see
 //!   [C ABI](#c-abi-feature-capi) below).
 //! - `track`: ownership tracking. Each block of a declared slab records
-//!   the site that allocated it and the tick it was taken at (two words
-//!   per block, after the blocks in the declaration's buffer; nothing
+//!   the site that allocated it and the tick it was taken at, or the
+//!   holder's tag once it sets one with `MemSlab::set_tag` (exactly two
+//!   words per block, after the blocks in the declaration's buffer; nothing
 //!   allocated): `MemSlab::holders()`, `MemSlab::held_longer_than(ticks)`
 //!   (leak suspects), and a summary of the sites holding blocks under each
 //!   row of the registry's table (`Display` and `defmt`). See the `track`
@@ -341,9 +342,10 @@
 //!   that sees every alloc, free, wait start, hand-off, timeout and
 //!   refused free; `trace::stderr_hook` (with `std`) and
 //!   `trace::defmt_hook` (with `defmt`) print them. With no hook set,
-//!   `alloc` and `free` each pay one load and branch (the address of the
-//!   hook's word, a load and a branch: 12 instructions per alloc + free
-//!   pair on a Cortex-M3, measured with the repository's benchmark firmware).
+//!   `alloc` and `free` are the same machine code as without the feature
+//!   (setting the hook closes the fast paths, so that every operation takes
+//!   the full path, which reports; measured with the repository's
+//!   benchmark firmware).
 //!
 //! All are off by default. Without `track` and `trace` nothing of either
 //! is compiled: `alloc` and `free` are the same machine code.
@@ -813,7 +815,7 @@ mod slab_box;
 mod sync;
 mod timeout;
 #[cfg(feature = "trace")]
-pub use slab::trace;
+pub mod trace;
 #[cfg(feature = "track")]
 pub use slab::track;
 mod wait;

@@ -111,10 +111,10 @@ mod fast;
 mod footprint;
 mod setup;
 pub(crate) use footprint::FIELDS as IMAGE_FIELDS;
-// Part of the slab: its trace events and its holders (public as
-// `slab_core::trace` and `slab_core::track`).
+// Part of the slab: its trace events (behind `slab_core::trace`) and its
+// holders (public as `slab_core::track`).
 #[cfg(feature = "trace")]
-pub mod trace;
+pub(crate) mod events;
 #[cfg(feature = "track")]
 pub mod track;
 
@@ -358,7 +358,8 @@ impl MemSlab {
     }
 
     /// The name in the registry: the declared name, or `""` for a slab made
-    /// with [`new`](Self::new).
+    /// with [`new`](Self::new) (a C program's `K_MEM_SLAB_DEFINE`d slab has
+    /// its C identifier).
     pub fn name(&self) -> &'static str {
         self.name
     }

@@ -224,6 +224,17 @@ pub fn run_qemu(elf: &Path) -> (bool, String, String) {
 /// Runs `elf` on `machine` with semihosting; kills it after
 /// [`RUN_LIMIT`]. Returns (exit success, stdout, stderr).
 pub fn run_on(machine: &Machine, elf: &Path) -> (bool, String, String) {
+    let (success, stdout, stderr) = run_raw(machine, elf);
+    (
+        success,
+        String::from_utf8_lossy(&stdout).into_owned(),
+        stderr,
+    )
+}
+
+/// [`run_on`] with the semihosting output as the bytes the firmware wrote
+/// (e.g. defmt frames).
+pub fn run_raw(machine: &Machine, elf: &Path) -> (bool, Vec<u8>, String) {
     require_qemu(machine);
     let qemu = machine.qemu;
     let started = Instant::now();
@@ -240,9 +251,9 @@ pub fn run_on(machine: &Machine, elf: &Path) -> (bool, String, String) {
         .unwrap_or_else(|e| panic!("cannot start {qemu}: {e}"));
     let drain = |mut pipe: Box<dyn Read + Send>| {
         std::thread::spawn(move || {
-            let mut text = Vec::new();
-            let _ = pipe.read_to_end(&mut text);
-            String::from_utf8_lossy(&text).into_owned()
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            bytes
         })
     };
     let stdout = drain(Box::new(child.stdout.take().expect("piped")));
@@ -260,7 +271,7 @@ pub fn run_on(machine: &Machine, elf: &Path) -> (bool, String, String) {
     };
     let (stdout, stderr) = (
         stdout.join().expect("stdout"),
-        stderr.join().expect("stderr"),
+        String::from_utf8_lossy(&stderr.join().expect("stderr")).into_owned(),
     );
     // Shown with `--nocapture`: what each run costs.
     println!(
@@ -272,8 +283,9 @@ pub fn run_on(machine: &Machine, elf: &Path) -> (bool, String, String) {
     match status {
         Some(status) => (status.success(), stdout, stderr),
         None => panic!(
-            "{} did not finish within {RUN_LIMIT:?}: killed\n--- stdout\n{stdout}--- stderr\n{stderr}",
-            elf.display()
+            "{} did not finish within {RUN_LIMIT:?}: killed\n--- stdout\n{}--- stderr\n{stderr}",
+            elf.display(),
+            String::from_utf8_lossy(&stdout)
         ),
     }
 }

@@ -297,8 +297,8 @@ fn registry_in_flash(target: &str) {
         ("linkme_SLAB_CORE_REGISTRY", DECLARED * word),
         // linkme's duplicate check: one word per distributed slice.
         ("linkm2_SLAB_CORE_REGISTRY", word),
-        // The C part's one K_MEM_SLAB_DEFINE: a six-word definition.
-        ("linkme_SLAB_CORE_C_SLABS", 6 * word),
+        // The C part's one K_MEM_SLAB_DEFINE: a seven-word definition.
+        ("linkme_SLAB_CORE_C_SLABS", 7 * word),
         ("linkm2_SLAB_CORE_C_SLABS", word),
     ];
     let elf = read_elf(&build(target));

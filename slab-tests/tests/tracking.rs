@@ -31,8 +31,8 @@ fn site(source: &str, name: &str) -> (usize, usize) {
     (index + 1, call + 1)
 }
 
-#[test]
-fn holders_registry_leaks_and_trace_events_report_each_allocation_site() {
+/// Runs the fixture with `args`; its stdout and stderr.
+fn run_fixture(args: &[&str]) -> (String, String) {
     let root = workspace_root();
     let fixture = root.join("slab-tests/fixtures/tracking");
     let target_dir = root
@@ -40,7 +40,8 @@ fn holders_registry_leaks_and_trace_events_report_each_allocation_site() {
         .join("tracking-fixture");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
-    cmd.args(["run", "--quiet"])
+    cmd.args(["run", "--quiet", "--"])
+        .args(args)
         .current_dir(&fixture)
         .env("CARGO_TARGET_DIR", &target_dir)
         .env("CARGO_TERM_COLOR", "never");
@@ -48,13 +49,26 @@ fn holders_registry_leaks_and_trace_events_report_each_allocation_site() {
         cmd.env_remove(var);
     }
     let out = cmd.output().expect("cannot run cargo");
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(
         out.status.success(),
-        "the fixture failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
+        "the fixture failed:\n{stdout}\n{stderr}"
     );
+    (stdout, stderr)
+}
+
+#[test]
+fn holders_registry_leaks_and_trace_events_report_each_allocation_site() {
+    let (stdout, stderr) = run_fixture(&[]);
+    let fixture = workspace_root().join("slab-tests/fixtures/tracking");
     let source = std::fs::read_to_string(fixture.join("src/main.rs")).unwrap();
+    let c_source = std::fs::read_to_string(fixture.join("c/tracked.c")).unwrap();
+    let c_line = c_source
+        .lines()
+        .position(|l| l.ends_with("/* SITE c */"))
+        .expect("the C allocation")
+        + 1;
     let line = |name| site(&source, name).0;
     let at = |name| format!("src/main.rs:{}", line(name));
     let full = |name| {
@@ -88,6 +102,22 @@ fn holders_registry_leaks_and_trace_events_report_each_allocation_site() {
             line("alloc_async")
         ),
         "all freed: 0 holders".into(),
+        "before the tag: tick true".into(),
+        "tagged: tag Some(42), tick None, age None".into(),
+        format!(
+            "holder| RX block 3 (0x…) held by {} tagged 42",
+            full("tagged")
+        ),
+        "tagged suspects: 0".into(),
+        "tag inside a block: Some(NotABlock)".into(),
+        "tag foreign: Some(NotABlock)".into(),
+        "tag runtime: Some(NotTracked)".into(),
+        "tag after free: Some(NotHeld)".into(),
+        "retaken: tag None, tick true".into(),
+        "C slabs tracked: true false".into(),
+        format!("C alloc at c/tracked.c:{c_line}"),
+        "C slab names: c_tracked c_untracked".into(),
+        "C after free: 0 holders".into(),
         "full: Some(NoMemory)".into(),
         "foreign free: Some(Foreign)".into(),
         "timed wait: Some(TimedOut)".into(),
@@ -110,7 +140,6 @@ fn holders_registry_leaks_and_trace_events_report_each_allocation_site() {
         "event| slab one: free block 0 (0x…)".into(),
     ];
     // `trace::stderr_hook`: the same events, one line each on stderr.
-    let stderr = String::from_utf8_lossy(&out.stderr);
     let logged: Vec<&str> = stderr
         .lines()
         .filter(|l| l.starts_with("slab one: "))
@@ -136,4 +165,28 @@ fn holders_registry_leaks_and_trace_events_report_each_allocation_site() {
         lines[n - 5..n - 1].sort_unstable();
     }
     assert_eq!(lines, expected, "the fixture printed:\n{stdout}");
+}
+
+/// A hook set before `boot()`: the slabs are threaded with their fast
+/// paths closed, and each operation, the ones a fast path would take
+/// included, reports its event.
+#[test]
+fn a_hook_set_before_boot_sees_every_operation() {
+    let (stdout, _) = run_fixture(&["hook-before-boot"]);
+    let expected = [
+        "full: Some(NoMemory)",
+        "double free: Some(DoubleFree)",
+        "same block: true",
+        "event| slab one: alloc block 0 (0x…)",
+        "event| slab one: alloc failed: NoMemory (-12)",
+        "event| slab one: free block 0 (0x…)",
+        "event| slab one: free refused for block 0 (0x…): DoubleFree",
+        "event| slab one: alloc block 0 (0x…)",
+        "event| slab one: free block 0 (0x…)",
+    ];
+    assert_eq!(
+        stdout.lines().collect::<Vec<_>>(),
+        expected,
+        "the fixture printed:\n{stdout}"
+    );
 }

@@ -17,6 +17,9 @@
 //! one pair priced); `--only size` the flash and RAM of a minimal firmware
 //! per allocator (`size.rs`); `--only growth` `boot()` as the declared
 //! slabs grow, and a hand-off as the waiters grow (`growth.rs`).
+//! `--features LIST` builds the firmware with those features (`trace`,
+//! `track`, `trace-hook`: what slab-core's tracking and trace events cost
+//! the pair).
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -99,7 +102,7 @@ pub fn bench(args: &[String]) -> Result<(), String> {
     if only == Some("target") {
         // The firmware figures alone (no host run, no chart).
         for target in TARGETS_RUN {
-            target_benchmark(&tools, target)?.print();
+            target_benchmark(&tools, target, features(args))?.print();
         }
         return Ok(());
     }
@@ -107,14 +110,14 @@ pub fn bench(args: &[String]) -> Result<(), String> {
         .and_then(|o| o.strip_prefix("target-"))
         .and_then(|short| TARGETS_RUN.iter().find(|t| t.short == short))
     {
-        target_benchmark(&tools, target)?.print();
+        target_benchmark(&tools, target, features(args))?.print();
         return Ok(());
     }
 
     let host = host_benchmarks(args)?;
     let mut bars = host;
     for target in TARGETS_RUN {
-        let results = target_benchmark(&tools, target)?;
+        let results = target_benchmark(&tools, target, "")?;
         results.print();
         if std::ptr::eq(*target, &CORTEX_M3) {
             bars.extend(results.bars());
@@ -129,6 +132,13 @@ pub fn bench(args: &[String]) -> Result<(), String> {
     println!("\nwrote {}", svg.display());
     // SlabHeap against embedded-alloc and the system allocator.
     crate::bench_heap::bench()
+}
+
+/// The firmware features `--features LIST` names, or none.
+fn features(args: &[String]) -> &str {
+    args.windows(2)
+        .find(|w| w[0] == "--features")
+        .map_or("", |w| w[1].as_str())
 }
 
 /// The host CPU, as BENCHMARKS.md quotes it.
@@ -244,8 +254,9 @@ struct TargetResults {
 fn target_benchmark(
     tools: &LlvmTools,
     target: &'static BenchTarget,
+    features: &str,
 ) -> Result<TargetResults, String> {
-    let elf = build_bench_firmware_for(FIRMWARE_DIR, FIRMWARE_BIN, target.triple)?;
+    let elf = build_bench_firmware_for(FIRMWARE_DIR, FIRMWARE_BIN, target.triple, features)?;
     let mut results = if target.qemu.is_some() {
         let output = run_firmware(&elf, target)?;
         parse_firmware(&output, target)?

@@ -40,7 +40,7 @@ pub fn target() -> Result<(), String> {
 }
 
 fn build() -> Result<PathBuf, String> {
-    build_bench_firmware(DIR, BIN)
+    build_bench_firmware(DIR, BIN, "")
 }
 
 fn qemu(elf: &std::path::Path) -> Result<String, String> {

@@ -80,17 +80,26 @@ pub const FIRMWARE_TARGET: &str = CORTEX_M3.triple;
 /// Builds the benchmark firmware package in `dir` (relative to the
 /// workspace) for the Cortex-M3 in release mode, into
 /// `target/<last part of dir>`, and returns the ELF of its binary `bin`.
-pub fn build_bench_firmware(dir: &str, bin: &str) -> Result<PathBuf, String> {
-    build_bench_firmware_for(dir, bin, FIRMWARE_TARGET)
+pub fn build_bench_firmware(dir: &str, bin: &str, features: &str) -> Result<PathBuf, String> {
+    build_bench_firmware_for(dir, bin, FIRMWARE_TARGET, features)
 }
 
-/// [`build_bench_firmware`] for the target `triple`.
-pub fn build_bench_firmware_for(dir: &str, bin: &str, triple: &str) -> Result<PathBuf, String> {
+/// [`build_bench_firmware`] for the target `triple`, with the package's
+/// `features` (a comma-separated list, or empty).
+pub fn build_bench_firmware_for(
+    dir: &str,
+    bin: &str,
+    triple: &str,
+    features: &str,
+) -> Result<PathBuf, String> {
     let package = Path::new(dir).file_name().ok_or("a package directory")?;
     let target_dir = workspace_root().join("target").join(package);
     let mut cmd = cargo();
-    cmd.args(["build", "--release", "--target", triple])
-        .current_dir(workspace_root().join(dir))
+    cmd.args(["build", "--release", "--target", triple]);
+    if !features.is_empty() {
+        cmd.args(["--features", features]);
+    }
+    cmd.current_dir(workspace_root().join(dir))
         .env("CARGO_TARGET_DIR", &target_dir);
     // The firmware's own .cargo/config.toml supplies the linker scripts.
     for var in [

@@ -149,6 +149,11 @@ fn lint_firmware() -> Result<(), String> {
         ),
         ("examples/template", "target/template", "thumbv7m-none-eabi"),
         (
+            "examples/defmt-firmware",
+            "target/defmt-firmware",
+            "thumbv7m-none-eabi",
+        ),
+        (
             "examples/riscv-firmware",
             "target/riscv-firmware",
             "riscv32imac-unknown-none-elf",

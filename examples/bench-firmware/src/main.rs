@@ -399,11 +399,11 @@ fn main() -> ! {
     report::set_name(&"bench-firmware");
     count::start();
     set_up();
-    // With slab-core's `trace`: a hook the program could set (at run time,
-    // not here), so that the hot paths' load and branch are measured and
-    // not folded away by a linker that sees the hook never set.
+    // With slab-core's `trace`: a hook the program could set (at run time;
+    // only with `trace-hook`), so that a linker that sees the hook never
+    // set cannot fold the tracing away.
     #[cfg(feature = "trace")]
-    if black_box(false) {
+    if black_box(cfg!(feature = "trace-hook")) {
         let _ = slab_core::trace::set_trace_hook(|_| {});
     }
 

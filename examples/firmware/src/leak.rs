@@ -174,7 +174,7 @@ pub fn run() {
             "firmware: leak suspect: LEAKY block {} held by {} for {} ms",
             suspect.index(),
             site,
-            suspect.age(slab_core::track::now()) * 1000 / board::TICKS_PER_SECOND
+            suspect.age(slab_core::track::now()).unwrap_or(0) * 1000 / board::TICKS_PER_SECOND
         );
     }
 

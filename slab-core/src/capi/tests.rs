@@ -82,6 +82,8 @@ fn init_on_a_registry_entry_handle_writes_nothing() {
             2 * WORD,
             WORD,
             2,
+            false,
+            "",
         )
     };
     assert_eq!(rc, errno::EINVAL);
@@ -102,10 +104,13 @@ fn c_storage_is_published_once() {
         );
         assert_eq!(k_mem_slab_num_free_get(storage), 0);
         let buffer = leak_buffer(3 * WORD).as_mut_ptr();
-        assert_eq!(init_storage(storage, buffer, 3 * WORD, WORD, 3), 0);
+        assert_eq!(
+            init_storage(storage, buffer, 3 * WORD, WORD, 3, false, ""),
+            0
+        );
         let again = leak_buffer(3 * WORD);
         assert_eq!(
-            init_storage(storage, again.as_mut_ptr(), 3 * WORD, WORD, 3),
+            init_storage(storage, again.as_mut_ptr(), 3 * WORD, WORD, 3, false, ""),
             errno::EINVAL
         );
         assert!(first_word(storage).is_null());
@@ -125,11 +130,14 @@ fn c_storage_refused_then_initialised() {
     // SAFETY: zeroed C storage that stays put; a leaked buffer.
     unsafe {
         assert_eq!(
-            init_storage(storage, buffer.add(1), 2 * WORD, WORD, 2),
+            init_storage(storage, buffer.add(1), 2 * WORD, WORD, 2, false, ""),
             errno::EINVAL
         );
         assert_eq!(k_mem_slab_num_free_get(storage), 0);
-        assert_eq!(init_storage(storage, buffer, 2 * WORD, WORD, 2), 0);
+        assert_eq!(
+            init_storage(storage, buffer, 2 * WORD, WORD, 2, false, ""),
+            0
+        );
         assert_eq!(k_mem_slab_num_free_get(storage), 2);
     }
 }
@@ -163,7 +171,7 @@ fn publication_races_with_nothing() {
     });
     let buffer = leak_buffer(2 * WORD);
     // SAFETY: zeroed C storage that stays put; a leaked buffer.
-    let rc = unsafe { init_storage(storage.0, buffer.as_mut_ptr(), 2 * WORD, WORD, 2) };
+    let rc = unsafe { init_storage(storage.0, buffer.as_mut_ptr(), 2 * WORD, WORD, 2, false, "") };
     assert_eq!(rc, 0);
     poller.join().unwrap();
     // SAFETY: as above.
@@ -223,4 +231,50 @@ fn the_name_check_passes_only_unique_names_and_is_then_skipped() {
     assert!(names_unique(&checked, &[&A]));
     assert!(checked.load(Ordering::Relaxed));
     assert!(names_unique(&checked, &[&A, &B]), "checked once");
+}
+
+/// C storage with records (a `K_MEM_SLAB_DEFINE` with `SLAB_CORE_TRACK`):
+/// refused, unpublished, when the buffer has no room for them after the
+/// blocks; tracked when it has, and its holder is the C caller's site.
+#[cfg(feature = "track")]
+#[test]
+fn c_storage_with_records_is_tracked() {
+    let records = 2 * K_MEM_SLAB_RECORD_WORDS * WORD;
+    let storage = c_storage();
+    let buffer = leak_buffer(2 * WORD + records).as_mut_ptr();
+    // Leaked: a site lives as long as the program.
+    let site: &'static k_mem_slab_site = Box::leak(Box::new(k_mem_slab_site {
+        file: c"c/pool.c".as_ptr(),
+        line: 12,
+    }));
+    // SAFETY: zeroed C storage that stays put; a leaked buffer of the
+    // size given; a leaked site.
+    unsafe {
+        assert_eq!(
+            init_storage(
+                storage,
+                buffer,
+                2 * WORD + records - 1,
+                WORD,
+                2,
+                true,
+                "pool"
+            ),
+            errno::EINVAL
+        );
+        assert!(mem_slab(storage).is_none());
+        assert_eq!(
+            init_storage(storage, buffer, 2 * WORD + records, WORD, 2, true, "pool"),
+            0
+        );
+        let slab = mem_slab(storage).unwrap();
+        assert!(slab.is_tracked());
+        assert_eq!(slab.name(), "pool");
+        let mut block = ptr::null_mut();
+        assert_eq!(k_mem_slab_alloc_at(storage, &mut block, K_NO_WAIT, site), 0);
+        let site = slab.holders().next().unwrap().site().unwrap();
+        assert_eq!((site.file(), site.line()), ("c/pool.c", 12));
+        assert_eq!(k_mem_slab_free_checked(storage, block), 0);
+        assert_eq!(slab.holders().count(), 0);
+    }
 }

@@ -46,7 +46,7 @@ impl MemSlab {
         #[cfg(not(feature = "track"))]
         let _ = site;
         #[cfg(feature = "trace")]
-        crate::trace::alloc(self, &decode(raw));
+        super::events::alloc(self, &decode(raw));
         raw
     }
 
@@ -60,7 +60,7 @@ impl MemSlab {
     pub(super) unsafe fn free_cold_observed(&self, block: NonNull<u8>) -> Result<(), FreeError> {
         // SAFETY: the caller's contract.
         let result = unsafe { self.free_cold(block) };
-        crate::trace::free(self, block, &result);
+        super::events::free(self, block, &result);
         result
     }
 
@@ -87,7 +87,7 @@ impl MemSlab {
             return done;
         }
         #[cfg(feature = "trace")]
-        crate::trace::wait_start(self);
+        super::events::wait_start(self);
         let pass_on = |block: *mut u8| {
             // SAFETY: `free` grants only blocks of this slab (non-null); this
             // one was handed to us and never given to anyone, so freeing it
@@ -104,7 +104,7 @@ impl MemSlab {
             Outcome::Granted(block) => Ok(unsafe { NonNull::new_unchecked(block) }),
             Outcome::TimedOut | Outcome::Cancelled => {
                 #[cfg(feature = "trace")]
-                crate::trace::timeout(self);
+                super::events::timeout(self);
                 Err(AllocError::TimedOut)
             }
         }
@@ -261,7 +261,7 @@ impl MemSlab {
         if let Some(wake) = wake {
             wake.wake();
             #[cfg(feature = "trace")]
-            crate::trace::hand_off(self, given.as_ptr());
+            super::events::hand_off(self, given.as_ptr());
         }
         Ok(())
     }
@@ -286,7 +286,7 @@ impl MemSlab {
         });
         #[cfg(feature = "trace")]
         if result.is_none() {
-            crate::trace::wait_start(self);
+            super::events::wait_start(self);
         }
         result
     }

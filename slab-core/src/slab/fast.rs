@@ -49,13 +49,14 @@ pub(super) struct Fast {
     pub(super) shift: u32,
     pub(super) odd_inverse: usize,
     /// The blocks the fast paths accept: the block count once a declared
-    /// slab is threaded, 0 before and for a runtime-initialised slab.
+    /// slab is threaded, 0 before, for a runtime-initialised slab and once
+    /// a trace hook is set (`events`).
     pub(super) blocks: usize,
     /// The free flags of `checks = "full"` (see `MemSlab::used_map`):
     /// index `blocks`, the sentinel, is never 1, so a head of unknown or
-    /// no index never passes. A runtime-initialised slab points at
-    /// [`NO_FLAGS`] (its fast paths never pass, it always takes the full
-    /// path). Null for `checks = "bounds"`, which keeps no flags. Just
+    /// no index never passes. A runtime-initialised slab, and any slab
+    /// once a trace hook is set, points at [`NO_FLAGS`] (its fast paths
+    /// never pass, it always takes the full path). Null for `checks = "bounds"`, which keeps no flags. Just
     /// before the head, so that `alloc` loads both with one `ldrd`.
     pub(super) flags: *mut u8,
 }
@@ -134,8 +135,9 @@ impl MemSlab {
             None => decode(self.alloc_cold(timeout)),
         }
         // The same, and what the features observe: the fast path adds the
-        // record (`track`) and the hook's load and branch (`trace`); the
-        // full path does both out of line.
+        // record (`track`; with `trace` alone, nothing: a hook, once set,
+        // closes the fast path, see `events`); the full path records and
+        // reports out of line.
         #[cfg(any(feature = "track", feature = "trace"))]
         {
             let site = super::SiteArg::caller();
@@ -156,9 +158,7 @@ impl MemSlab {
         #[cfg(feature = "track")]
         self.track_taken(block, site);
         #[cfg(not(feature = "track"))]
-        let _ = site;
-        #[cfg(feature = "trace")]
-        crate::trace::alloc_ok(self, block);
+        let _ = (block, site);
     }
 
     /// The fast path of `alloc`, under the lock: the head, if every check
@@ -290,11 +290,10 @@ impl MemSlab {
             // SAFETY: the caller's contract.
             unsafe { self.free_cold(block) }
         }
-        // The same, and the trace hook's load and branch (the full path
-        // reports out of line).
+        // The same, with the full path that reports to the trace hook (a
+        // hook, once set, closes the fast path: see `events`).
         #[cfg(feature = "trace")]
         if self.state.with(|s| self.push_fast(s, block.as_ptr(), 0)) {
-            crate::trace::free_ok(self, block);
             Ok(())
         } else {
             // SAFETY: the caller's contract.
@@ -320,14 +319,12 @@ impl MemSlab {
             .state
             .with(|s| self.push_fast(s, block.as_ptr(), covered))
         {
-            #[cfg(feature = "trace")]
-            crate::trace::free_ok(self, block);
             Ok(())
         } else {
             // SAFETY: the caller's contract.
             let result = unsafe { self.free_cold_covering(block, covered) };
             #[cfg(feature = "trace")]
-            crate::trace::free(self, block, &result);
+            super::events::free(self, block, &result);
             result
         }
     }

@@ -64,6 +64,16 @@ impl MemSlab {
     }
 
     crate::sync::loom_const_fn! {
+        /// This slab named `name` (the C ABI's `K_MEM_SLAB_DEFINE`d slabs,
+        /// named as C defines them).
+        #[cfg(feature = "capi")]
+        pub(crate) const fn with_name(mut self, name: &'static str) -> Self {
+            self.name = name;
+            self
+        }
+    }
+
+    crate::sync::loom_const_fn! {
         /// This declared slab with its ownership records (`crate::track`),
         /// two words per block right after the blocks in its buffer.
         #[cfg(feature = "track")]
@@ -141,10 +151,20 @@ impl MemSlab {
         if geometry.span > buffer.len() {
             return Err(InitError::BufferTooSmall);
         }
+        #[cfg(feature = "track")]
+        let len = buffer.len();
         let buffer = buffer.as_mut_ptr();
         self.state.with(|s| {
             if self.phase.load(Ordering::Relaxed) != UNINIT {
                 return Err(InitError::AlreadyInitialized);
+            }
+            // A slab made to keep records (the C ABI's tracked
+            // definitions) keeps them after the blocks: room for them too.
+            #[cfg(feature = "track")]
+            let tracked = self.config().tracked;
+            #[cfg(feature = "track")]
+            if tracked && super::track::records_end(geometry) > len {
+                return Err(InitError::BufferTooSmall);
             }
             // SAFETY: `config` is only written here, under the lock, while
             // the phase is UNINIT, when no reader looks at it.
@@ -154,7 +174,7 @@ impl MemSlab {
                     geometry,
                     checks: Checks::Full,
                     #[cfg(feature = "track")]
-                    tracked: false,
+                    tracked,
                 }
             };
             self.thread(s, false);
@@ -208,6 +228,12 @@ impl MemSlab {
         #[cfg(feature = "track")]
         self.clear_records();
         s.head_index = s.index_or_sentinel(next);
+        // With the trace hook set, the fast paths stay closed (see
+        // `events`): every operation takes the full path, which reports.
+        #[cfg(feature = "trace")]
+        if super::events::hooked() {
+            Self::close_fast_paths_locked(s);
+        }
         self.num_used.store(0, Ordering::Relaxed);
         self.max_used.store(0, Ordering::Relaxed);
     }

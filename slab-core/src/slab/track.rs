@@ -5,12 +5,18 @@
 //! of `slab_heap!`) gets a record of **two words**, in the declaration's
 //! static block buffer right after the blocks: the allocation site (a
 //! pointer to the caller's [`core::panic::Location`], or to a C caller's
-//! file and line) and the tick it was taken at. So a slab of `N` blocks
-//! costs `2 × N` words of RAM more (16 bytes per block on a 64-bit host,
-//! 8 on a 32-bit core), fixed at compile time; nothing is ever allocated.
-//! A slab made with [`MemSlab::new`] + [`init`](MemSlab::init) has nowhere
-//! to keep records and is not tracked ([`MemSlab::is_tracked`] is `false`,
-//! [`MemSlab::holders`] yields nothing).
+//! file and line) and the tick it was taken at, or, once the holder has
+//! tagged the block ([`MemSlab::set_tag`]), the holder's tag instead of the
+//! tick. So a slab of `N` blocks costs exactly `2 × N` words of RAM more
+//! (16 bytes per block on a 64-bit host, 8 on a 32-bit core), fixed at
+//! compile time; nothing is ever allocated.
+//! A C program's `K_MEM_SLAB_DEFINE`d slab is tracked the same way when the
+//! C file defines `SLAB_CORE_TRACK` before including `slab.h` (the macro
+//! then reserves the records after its blocks; see [`crate::capi`]). A
+//! slab made with [`MemSlab::new`] + [`init`](MemSlab::init) (or
+//! `k_mem_slab_init`) has nowhere to keep records and is not tracked
+//! ([`MemSlab::is_tracked`] is `false`, [`MemSlab::holders`] yields
+//! nothing).
 //!
 //! Every allocation path records its caller: [`MemSlab::alloc`],
 //! [`alloc_block`](MemSlab::alloc_block), [`alloc_box`](MemSlab::alloc_box)
@@ -38,7 +44,15 @@
 //! paths write it as soon as they have the block. A block allocated at the
 //! very moment [`MemSlab::holders`] looks at it may be listed without its
 //! site ([`Site`] is then absent: the holder is shown as `unknown`) or not
-//! at all; every other block is listed exactly.
+//! at all, and one tagged at that moment may show its tag as its tick;
+//! every other block is listed exactly.
+//!
+//! A tag is a word the holder chooses (a connection, a task, a request
+//! id): [`MemSlab::set_tag`] keeps it in the record, in the tick's place,
+//! until the block is freed. A tagged block says who holds it, so it is no
+//! longer a leak suspect: [`Holder::tag`] is then `Some`, and
+//! [`Holder::tick`] and [`Holder::age`] are `None`
+//! ([`MemSlab::held_longer_than`] leaves it out).
 //!
 //! ```
 //! use slab_core::{mem_slab, MemSlab, Timeout};
@@ -55,8 +69,11 @@
 //!     let site = holders[0].site().unwrap();
 //!     assert_eq!((site.file(), site.line()), (file!(), line));
 //!     assert_eq!(holders[0].block(), kept.as_ptr());
-//!     // `Display`: "RX block 0 held by src/main.rs:9:24 since tick 1234"
+//!     // `Display`: "RX block 0 (0x…) held by src/main.rs:9:24 since tick 1234"
 //!     println!("{}", holders[0]);
+//!     // The holder names itself: "… held by src/main.rs:9:24 tagged 7".
+//!     RX.set_tag(kept.as_ptr(), 7).unwrap();
+//!     assert_eq!(RX.holders().next().unwrap().tag(), Some(7));
 //!     drop(kept);
 //!     assert_eq!(RX.holders().count(), 0);
 //! }
@@ -157,13 +174,42 @@ impl defmt::Format for Site {
     }
 }
 
-/// The site word of a record: null (not held), a `Location` (even
-/// address) or a [`CSite`] with its low bit set (both types are aligned to
-/// at least a word, so the bit is free).
+/// The site word's low bit for a [`CSite`] (a `Location` leaves it clear).
+const C_SITE: usize = 1;
+/// The site word's second bit: the record's other word is the holder's tag,
+/// not the tick.
+const TAGGED: usize = 2;
+
+// Both bits are free in the address of either kind of site.
+const _: () = assert!(
+    align_of::<Location<'static>>() > C_SITE | TAGGED && align_of::<CSite>() > C_SITE | TAGGED
+);
+
+/// A holder's site as `defmt` shows it: the site, or `unknown (being
+/// allocated)` (as `Display` shows it).
+#[cfg(feature = "defmt")]
+pub(crate) struct ShownSite(pub(crate) Option<Site>);
+
+#[cfg(feature = "defmt")]
+impl defmt::Format for ShownSite {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        match &self.0 {
+            Some(site) => defmt::write!(f, "{}", site),
+            None => defmt::write!(f, "unknown (being allocated)"),
+        }
+    }
+}
+
+/// The site word of a record: null (not held), a `Location` or a
+/// [`CSite`] with [`C_SITE`] set, and [`TAGGED`] once tagged (both types
+/// are aligned to at least four bytes, so both bits are free).
 fn encode(site: SiteWord) -> *mut () {
     match site {
         SiteWord::Rust(l) => ptr::from_ref(l).cast_mut().cast(),
-        SiteWord::C(c) => ptr::from_ref(c).cast_mut().cast::<()>().map_addr(|a| a | 1),
+        SiteWord::C(c) => ptr::from_ref(c)
+            .cast_mut()
+            .cast::<()>()
+            .map_addr(|a| a | C_SITE),
     }
 }
 
@@ -185,9 +231,10 @@ impl SiteWord {
 }
 
 fn decode(word: *mut ()) -> Option<Site> {
+    let word = word.map_addr(|a| a & !TAGGED);
     if word.is_null() {
         None
-    } else if word.addr() & 1 == 0 {
+    } else if word.addr() & C_SITE == 0 {
         // SAFETY: an even non-null site word is a `&'static Location` (see
         // `encode`).
         Some(Site(SiteKind::Rust(unsafe {
@@ -197,19 +244,50 @@ fn decode(word: *mut ()) -> Option<Site> {
         // SAFETY: an odd site word is a `&'static CSite` with its low bit
         // set (see `encode`); `k_mem_slab_alloc_at`'s contract makes it
         // live as long as the program.
-        let c = unsafe { &*word.map_addr(|a| a & !1).cast::<CSite>() };
+        let c = unsafe { &*word.map_addr(|a| a & !C_SITE).cast::<CSite>() };
         Some(Site(SiteKind::C(c.file, c.line)))
     }
 }
 
 /// One block's record: its site (null while the block is free) and the
-/// tick it was allocated at. Two words, in the block buffer after the
-/// blocks; `boot()` clears them.
+/// tick it was allocated at, or its tag once the site word says
+/// [`TAGGED`]. Two words, in the block buffer after the blocks; `boot()`
+/// clears them.
 #[repr(C)]
 pub(crate) struct Record {
     site: AtomicPtr<()>,
     tick: AtomicUsize,
 }
+
+/// The end of the records of a slab of shape `geometry`, as an offset
+/// from its buffer: the blocks, then one record each.
+pub(crate) fn records_end(geometry: crate::layout::Geometry) -> usize {
+    geometry.span + geometry.num_blocks * size_of::<Record>()
+}
+
+/// Why [`MemSlab::set_tag`] refused; nothing changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TagError {
+    /// The slab keeps no records: made with [`MemSlab::new`] +
+    /// [`init`](MemSlab::init) (see the [module docs](self)).
+    NotTracked,
+    /// The pointer is not exactly a block of this slab.
+    NotABlock,
+    /// The block is free (or the slab not booted yet): nobody holds it.
+    NotHeld,
+}
+
+impl fmt::Display for TagError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TagError::NotTracked => "slab_core: the slab keeps no ownership records",
+            TagError::NotABlock => "slab_core: not a block of this slab",
+            TagError::NotHeld => "slab_core: the block is not allocated",
+        })
+    }
+}
+
+impl core::error::Error for TagError {}
 
 /// The tracking clock's tick now: the bare-metal clock's (0 until
 /// `set_clock`), or with `std` microseconds since the
@@ -220,7 +298,8 @@ pub fn now() -> u64 {
 
 impl MemSlab {
     /// Whether the slab records who holds its blocks: a declared slab with
-    /// the `track` feature (a runtime-initialised slab has no records).
+    /// the `track` feature, or a `K_MEM_SLAB_DEFINE`d one compiled with
+    /// `SLAB_CORE_TRACK` (a runtime-initialised slab has no records).
     pub fn is_tracked(&self) -> bool {
         self.records().is_some()
     }
@@ -278,8 +357,63 @@ impl MemSlab {
         }
     }
 
+    /// Tags `block`, a block of this slab its caller holds, with `tag`: the
+    /// record keeps the tag instead of the tick until the block is freed
+    /// (a later `set_tag` replaces it). [`holders`](Self::holders) shows
+    /// it, and [`held_longer_than`](Self::held_longer_than) no longer
+    /// lists the block (a holder that says who it is is not a leak
+    /// suspect).
+    ///
+    /// Fails, changing nothing, for a slab without records
+    /// (`NotTracked`), a pointer that is not exactly one of its blocks
+    /// (`NotABlock`) and a block that is free (`NotHeld`). Under the
+    /// slab's lock, like `free`, which clears the tag with the site:
+    /// interrupt-safe, O(1).
+    ///
+    /// ```
+    /// use slab_core::{mem_slab, MemSlab, Timeout};
+    /// use slab_core::track::TagError;
+    ///
+    /// #[mem_slab(blocks = 2, size = 16)]
+    /// static CONN: MemSlab;
+    ///
+    /// fn main() {
+    ///     slab_core::boot();
+    ///     let session = CONN.alloc(Timeout::NoWait).unwrap();
+    ///     CONN.set_tag(session, 42).unwrap(); // connection 42 holds it
+    ///     let holder = CONN.holders().next().unwrap();
+    ///     assert_eq!((holder.tag(), holder.tick()), (Some(42), None));
+    ///     assert_eq!(CONN.held_longer_than(0).count(), 0);
+    ///     // SAFETY: from CONN, not used afterwards.
+    ///     unsafe { CONN.free(session) }.unwrap();
+    ///     assert_eq!(CONN.set_tag(session, 43), Err(TagError::NotHeld));
+    /// }
+    /// ```
+    pub fn set_tag(&self, block: NonNull<u8>, tag: usize) -> Result<(), TagError> {
+        let records = self.records().ok_or(TagError::NotTracked)?;
+        let index = self.index_in_use(block).ok_or(TagError::NotABlock)?;
+        self.state.with(|_| {
+            if !self.is_ready() {
+                return Err(TagError::NotHeld);
+            }
+            let record = Self::record(records, index);
+            let site = record.site.load(Ordering::Relaxed);
+            if site.is_null() {
+                return Err(TagError::NotHeld);
+            }
+            // The tag first, then (Release) the bit that says it is one: a
+            // reader that sees the bit (Acquire) sees the tag.
+            record.tick.store(tag, Ordering::Relaxed);
+            record
+                .site
+                .store(site.map_addr(|a| a | TAGGED), Ordering::Release);
+            Ok(())
+        })
+    }
+
     /// The allocated blocks of a tracked slab, in address order, each with
-    /// the site that allocated it and when (nothing for an untracked slab).
+    /// the site that allocated it and when, or its tag (nothing for an
+    /// untracked slab).
     ///
     /// Reads the records without the slab's lock, one block at a time, so
     /// it may run while other code allocates and frees (see the
@@ -294,23 +428,32 @@ impl MemSlab {
         };
         (0..blocks).filter_map(move |index| {
             let record = Self::record(records?, index);
-            let site = record.site.load(Ordering::Relaxed);
+            // Acquire: with the tagged bit, the tag (see `set_tag`).
+            let site = record.site.load(Ordering::Acquire);
             if site.is_null() {
                 return None;
             }
             let block = self.block_ptr(index);
+            let word = record.tick.load(Ordering::Relaxed);
+            let (tick, tag) = if site.addr() & TAGGED == 0 {
+                (Some(word as u64), None)
+            } else {
+                (None, Some(word))
+            };
             Some(Holder {
                 slab: self.name(),
                 index,
                 block,
                 site: decode(site),
-                tick: record.tick.load(Ordering::Relaxed) as u64,
+                tick,
+                tag,
             })
         })
     }
 
     /// The holders that have held their block for at least `ticks` ticks of
-    /// [`now`]'s clock: leak suspects.
+    /// [`now`]'s clock: leak suspects (a block its holder has tagged, see
+    /// [`set_tag`](Self::set_tag), has no age and is not one).
     ///
     /// ```
     /// use slab_core::{mem_slab, MemSlab, Timeout};
@@ -329,7 +472,8 @@ impl MemSlab {
     /// ```
     pub fn held_longer_than(&self, ticks: u64) -> impl Iterator<Item = Holder> + '_ {
         let now = now();
-        self.holders().filter(move |h| h.age(now) >= ticks)
+        self.holders()
+            .filter(move |h| h.age(now).is_some_and(|age| age >= ticks))
     }
 
     /// The sites holding this slab's blocks, each once, with how many
@@ -359,14 +503,17 @@ impl MemSlab {
 /// An allocated block of a tracked slab and who holds it (see
 /// [`MemSlab::holders`]).
 ///
-/// `Display`: `RX block 2 (0x20000140) held by src/main.rs:40:17 since tick 1234`.
+/// `Display`: `RX block 2 (0x20000140) held by src/main.rs:40:17 since
+/// tick 1234`, or for a tagged block `… held by src/main.rs:40:17 tagged
+/// 42`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Holder {
     slab: &'static str,
     index: usize,
     block: NonNull<u8>,
     site: Option<Site>,
-    tick: u64,
+    tick: Option<u64>,
+    tag: Option<usize>,
 }
 
 impl Holder {
@@ -387,18 +534,26 @@ impl Holder {
     }
 
     /// The tick of [`now`]'s clock it was allocated at (truncated to a
-    /// word: on a 32-bit core, ages are exact up to 2³² ticks).
-    pub fn tick(&self) -> u64 {
+    /// word: on a 32-bit core, ages are exact up to 2³² ticks); `None`
+    /// once the holder has tagged it (the tag took the tick's place).
+    pub fn tick(&self) -> Option<u64> {
         self.tick
     }
 
-    /// How long it has been held at tick `now`, in ticks.
-    pub fn age(&self, now: u64) -> u64 {
-        if usize::BITS < 64 {
-            (now as usize).wrapping_sub(self.tick as usize) as u64
+    /// The holder's tag ([`MemSlab::set_tag`]), if it set one.
+    pub fn tag(&self) -> Option<usize> {
+        self.tag
+    }
+
+    /// How long it has been held at tick `now`, in ticks; `None` for a
+    /// tagged block (see [`tick`](Self::tick)).
+    pub fn age(&self, now: u64) -> Option<u64> {
+        let tick = self.tick?;
+        Some(if usize::BITS < 64 {
+            (now as usize).wrapping_sub(tick as usize) as u64
         } else {
-            now.wrapping_sub(self.tick)
-        }
+            now.wrapping_sub(tick)
+        })
     }
 }
 
@@ -413,7 +568,11 @@ impl fmt::Display for Holder {
             Some(site) => write!(f, "{site}")?,
             None => f.write_str("unknown")?,
         }
-        write!(f, " since tick {}", self.tick)
+        match (self.tick, self.tag) {
+            (_, Some(tag)) => write!(f, " tagged {tag}"),
+            (Some(tick), None) => write!(f, " since tick {tick}"),
+            (None, None) => Ok(()),
+        }
     }
 }
 
@@ -422,12 +581,16 @@ impl defmt::Format for Holder {
     fn format(&self, f: defmt::Formatter<'_>) {
         defmt::write!(
             f,
-            "{=str} block {=usize} ({=usize:#x}) held by {} since tick {=u64}",
+            "{=str} block {=usize} ({=usize:#x}) held by {}",
             self.slab,
             self.index,
             self.block.as_ptr() as usize,
-            self.site,
-            self.tick
+            ShownSite(self.site),
         );
+        match (self.tick, self.tag) {
+            (_, Some(tag)) => defmt::write!(f, " tagged {=usize}", tag),
+            (Some(tick), None) => defmt::write!(f, " since tick {=u64}", tick),
+            (None, None) => {}
+        }
     }
 }

@@ -13,6 +13,7 @@ static WILD: k_mem_slab_definition = k_mem_slab_definition {
     buffer: 0x2000 as *mut _,
     block_size: 8,
     num_blocks: 1,
+    tracked: 0,
     name: c"wild".as_ptr(),
     config: core::ptr::null(),
 };

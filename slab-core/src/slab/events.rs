@@ -1,54 +1,14 @@
-//! Trace events (feature `trace`): a hook, set once with
-//! [`set_trace_hook`], that sees every allocation, free, start of a wait,
-//! hand-off, timeout and refused free of every slab.
-//!
-//! Without the feature none of this is compiled: the hot paths are the
-//! same code as before. With it and no hook set, `alloc` and `free` each
-//! pay one load and one branch (12 instructions per alloc + free pair on
-//! a Cortex-M3, with the hook word's address). With a hook, it is called after the operation, outside
-//! the slab's lock, in the caller's context — interrupt handlers included —
-//! so it must be short and interrupt-safe, and must not allocate from or
-//! free to a slab (that would report again, from inside the hook).
-//!
-//! Two hooks come with the crate: `stderr_hook` (with `std`: one line
-//! per event on standard error) and `defmt_hook` (with `defmt`: one
-//! `defmt::trace!` per event).
-//!
-//! ```
-//! use slab_core::{mem_slab, MemSlab, Timeout};
-//! use slab_core::trace::{self, Event};
-//! use std::sync::atomic::{AtomicUsize, Ordering};
-//!
-//! #[mem_slab(blocks = 1, size = 16)]
-//! static POOL: MemSlab;
-//!
-//! static ALLOCS: AtomicUsize = AtomicUsize::new(0);
-//!
-//! fn count(event: &Event) {
-//!     if let Event::Alloc { slab, outcome: Ok(_) } = event {
-//!         if slab.name() == "POOL" {
-//!             ALLOCS.fetch_add(1, Ordering::Relaxed);
-//!         }
-//!     }
-//!     trace::stderr_hook(event); // "slab POOL: alloc block 0 (0x…)"
-//! }
-//!
-//! fn main() {
-//!     slab_core::boot();
-//!     trace::set_trace_hook(count).unwrap();
-//!     assert!(trace::set_trace_hook(count).is_err()); // set once
-//!     let block = POOL.alloc_block(Timeout::NoWait).unwrap();
-//!     drop(block);
-//!     assert_eq!(ALLOCS.load(Ordering::Relaxed), 1);
-//! }
-//! ```
+//! The trace events and the hook that receives them (public as
+//! [`crate::trace`], whose `set_trace_hook` stores the hook here and closes
+//! the fast paths of the registry's slabs).
 
 use core::fmt;
 use core::ptr::{self, NonNull};
 use core::sync::atomic::{AtomicPtr, Ordering};
 
+use super::fast::NO_FLAGS;
+use super::{MemSlab, SlabState};
 use crate::error::{AllocError, FreeError};
-use crate::slab::MemSlab;
 
 /// What happened to a slab.
 #[derive(Clone, Copy, Debug)]
@@ -152,45 +112,51 @@ impl fmt::Display for Event<'_> {
     }
 }
 
+/// A block as `defmt` events show it: `block 2 (0x…)`, or the address
+/// alone when it is not one of the slab's blocks.
+#[cfg(feature = "defmt")]
+impl defmt::Format for Shown<'_> {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        let address = self.1.as_ptr() as usize;
+        match self.0.index_of_block(self.1) {
+            Some(index) => defmt::write!(f, "block {=usize} ({=usize:#x})", index, address),
+            None => defmt::write!(f, "{=usize:#x}", address),
+        }
+    }
+}
+
+/// As `Display`: `slab NAME: alloc block 2 (0x…)`, ….
 #[cfg(feature = "defmt")]
 impl defmt::Format for Event<'_> {
     fn format(&self, f: defmt::Formatter<'_>) {
         let name = self.slab().name();
         match *self {
             Event::Alloc {
-                outcome: Ok(block), ..
-            } => defmt::write!(
-                f,
-                "slab {=str}: alloc {=usize:#x}",
-                name,
-                block.as_ptr() as usize
-            ),
+                slab,
+                outcome: Ok(block),
+            } => defmt::write!(f, "slab {=str}: alloc {}", name, Shown(slab, block)),
             Event::Alloc {
                 outcome: Err(e), ..
-            } => defmt::write!(f, "slab {=str}: alloc failed: {}", name, e),
-            Event::Free { block, .. } => {
-                defmt::write!(
-                    f,
-                    "slab {=str}: free {=usize:#x}",
-                    name,
-                    block.as_ptr() as usize
-                )
-            }
-            Event::RefusedFree { block, error, .. } => defmt::write!(
+            } => defmt::write!(
                 f,
-                "slab {=str}: free refused for {=usize:#x}: {}",
+                "slab {=str}: alloc failed: {} ({=i32})",
                 name,
-                block.as_ptr() as usize,
+                e,
+                e.errno()
+            ),
+            Event::Free { slab, block } => {
+                defmt::write!(f, "slab {=str}: free {}", name, Shown(slab, block))
+            }
+            Event::RefusedFree { slab, block, error } => defmt::write!(
+                f,
+                "slab {=str}: free refused for {}: {}",
+                name,
+                Shown(slab, block),
                 error
             ),
             Event::WaitStart { .. } => defmt::write!(f, "slab {=str}: wait start", name),
-            Event::HandOff { block, .. } => {
-                defmt::write!(
-                    f,
-                    "slab {=str}: hand-off {=usize:#x}",
-                    name,
-                    block.as_ptr() as usize
-                )
+            Event::HandOff { slab, block } => {
+                defmt::write!(f, "slab {=str}: hand-off {}", name, Shown(slab, block))
             }
             Event::Timeout { .. } => defmt::write!(f, "slab {=str}: wait timed out", name),
         }
@@ -200,7 +166,8 @@ impl defmt::Format for Event<'_> {
 /// The hook: null until set, then a `fn(&Event)`, never changed again.
 static HOOK: AtomicPtr<()> = AtomicPtr::new(ptr::null_mut());
 
-/// [`set_trace_hook`] was called before: the first hook stays.
+/// [`set_trace_hook`](crate::trace::set_trace_hook) was called before:
+/// the first hook stays.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct HookAlreadySet;
 
@@ -212,12 +179,9 @@ impl fmt::Display for HookAlreadySet {
 
 impl core::error::Error for HookAlreadySet {}
 
-/// Sets the hook that receives every [`Event`] of every slab, once: a
-/// second call returns `Err(HookAlreadySet)` and keeps the first hook.
-///
-/// The hook runs in the context of the operation (interrupt handlers
-/// too), outside the slab's lock; see the [module docs](self).
-pub fn set_trace_hook(hook: fn(&Event<'_>)) -> Result<(), HookAlreadySet> {
+/// Stores the hook, once (the first half of `set_trace_hook`; the second
+/// closes the fast paths).
+pub(crate) fn install(hook: fn(&Event<'_>)) -> Result<(), HookAlreadySet> {
     #[cfg(feature = "std")]
     {
         HOOK.compare_exchange(
@@ -238,6 +202,33 @@ pub fn set_trace_hook(hook: fn(&Event<'_>)) -> Result<(), HookAlreadySet> {
         HOOK.store(hook as *mut (), Ordering::Release);
         Ok(())
     })
+}
+
+/// Whether a hook is set.
+pub(crate) fn hooked() -> bool {
+    !hook().is_null()
+}
+
+impl MemSlab {
+    /// Sends every later `alloc` and `free` of this slab down the full
+    /// path, which reports its event: the hook is set, and the fast paths
+    /// report nothing (so that, with no hook, they cost nothing).
+    pub(crate) fn close_fast_paths(&self) {
+        self.state.with(Self::close_fast_paths_locked);
+    }
+
+    /// [`close_fast_paths`](Self::close_fast_paths) under the lock (also
+    /// `boot()`'s, for a slab threaded once the hook is set): the shape a
+    /// runtime-initialised slab has, which no fast path passes. `alloc`'s
+    /// reads the head's flag at index 0 of [`NO_FLAGS`] (never 1, whatever
+    /// the checks level), `free`'s finds every index at or past
+    /// `blocks = 0`. The full paths use neither (`used_map` keeps the
+    /// flags), and the head's index is the sentinel, 0, from here on.
+    pub(super) fn close_fast_paths_locked(s: &mut SlabState) {
+        s.fast.blocks = 0;
+        s.fast.flags = (&raw const NO_FLAGS).cast_mut();
+        s.head_index = 0;
+    }
 }
 
 /// The hook, or null. Relaxed: the hook is a function, whose code does
@@ -273,50 +264,12 @@ pub(crate) fn alloc(slab: &MemSlab, result: &Result<NonNull<u8>, AllocError>) {
     });
 }
 
-/// `alloc`'s fast path took `block`: one load and one branch with no hook
-/// (the event is built out of line, so the fast path keeps no stack frame).
-#[inline(always)]
-pub(crate) fn alloc_ok(slab: &MemSlab, block: NonNull<u8>) {
-    let hook = hook();
-    if !hook.is_null() {
-        call_alloc_ok(hook, slab, block);
-    }
-}
-
-#[cold]
-#[inline(never)]
-fn call_alloc_ok(hook: *mut (), slab: &MemSlab, block: NonNull<u8>) {
-    call(
-        hook,
-        Event::Alloc {
-            slab,
-            outcome: Ok(block),
-        },
-    );
-}
-
 /// A free's event (the full path).
 pub(crate) fn free(slab: &MemSlab, block: NonNull<u8>, result: &Result<(), FreeError>) {
     emit(|| match *result {
         Ok(()) => Event::Free { slab, block },
         Err(error) => Event::RefusedFree { slab, block, error },
     });
-}
-
-/// `free`'s fast path took `block` back: one load and one branch with no
-/// hook.
-#[inline(always)]
-pub(crate) fn free_ok(slab: &MemSlab, block: NonNull<u8>) {
-    let hook = hook();
-    if !hook.is_null() {
-        call_free_ok(hook, slab, block);
-    }
-}
-
-#[cold]
-#[inline(never)]
-fn call_free_ok(hook: *mut (), slab: &MemSlab, block: NonNull<u8>) {
-    call(hook, Event::Free { slab, block });
 }
 
 pub(crate) fn wait_start(slab: &MemSlab) {
