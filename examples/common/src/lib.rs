@@ -32,6 +32,8 @@ extern crate std;
 
 #[cfg(feature = "build")]
 pub mod build;
+#[cfg(feature = "c")]
+pub mod build_c;
 
 pub mod workload;
 
