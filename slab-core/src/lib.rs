@@ -217,10 +217,11 @@
 //! while the new size fits the block. Nothing splits or coalesces, so the
 //! cost is bounded by the number of classes, whatever the heap's history;
 //! within that bound it rises with the full classes a request passes over
-//! (the project's benchmarks, on a Cortex-M3: 135 instructions per alloc +
-//! free in the median state, 196 at worst over a fill-and-fragment
+//! (the project's benchmarks, on a Cortex-M3: 140 instructions per alloc +
+//! free in the median state, 190 at worst over a fill-and-fragment
 //! workload, against 873 for embedded-alloc's first-fit heap and 244 for
-//! its TLSF heap; 303 with every class but the largest full).
+//! its TLSF heap; 230 with every class but the largest full, 15 for each
+//! full class a request passes over).
 //!
 //! ```
 //! use core::alloc::{GlobalAlloc, Layout};
@@ -486,7 +487,7 @@
 //! the event signal (RP2040's two Cortex-M0+), a `SEV` after the free
 //! wakes a `WFE` hook.
 //!
-//! The project's two-hart firmware (`examples/smp-firmware`, QEMU `virt
+//! The project's two-hart firmware (its smp-firmware example, QEMU `virt
 //! -smp 2`) does this for 100,000 hand-offs from hart 1 to a waiting hart
 //! 0. Under `-icount shift=3` (8 ns of virtual time per instruction, both
 //! harts on one host thread) a hand-off with hart 0 asleep and woken by an

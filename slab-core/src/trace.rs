@@ -9,8 +9,8 @@
 //! from then on each `alloc` and `free` takes the full path, which reports
 //! its event. (On a Cortex-M3 an alloc + free pair of a `checks = "full"`
 //! slab is 54 instructions with no hook set, as without the feature, and
-//! 224 with a hook that does nothing; `BENCHMARKS.md`, "Tracking and trace
-//! events".) An operation that runs while `set_trace_hook` is closing
+//! 224 with a hook that does nothing: the project's benchmarks, "Tracking
+//! and trace events".) An operation that runs while `set_trace_hook` is closing
 //! the fast paths may go unreported; every one that starts after it
 //! returns is reported.
 //!
