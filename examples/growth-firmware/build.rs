@@ -1,5 +1,5 @@
-//! Puts `memory.x` (the MPS2-AN385's SSRAMs) where cortex-m-rt's `link.x`
-//! finds it, and writes `slabs.rs`: `GROWTH_SLABS` declared slabs (default
+//! Puts `memory.x` (the MPS2-AN385's SSRAMs, examples/common's) where
+//! cortex-m-rt's `link.x` finds it, and writes `slabs.rs`: `GROWTH_SLABS` declared slabs (default
 //! 10) of `GROWTH_BLOCKS` 8-byte blocks each (default 4), named `S00000`,
 //! `S00001`, … (names of one length: `boot()`'s name check compares every
 //! pair's bytes, its dearest case).
@@ -19,10 +19,8 @@ fn number(var: &str, default: usize) -> usize {
 }
 
 fn main() {
+    slab_firmware_common::build::memory_x_on(slab_firmware_common::build::Board::An385, "");
     let out = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
-    fs::copy("memory.x", out.join("memory.x")).expect("copy memory.x");
-    println!("cargo:rustc-link-search={}", out.display());
-    println!("cargo:rerun-if-changed=memory.x");
     println!("cargo:rerun-if-changed=build.rs");
     let slabs = number("GROWTH_SLABS", 10);
     let blocks = number("GROWTH_BLOCKS", 4);

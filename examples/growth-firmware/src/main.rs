@@ -10,34 +10,13 @@
 #![no_std]
 #![no_main]
 
-use core::arch::asm;
-use core::hint::black_box;
-
-use cortex_m::peripheral::SYST;
-use cortex_m::peripheral::syst::SystClkSource;
 use cortex_m_rt::entry;
 use cortex_m_semihosting::{debug, hprintln};
-use panic_semihosting as _;
 use slab_core::{MemSlab, Timeout};
+use slab_firmware_common::count::{self, NOP_LOOPS, ticks};
 
 mod slabs {
     include!(concat!(env!("OUT_DIR"), "/slabs.rs"));
-}
-
-const SYSTICK_MASK: u32 = 0x00FF_FFFF;
-/// Calibration: this many loops of 100 `nop`s.
-const NOP_LOOPS: u32 = 1000;
-
-/// SysTick ticks taken by `f`.
-fn ticks(f: impl FnOnce()) -> u32 {
-    let start = SYST::get_current();
-    f();
-    let end = SYST::get_current();
-    let delta = start.wrapping_sub(end) & SYSTICK_MASK;
-    if delta > SYSTICK_MASK / 2 {
-        fail("a measurement came close to SysTick's 24-bit range");
-    }
-    delta
 }
 
 fn fail(what: &str) -> ! {
@@ -50,28 +29,9 @@ fn fail(what: &str) -> ! {
 
 #[entry]
 fn main() -> ! {
-    let mut core = cortex_m::Peripherals::take().expect("core peripherals");
-    let syst = &mut core.SYST;
-    syst.set_clock_source(SystClkSource::Core);
-    syst.set_reload(SYSTICK_MASK);
-    syst.clear_current();
-    syst.enable_counter();
-
-    let with_nops = ticks(|| {
-        let mut n = NOP_LOOPS;
-        // SAFETY: a counted loop of `nop`s; touches only `n` and the flags.
-        unsafe {
-            asm!("2:", ".rept 100", "nop", ".endr", "subs {n}, #1", "bne 2b",
-                n = inout(reg) n, options(nomem, nostack))
-        };
-        black_box(n);
-    });
-    let empty = ticks(|| {
-        let mut n = NOP_LOOPS;
-        // SAFETY: the same loop without the `nop`s.
-        unsafe { asm!("2:", "subs {n}, #1", "bne 2b", n = inout(reg) n, options(nomem, nostack)) };
-        black_box(n);
-    });
+    // SysTick, free-running, and the `nop` calibration: examples/common's.
+    count::start();
+    let (with_nops, empty) = count::calibrate();
     hprintln!(
         "calibration: {} nops in {} ticks, the empty loop {} ticks",
         NOP_LOOPS * 100,
