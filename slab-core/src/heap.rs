@@ -314,7 +314,7 @@ impl SlabHeap {
     #[cold]
     #[inline(never)]
     fn refuse(&self, layout: Layout) {
-        // None before the first candidate is large enough.
+        // Every class is looked at: the classes need not ascend (see `new`).
         let too_large = self.classes.iter().all(|c| c.block_size < layout.size());
         let fitting = self.candidates(layout).find(|c| c.fits(layout));
         self.refusals.with(|r| {
@@ -644,6 +644,25 @@ mod tests {
             heap.dealloc(q, layout);
         }
         assert_eq!(heap.stats().allocated_bytes, 0);
+    }
+
+    /// A request of exactly the largest class's block size, refused
+    /// because that class is full, is `exhausted`, not `too_large`.
+    #[test]
+    fn a_request_the_size_of_the_largest_block_is_not_too_large() {
+        let heap = heap();
+        let largest = Layout::from_size_align(8 * WORD, 1).unwrap();
+        // SAFETY: non-zero sizes; each block is freed once with its layout.
+        unsafe {
+            let held = [heap.alloc(largest), heap.alloc(largest)];
+            assert!(held.iter().all(|p| !p.is_null()));
+            assert!(heap.alloc(largest).is_null(), "both large blocks are out");
+            let r = heap.refusals();
+            assert_eq!((r.exhausted, r.too_large), (1, 0));
+            for p in held {
+                heap.dealloc(p, largest);
+            }
+        }
     }
 
     /// `realloc` in place through a pointer that reaches only the old
