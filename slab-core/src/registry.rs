@@ -527,6 +527,52 @@ mod tests {
         }
     }
 
+    /// The count of names compared is the sum, over the names whose bit was
+    /// already set, of how many names came before them; and the filter
+    /// size `find_duplicate_name` takes without `std` grows with the
+    /// registry (32 bytes up to 64 names, 256 up to 512, 1 KiB beyond).
+    #[test]
+    // Safe code only: not worth miri's time.
+    #[cfg_attr(miri, ignore)]
+    fn the_comparisons_counted_and_the_filter_chosen() {
+        use super::with_filter;
+        fn expected<const WORDS: usize>(slabs: &[&'static MemSlab]) -> usize {
+            let mut seen = std::vec![false; 32 * WORDS];
+            let mut compared = 0;
+            for (i, s) in slabs.iter().enumerate() {
+                let bit = name_hash(s.name()) as usize % (32 * WORDS);
+                if seen[bit] {
+                    compared += i;
+                }
+                seen[bit] = true;
+            }
+            compared
+        }
+        let names: Vec<&'static MemSlab> = (0..600)
+            .map(|i| named(String::leak(format!("uart{i}_rx"))))
+            .collect();
+        for len in [10, 64, 65, 100, 512, 513, 600] {
+            let slabs = &names[..len];
+            let small = with_filter::<8>(slabs).1;
+            assert_eq!(small, expected::<8>(slabs), "{len} names");
+            assert_eq!(with_filter::<64>(slabs).1, expected::<64>(slabs));
+            assert_eq!(with_filter::<256>(slabs).1, expected::<256>(slabs));
+            if len >= 64 {
+                assert!(small > 0, "{len} names in 256 bits share some");
+            }
+            let chosen = if cfg!(feature = "std") {
+                expected::<2048>(slabs)
+            } else if len <= 64 {
+                expected::<8>(slabs)
+            } else if len <= 512 {
+                expected::<64>(slabs)
+            } else {
+                expected::<256>(slabs)
+            };
+            assert_eq!(find_duplicate_name(slabs).1, chosen, "{len} names");
+        }
+    }
+
     /// The filter's hash: FNV-1a's published test values.
     #[test]
     fn the_name_hash_is_fnv_1a() {
