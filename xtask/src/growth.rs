@@ -118,6 +118,7 @@ pub fn bench() -> Result<(), String> {
         "  {:>6}  {:>7}  {:>12}  {:>10}  {:>10}",
         "slabs", "blocks", "boot()", "per slab", "per block"
     );
+    let mut counted = Vec::new();
     for (slabs, blocks, per_tick, ticks) in rows {
         let instructions = ticks as f64 * per_tick;
         println!(
@@ -125,17 +126,87 @@ pub fn bench() -> Result<(), String> {
             instructions / slabs as f64,
             instructions / (slabs * blocks) as f64
         );
+        counted.push((slabs, blocks, instructions));
     }
     println!("  (to within one SysTick tick: 40 instructions on this board)");
+    let svg = workspace_root().join("growth.svg");
+    std::fs::write(&svg, chart(&counted)).map_err(|e| format!("{}: {e}", svg.display()))?;
+    println!("wrote {}", svg.display());
     // The host part: a hand-off as the waiters grow.
     let mut host = cargo();
     host.args(["bench", "-p", "slab-tests", "--bench", "waiters"]);
     run(&mut host)
 }
 
+/// `growth.svg`: one bar per shape, `boot()`'s instructions per slab on a
+/// log scale (labelled with the count, and per block), in the style of
+/// `benchmarks.svg`.
+fn chart(rows: &[(usize, usize, f64)]) -> String {
+    const WIDTH: f64 = 900.0;
+    const LABEL: f64 = 230.0;
+    const ROW: f64 = 26.0;
+    const TOP: f64 = 70.0;
+    let plot = WIDTH - LABEL - 250.0;
+    let per_slab = |&(slabs, _, n): &(usize, usize, f64)| n / slabs as f64;
+    let max = rows
+        .iter()
+        .map(per_slab)
+        .fold(10.0, f64::max)
+        .log10()
+        .ceil();
+    let x = |v: f64| LABEL + v.max(1.0).log10() / max * plot;
+    let height = TOP + ROW * rows.len() as f64 + 50.0;
+    let mut svg = format!(
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}" font-family="DejaVu Sans, Arial, sans-serif" font-size="12">
+<rect width="100%" height="100%" fill="#ffffff"/>
+<text x="20" y="28" font-size="16" font-weight="bold">boot() on a Cortex-M3: instructions per declared slab (log scale)</text>
+<text x="20" y="48" fill="#555555">cargo xtask bench --only growth: examples/growth-firmware on QEMU mps2-an385, -icount shift=0 -singlestep; exact to 40 instructions</text>
+"##
+    );
+    for decade in 0..=max as i32 {
+        let v = 10f64.powi(decade);
+        let gx = x(v);
+        svg.push_str(&format!(
+            "<line x1=\"{gx:.1}\" y1=\"{:.1}\" x2=\"{gx:.1}\" y2=\"{:.1}\" stroke=\"#dddddd\"/>\n<text x=\"{gx:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#555555\">{v}</text>\n",
+            TOP - 8.0,
+            TOP + ROW * rows.len() as f64,
+            TOP + ROW * rows.len() as f64 + 16.0
+        ));
+    }
+    for (i, row) in rows.iter().enumerate() {
+        let (slabs, blocks, instructions) = *row;
+        let y = TOP + ROW * i as f64;
+        let v = per_slab(row);
+        svg.push_str(&format!(
+            "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"end\">{slabs} slabs × {blocks} blocks</text>\n\
+             <rect x=\"{LABEL}\" y=\"{:.1}\" width=\"{:.1}\" height=\"16\" fill=\"#2b6cb0\"/>\n\
+             <text x=\"{:.1}\" y=\"{:.1}\">{v:.0} per slab, {:.1} per block ({instructions:.0} in all)</text>\n",
+            LABEL - 8.0,
+            y + 12.5,
+            y,
+            x(v) - LABEL,
+            x(v) + 6.0,
+            y + 12.5,
+            instructions / (slabs * blocks) as f64,
+        ));
+    }
+    svg.push_str("</svg>\n");
+    svg
+}
+
 #[cfg(test)]
 mod tests {
-    use super::parse;
+    use super::{chart, parse};
+
+    #[test]
+    fn the_chart_has_a_bar_and_a_label_per_shape() {
+        let svg = chart(&[(1, 4, 280.0), (1000, 4, 1_920_000.0)]);
+        assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+        assert_eq!(svg.matches("<rect x=").count(), 2, "{svg}");
+        assert!(svg.contains("1000 slabs × 4 blocks"));
+        assert!(svg.contains("1920 per slab, 480.0 per block (1920000 in all)"));
+        assert!(svg.contains(">280 per slab, 70.0 per block"));
+    }
 
     #[test]
     fn reads_the_calibration_and_the_boot_ticks() {
