@@ -12,7 +12,7 @@
 
 use std::path::PathBuf;
 
-use crate::firmware::{FIRMWARE_TARGET, build_bench_firmware, run_icount};
+use crate::firmware::{FIRMWARE_TARGET, build_bench_firmware, calibration, run_icount};
 use crate::{cargo, run};
 
 const DIR: &str = "examples/heap-bench-firmware";
@@ -91,24 +91,11 @@ impl Results {
         let mut fall_through = None;
         for line in output.lines() {
             let words: Vec<&str> = line.split_whitespace().collect();
+            if let Some(calibration) = calibration(&words) {
+                per_tick = Some(calibration?);
+            }
             match words.as_slice() {
                 ["heap-bench:", "SlabHeap", ..] => banner = line.to_string(),
-                [
-                    "calibration:",
-                    nops,
-                    "nops",
-                    "in",
-                    with,
-                    "ticks,",
-                    "the",
-                    "empty",
-                    "loop",
-                    e,
-                    "ticks",
-                ] => {
-                    let net = number(with)? - number(e)?;
-                    per_tick = Some(number(nops)? as f64 / net as f64);
-                }
                 ["empty:", ticks, "ticks", "per", n, "pairs"] => {
                     empty = Some(number(ticks)?);
                     pairs = Some(number(n)?);

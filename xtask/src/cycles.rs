@@ -786,19 +786,8 @@ pub fn model(
     let mut dir_name = package.to_os_string();
     dir_name.push("-cycles");
     let target_dir = root.join("target").join(dir_name);
-    let mut cmd = crate::cargo();
-    cmd.args(["build", "--release", "--target", machine.target])
-        .args(["--features", machine.features])
-        .current_dir(root.join(machine.dir))
-        .env("CARGO_TARGET_DIR", &target_dir);
-    for var in [
-        "RUSTFLAGS",
-        "CARGO_ENCODED_RUSTFLAGS",
-        "CARGO_BUILD_RUSTFLAGS",
-        "CARGO_BUILD_TARGET",
-    ] {
-        cmd.env_remove(var);
-    }
+    let mut cmd = crate::firmware::firmware_build(machine.dir, &target_dir, machine.target);
+    cmd.args(["--features", machine.features]);
     crate::run(&mut cmd)?;
     let elf = target_dir
         .join(machine.target)

@@ -77,6 +77,60 @@ pub const ARMV6M: BenchTarget = BenchTarget {
 /// The target every heap benchmark firmware is built for.
 pub const FIRMWARE_TARGET: &str = CORTEX_M3.triple;
 
+/// `cargo build --release --target triple` of the firmware package in
+/// `dir` (relative to the workspace) into `target_dir`, without the
+/// caller's `RUSTFLAGS` and build target: the firmware's own
+/// `.cargo/config.toml` supplies the linker scripts. The caller adds its
+/// features, configuration and environment, and runs it.
+pub fn firmware_build(dir: &str, target_dir: &Path, triple: &str) -> Command {
+    let mut cmd = cargo();
+    cmd.args(["build", "--release", "--target", triple])
+        .current_dir(workspace_root().join(dir))
+        .env("CARGO_TARGET_DIR", target_dir);
+    for var in [
+        "RUSTFLAGS",
+        "CARGO_ENCODED_RUSTFLAGS",
+        "CARGO_BUILD_RUSTFLAGS",
+        "CARGO_BUILD_TARGET",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+/// Instructions per counter tick from a firmware's calibration line
+/// (`calibration: NOPS nops in T ticks, the empty loop E ticks`), if
+/// `words` are one; `Err` for a bad number or a calibration of no ticks.
+pub fn calibration(words: &[&str]) -> Option<Result<f64, String>> {
+    let [
+        "calibration:",
+        nops,
+        "nops",
+        "in",
+        with,
+        "ticks,",
+        "the",
+        "empty",
+        "loop",
+        empty,
+        "ticks",
+    ] = words
+    else {
+        return None;
+    };
+    let number = |s: &str| {
+        s.parse::<u64>()
+            .map_err(|e| format!("bad number {s:?} in a calibration line: {e}"))
+    };
+    Some((|| {
+        let net = number(with)?.saturating_sub(number(empty)?);
+        if net == 0 {
+            return Err(format!("a calibration of no ticks: {}", words.join(" ")));
+        }
+        Ok(number(nops)? as f64 / net as f64)
+    })())
+}
+
 /// Builds the benchmark firmware package in `dir` (relative to the
 /// workspace) for the Cortex-M3 in release mode, into
 /// `target/<last part of dir>`, and returns the ELF of its binary `bin`.
@@ -94,21 +148,9 @@ pub fn build_bench_firmware_for(
 ) -> Result<PathBuf, String> {
     let package = Path::new(dir).file_name().ok_or("a package directory")?;
     let target_dir = workspace_root().join("target").join(package);
-    let mut cmd = cargo();
-    cmd.args(["build", "--release", "--target", triple]);
+    let mut cmd = firmware_build(dir, &target_dir, triple);
     if !features.is_empty() {
         cmd.args(["--features", features]);
-    }
-    cmd.current_dir(workspace_root().join(dir))
-        .env("CARGO_TARGET_DIR", &target_dir);
-    // The firmware's own .cargo/config.toml supplies the linker scripts.
-    for var in [
-        "RUSTFLAGS",
-        "CARGO_ENCODED_RUSTFLAGS",
-        "CARGO_BUILD_RUSTFLAGS",
-        "CARGO_BUILD_TARGET",
-    ] {
-        cmd.env_remove(var);
     }
     run(&mut cmd)?;
     let elf = target_dir.join(triple).join("release").join(bin);

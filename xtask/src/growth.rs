@@ -10,6 +10,7 @@
 
 use std::process::Command;
 
+use crate::firmware::{calibration, firmware_build};
 use crate::{cargo, run, show, workspace_root};
 
 const DIR: &str = "examples/growth-firmware";
@@ -39,30 +40,11 @@ pub fn parse(output: &str) -> Result<(f64, u64), String> {
     let mut boot = None;
     for line in output.lines() {
         let words: Vec<&str> = line.split_whitespace().collect();
-        match words.as_slice() {
-            [
-                "calibration:",
-                nops,
-                "nops",
-                "in",
-                with,
-                "ticks,",
-                "the",
-                "empty",
-                "loop",
-                empty,
-                "ticks",
-            ] => {
-                let net = number(with)?.saturating_sub(number(empty)?);
-                if net == 0 {
-                    return Err(format!("a calibration of no ticks: {line}"));
-                }
-                per_tick = Some(number(nops)? as f64 / net as f64);
-            }
-            ["boot:", _, "slabs", "x", _, "blocks", "in", ticks, "ticks"] => {
-                boot = Some(number(ticks)?);
-            }
-            _ => {}
+        if let Some(calibration) = calibration(&words) {
+            per_tick = Some(calibration?);
+        }
+        if let ["boot:", _, "slabs", "x", _, "blocks", "in", ticks, "ticks"] = words.as_slice() {
+            boot = Some(number(ticks)?);
         }
     }
     match (per_tick, boot) {
@@ -77,20 +59,9 @@ pub fn bench() -> Result<(), String> {
     let mut rows = Vec::new();
     for (slabs, blocks) in SIZES {
         let target_dir = workspace_root().join("target").join("growth-firmware");
-        let mut cmd = cargo();
-        cmd.args(["build", "--release", "--target", TARGET])
-            .current_dir(workspace_root().join(DIR))
-            .env("CARGO_TARGET_DIR", &target_dir)
-            .env("GROWTH_SLABS", slabs.to_string())
+        let mut cmd = firmware_build(DIR, &target_dir, TARGET);
+        cmd.env("GROWTH_SLABS", slabs.to_string())
             .env("GROWTH_BLOCKS", blocks.to_string());
-        for var in [
-            "RUSTFLAGS",
-            "CARGO_ENCODED_RUSTFLAGS",
-            "CARGO_BUILD_RUSTFLAGS",
-            "CARGO_BUILD_TARGET",
-        ] {
-            cmd.env_remove(var);
-        }
         run(&mut cmd)?;
         let elf = target_dir.join(TARGET).join("release").join(BIN);
         let mut qemu = Command::new("qemu-system-arm");

@@ -82,21 +82,10 @@ fn build(feature: &str, opt: &str) -> Result<std::path::PathBuf, String> {
     let target_dir = workspace_root()
         .join("target")
         .join(format!("size-firmware-{opt}"));
-    let mut cmd = cargo();
-    cmd.args(["build", "--release", "--target", TARGET])
-        .args(["--config", &format!("profile.release.opt-level=\"{opt}\"")])
-        .current_dir(workspace_root().join(DIR))
-        .env("CARGO_TARGET_DIR", &target_dir);
+    let mut cmd = crate::firmware::firmware_build(DIR, &target_dir, TARGET);
+    cmd.args(["--config", &format!("profile.release.opt-level=\"{opt}\"")]);
     if !feature.is_empty() {
         cmd.args(["--features", feature]);
-    }
-    for var in [
-        "RUSTFLAGS",
-        "CARGO_ENCODED_RUSTFLAGS",
-        "CARGO_BUILD_RUSTFLAGS",
-        "CARGO_BUILD_TARGET",
-    ] {
-        cmd.env_remove(var);
     }
     run(&mut cmd)?;
     Ok(target_dir.join(TARGET).join("release").join(BIN))
