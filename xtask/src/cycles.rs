@@ -44,6 +44,8 @@
 
 use std::collections::HashMap;
 
+use crate::firmware::{self, BenchTarget};
+
 /// The core whose timings price a trace.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Core {
@@ -681,75 +683,35 @@ pub fn pairs(program: &Program, pcs: &[u32], costs: &[Cost], alloc: u32, free: u
 pub struct Machine {
     /// Whose timings price it (one trace can be priced for several).
     pub cores: &'static [Core],
-    /// The Rust target it is built for.
-    pub target: &'static str,
-    /// The firmware package (relative to the workspace) and its binary.
-    pub dir: &'static str,
-    pub bin: &'static str,
-    /// Cargo features that make it run few pairs.
-    pub features: &'static str,
-    /// The QEMU program and its machine arguments (before `-kernel`).
-    pub qemu: &'static str,
-    pub qemu_args: &'static [&'static str],
+    /// The target it is built for and the QEMU machine it runs on, as the
+    /// instruction-count benchmark has them.
+    pub bench: &'static BenchTarget,
 }
+
+/// The firmware package every machine traces (relative to the workspace),
+/// its binary, and the Cargo features that make it run few pairs.
+const DIR: &str = "examples/bench-firmware";
+const BIN: &str = "slab-bench-firmware";
+const FEATURES: &str = "cycles";
 
 /// The Cortex-M3 benchmark firmware (`examples/bench-firmware`).
 pub const CORTEX_M3: Machine = Machine {
     cores: &[Core::CortexM3],
-    target: "thumbv7m-none-eabi",
-    dir: "examples/bench-firmware",
-    bin: "slab-bench-firmware",
-    features: "cycles",
-    qemu: "qemu-system-arm",
-    qemu_args: &[
-        "-cpu",
-        "cortex-m3",
-        "-machine",
-        "lm3s6965evb",
-        "-nographic",
-        "-semihosting-config",
-        "enable=on,target=native",
-    ],
+    bench: &firmware::CORTEX_M3,
 };
 
 /// The benchmark firmware built for the Cortex-M33 (Armv8-M Mainline,
 /// QEMU's `mps2-an505`).
 pub const CORTEX_M33: Machine = Machine {
     cores: &[Core::CortexM33],
-    target: "thumbv8m.main-none-eabi",
-    dir: "examples/bench-firmware",
-    bin: "slab-bench-firmware",
-    features: "cycles",
-    qemu: "qemu-system-arm",
-    qemu_args: &[
-        "-cpu",
-        "cortex-m33",
-        "-machine",
-        "mps2-an505",
-        "-nographic",
-        "-semihosting-config",
-        "enable=on,target=native",
-    ],
+    bench: &firmware::CORTEX_M33,
 };
 
 /// The benchmark firmware built for one RISC-V hart (riscv32imac, QEMU's
 /// `virt`).
 pub const RISCV32: Machine = Machine {
     cores: &[Core::Rv32],
-    target: "riscv32imac-unknown-none-elf",
-    dir: "examples/bench-firmware",
-    bin: "slab-bench-firmware",
-    features: "cycles",
-    qemu: "qemu-system-riscv32",
-    qemu_args: &[
-        "-machine",
-        "virt",
-        "-bios",
-        "none",
-        "-nographic",
-        "-semihosting-config",
-        "enable=on,target=native",
-    ],
+    bench: &firmware::RISCV32,
 };
 
 /// The firmware `cargo xtask bench --only cycles` traces.
@@ -780,22 +742,29 @@ pub fn model(
 ) -> Result<(usize, ByCore), String> {
     use std::process::Command;
     let root = crate::workspace_root();
-    let package = std::path::Path::new(machine.dir)
+    let target = machine.bench.triple;
+    let (qemu_program, qemu_machine) = machine
+        .bench
+        .qemu
+        .ok_or_else(|| format!("{target} is only built, not run"))?;
+    let package = std::path::Path::new(DIR)
         .file_name()
         .ok_or("a package directory")?;
     let mut dir_name = package.to_os_string();
     dir_name.push("-cycles");
     let target_dir = root.join("target").join(dir_name);
-    let mut cmd = crate::firmware::firmware_build(machine.dir, &target_dir, machine.target);
-    cmd.args(["--features", machine.features]);
+    let mut cmd = firmware::firmware_build(DIR, &target_dir, target);
+    cmd.args(["--features", FEATURES]);
     crate::run(&mut cmd)?;
-    let elf = target_dir
-        .join(machine.target)
-        .join("release")
-        .join(machine.bin);
-    let log = target_dir.join(format!("trace-{}.log", machine.target));
-    let mut qemu = Command::new(machine.qemu);
-    qemu.args(machine.qemu_args)
+    let elf = target_dir.join(target).join("release").join(BIN);
+    let log = target_dir.join(format!("trace-{target}.log"));
+    let mut qemu = Command::new(qemu_program);
+    qemu.args(qemu_machine)
+        .args([
+            "-nographic",
+            "-semihosting-config",
+            "enable=on,target=native",
+        ])
         // `-icount`: the firmware's own SysTick timings stay in range while
         // the log slows the host down.
         .args(["-accel", "tcg", "-icount", "shift=0", "-singlestep"])
@@ -949,8 +918,8 @@ pub fn print(machine: &Machine, core: Core, traced: usize, modelled: &[Modelled]
         "\n## modelled cycles, {} timings (a model: zero wait states; {} traced instructions of {} under {})",
         core.name(),
         traced,
-        machine.target,
-        machine.qemu
+        machine.bench.triple,
+        machine.bench.qemu.map_or("", |(program, _)| program)
     );
     println!(
         "  {:<44}  {:>9}  {:>9}  {:>9}  {:>9}  {:>11}  {:>11}",
