@@ -26,15 +26,15 @@
 #![no_std]
 #![no_main]
 
+mod runner;
+
 use core::alloc::{GlobalAlloc, Layout};
-use core::arch::asm;
-use core::hint::black_box;
 use core::mem::MaybeUninit;
 
 use cortex_m_rt::entry;
 use embedded_alloc::{LlffHeap, TlsfHeap};
+use runner::{Empty, Runner, pairs};
 use slab_firmware_common::count::{self, NOP_LOOPS, ticks};
-use slab_firmware_common::workload::{MAX_LIVE, Op, Workload};
 use slab_firmware_common::{hprintln, report};
 
 /// Bytes of each heap.
@@ -68,113 +68,6 @@ struct Arena(core::cell::UnsafeCell<MaybeUninit<[u8; HEAP_BYTES]>>);
 unsafe impl Sync for Arena {}
 static LLFF_ARENA: Arena = Arena(core::cell::UnsafeCell::new(MaybeUninit::uninit()));
 static TLSF_ARENA: Arena = Arena(core::cell::UnsafeCell::new(MaybeUninit::uninit()));
-
-/// A heap that does nothing: the loop's own cost.
-struct Empty;
-
-// SAFETY: it never returns a block (every pointer is dangling-but-unused:
-// the loop only passes it back).
-unsafe impl GlobalAlloc for Empty {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let mut p = layout.align();
-        // SAFETY: an empty instruction sequence that only "changes" `p`.
-        unsafe { asm!("/* {0} */", inout(reg) p, options(nomem, nostack, preserves_flags)) };
-        p as *mut u8
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, _layout: Layout) {
-        // SAFETY: an empty instruction sequence.
-        unsafe {
-            asm!("/* {0} */", in(reg) ptr as usize, options(nomem, nostack, preserves_flags))
-        };
-    }
-}
-
-/// `n` pairs of `layout` on `heap`, out of line per heap so that every
-/// heap runs the same loop.
-#[inline(never)]
-fn pairs<H: GlobalAlloc>(heap: &H, layout: Layout, n: u32) {
-    for _ in 0..n {
-        // SAFETY: a non-zero size; a block is freed with its own layout.
-        unsafe {
-            let p = heap.alloc(black_box(layout));
-            if !p.is_null() {
-                heap.dealloc(black_box(p), layout);
-            }
-        }
-    }
-}
-
-/// One heap under the workload: its live allocations.
-struct Runner<'h, H: GlobalAlloc> {
-    name: &'static str,
-    heap: &'h H,
-    live: [(usize, Layout); MAX_LIVE],
-    len: usize,
-    failures: u32,
-}
-
-impl<'h, H: GlobalAlloc> Runner<'h, H> {
-    fn new(name: &'static str, heap: &'h H) -> Self {
-        Runner {
-            name,
-            heap,
-            live: [(0, Layout::new::<u8>()); MAX_LIVE],
-            len: 0,
-            failures: 0,
-        }
-    }
-
-    /// Runs the workload, printing `state NAME STEP PHASE LIVE SIZE TICKS` before
-    /// each step.
-    fn run(&mut self) {
-        let mut work = Workload::new();
-        let mut step = 0u32;
-        while let Some((phase, op)) = work.next(self.len) {
-            let layout = match op {
-                Op::Alloc(layout) => layout,
-                Op::Free(pick) => self.live[pick as usize % self.len].1,
-            };
-            let ticks = ticks(|| pairs(self.heap, layout, PAIRS));
-            hprintln!(
-                "state {} {} {} {} {} {}",
-                self.name,
-                step,
-                phase.name(),
-                self.len,
-                layout.size(),
-                ticks
-            );
-            match op {
-                Op::Alloc(layout) => {
-                    // SAFETY: a non-zero size.
-                    let p = unsafe { self.heap.alloc(layout) };
-                    if p.is_null() {
-                        self.failures += 1;
-                    } else {
-                        self.live[self.len] = (p as usize, layout);
-                        self.len += 1;
-                    }
-                }
-                Op::Free(pick) => {
-                    let i = pick as usize % self.len;
-                    let (p, layout) = self.live[i];
-                    self.len -= 1;
-                    self.live[i] = self.live[self.len];
-                    // SAFETY: a live block of this heap with its layout.
-                    unsafe { self.heap.dealloc(p as *mut u8, layout) };
-                }
-            }
-            step += 1;
-        }
-        hprintln!(
-            "heap {}: {} steps, {} requests failed",
-            self.name,
-            step,
-            self.failures
-        );
-    }
-}
 
 /// `SlabHeap`'s own worst state, which the workload need not reach: every
 /// class but the largest full, so that the smallest request falls through
@@ -246,7 +139,7 @@ fn main() -> ! {
     );
 
     fall_through_all();
-    Runner::new("slab", &SLAB_HEAP).run();
+    Runner::new("slab", &SLAB_HEAP).run(PAIRS);
     let r = SLAB_HEAP.refusals();
     hprintln!(
         "slab refusals: {} too large, {} over-aligned, {} before boot, {} exhausted",
@@ -255,8 +148,8 @@ fn main() -> ! {
         r.before_boot,
         r.exhausted
     );
-    Runner::new("llff", &LLFF).run();
-    Runner::new("tlsf", &TLSF).run();
+    Runner::new("llff", &LLFF).run(PAIRS);
+    Runner::new("tlsf", &TLSF).run(PAIRS);
 
     hprintln!("heap-bench: done");
     slab_firmware_common::exit(0)
