@@ -9,6 +9,9 @@
 //! `cargo xtask bench [--rounds N] [--only SECTION]`: the options go to the
 //! host benchmark program (`slab-tests/benches/peers`); `--only heap` runs
 //! only the heap benchmarks (`bench_heap.rs`), which otherwise run last;
+//! `--only heap-target` their Cortex-M3 half; `--only heap-classes`
+//! `SlabHeap` of 1 to 16 classes beside TLSF (`heap_classes.rs`, which
+//! writes `heap-classes.svg`);
 //! `--only target` only the firmware, on the Cortex-M3, the Cortex-M33 and
 //! RISC-V, with the Armv6-M code sizes (no host run, no chart);
 //! `--only target-m3`, `target-m33`, `target-riscv` or `target-v6m` one of
@@ -79,6 +82,13 @@ pub fn bench(args: &[String]) -> Result<(), String> {
         // The Cortex-M3 heap figures alone (no host run).
         return crate::bench_heap::target();
     }
+    if args
+        .windows(2)
+        .any(|w| w[0] == "--only" && w[1] == "heap-classes")
+    {
+        // SlabHeap of 1 to 16 classes beside TLSF (`heap_classes.rs`).
+        return crate::heap_classes::bench();
+    }
     let tools = ensure_llvm_tools()?;
     let only = args
         .windows(2)
@@ -130,8 +140,10 @@ pub fn bench(args: &[String]) -> Result<(), String> {
     std::fs::write(&svg, chart(&bars, &machine()))
         .map_err(|e| format!("{}: {e}", svg.display()))?;
     println!("\nwrote {}", svg.display());
-    // SlabHeap against embedded-alloc and the system allocator.
-    crate::bench_heap::bench()
+    // SlabHeap against embedded-alloc and the system allocator, then as
+    // its classes grow.
+    crate::bench_heap::bench()?;
+    crate::heap_classes::bench()
 }
 
 /// The firmware features `--features LIST` names, or none.

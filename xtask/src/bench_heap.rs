@@ -240,13 +240,15 @@ impl Results {
     }
 }
 
-fn median(v: &[f64]) -> f64 {
+/// The middle of `v` (the upper one of an even count); 0 if empty.
+pub fn median(v: &[f64]) -> f64 {
     let mut v = v.to_vec();
     v.sort_by(f64::total_cmp);
     v.get(v.len() / 2).copied().unwrap_or(0.0)
 }
 
-fn max(v: impl Iterator<Item = f64>) -> f64 {
+/// The largest of `v`, at least 0.
+pub fn max(v: impl Iterator<Item = f64>) -> f64 {
     v.fold(0.0, f64::max)
 }
 

@@ -16,6 +16,7 @@ mod doc_links;
 mod evidence;
 mod firmware;
 mod growth;
+mod heap_classes;
 mod install;
 #[cfg(test)]
 mod module_cycles;
@@ -36,7 +37,7 @@ fn main() -> ExitCode {
         _ => {
             eprintln!(
                 "usage: cargo xtask test [--quick]\n       cargo xtask demo\n       \
-                 cargo xtask bench [--rounds N] [--only target|target-m3|target-m33|target-riscv|target-v6m|cycles|size|growth|heap|heap-target] [--features LIST]\n       \
+                 cargo xtask bench [--rounds N] [--only target|target-m3|target-m33|target-riscv|target-v6m|cycles|size|growth|heap|heap-target|heap-classes] [--features LIST]\n       \
                  cargo xtask tsan\n       cargo xtask mutants [FILE...]\n       \
                  cargo xtask publish"
             );
