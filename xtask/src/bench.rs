@@ -19,7 +19,9 @@
 //! model on a trace of the firmware (`cycles.rs`; `--detail PREFIX` prints
 //! one pair priced); `--only size` the flash and RAM of a minimal firmware
 //! per allocator (`size.rs`); `--only growth` `boot()` as the declared
-//! slabs grow, and a hand-off as the waiters grow (`growth.rs`).
+//! slabs grow, and a hand-off as the waiters grow (`growth.rs`);
+//! `--only waiters` that hand-off alone (`waiters.rs`, which writes
+//! `waiters.svg`).
 //! `--features LIST` builds the firmware with those features (`trace`,
 //! `track`, `trace-hook`: what slab-core's tracking and trace events cost
 //! the pair).
@@ -105,8 +107,11 @@ pub fn bench(args: &[String]) -> Result<(), String> {
         }
         // Flash and RAM of a minimal firmware per allocator (`size.rs`).
         Some("size") => return crate::size::bench(&tools.objdump.with_file_name("llvm-size")),
-        // boot() as the declared slabs grow (`growth.rs`).
+        // boot() as the declared slabs grow (`growth.rs`), then the
+        // waiters' part alone.
         Some("growth") => return crate::growth::bench(),
+        // free as the waiters of mixed priorities grow (`waiters.rs`).
+        Some("waiters") => return crate::waiters::bench(),
         _ => {}
     }
     if only == Some("target") {
@@ -137,7 +142,7 @@ pub fn bench(args: &[String]) -> Result<(), String> {
     crate::size::bench(&tools.objdump.with_file_name("llvm-size"))?;
     crate::growth::bench()?;
     let svg = workspace_root().join("benchmarks.svg");
-    std::fs::write(&svg, chart(&bars, &machine()))
+    std::fs::write(&svg, chart(&bars, &crate::machine()))
         .map_err(|e| format!("{}: {e}", svg.display()))?;
     println!("\nwrote {}", svg.display());
     // SlabHeap against embedded-alloc and the system allocator, then as
@@ -151,21 +156,6 @@ fn features(args: &[String]) -> &str {
     args.windows(2)
         .find(|w| w[0] == "--features")
         .map_or("", |w| w[1].as_str())
-}
-
-/// The host CPU, as BENCHMARKS.md quotes it.
-fn machine() -> String {
-    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
-    let model = std::fs::read_to_string("/proc/cpuinfo")
-        .ok()
-        .and_then(|text| {
-            text.lines()
-                .find(|l| l.starts_with("model name"))
-                .and_then(|l| l.split_once(':'))
-                .map(|(_, v)| v.trim().to_string())
-        })
-        .unwrap_or_else(|| "unknown CPU".into());
-    format!("{cpus} cpus, {model}")
 }
 
 // ---------------------------------------------------------------------------

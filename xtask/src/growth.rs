@@ -5,13 +5,14 @@
 //! with `-icount shift=0 -singlestep`, where every SysTick read is exact to
 //! a tick: the ticks of `boot()` over the ticks per instruction of a run of
 //! `nop`s are its instructions, to within one tick (40 instructions).
-//! Then, on the host, `free` with 1, 4 and 16 threads waiting
-//! (`slab-tests/benches/waiters.rs`).
+//! Then, on the host, `free` with 1, 4 and 16 threads of mixed priorities
+//! waiting (`waiters.rs`: `slab-tests/benches/waiters.rs` and
+//! `waiters.svg`).
 
 use std::process::Command;
 
 use crate::firmware::{calibration, firmware_build};
-use crate::{cargo, run, show, workspace_root};
+use crate::{run, show, workspace_root};
 
 const DIR: &str = "examples/growth-firmware";
 const BIN: &str = "slab-growth-firmware";
@@ -104,9 +105,7 @@ pub fn bench() -> Result<(), String> {
     std::fs::write(&svg, chart(&counted)).map_err(|e| format!("{}: {e}", svg.display()))?;
     println!("wrote {}", svg.display());
     // The host part: a hand-off as the waiters grow.
-    let mut host = cargo();
-    host.args(["bench", "-p", "slab-tests", "--bench", "waiters"]);
-    run(&mut host)
+    crate::waiters::bench()
 }
 
 /// `growth.svg`: one bar per shape, `boot()`'s instructions per slab on a

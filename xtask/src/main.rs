@@ -24,6 +24,7 @@ mod publish;
 mod size;
 mod steps;
 mod tally;
+mod waiters;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -37,7 +38,7 @@ fn main() -> ExitCode {
         _ => {
             eprintln!(
                 "usage: cargo xtask test [--quick]\n       cargo xtask demo\n       \
-                 cargo xtask bench [--rounds N] [--only target|target-m3|target-m33|target-riscv|target-v6m|cycles|size|growth|heap|heap-target|heap-classes] [--features LIST]\n       \
+                 cargo xtask bench [--rounds N] [--only target|target-m3|target-m33|target-riscv|target-v6m|cycles|size|growth|waiters|heap|heap-target|heap-classes] [--features LIST]\n       \
                  cargo xtask tsan\n       cargo xtask mutants [FILE...]\n       \
                  cargo xtask publish"
             );
@@ -96,4 +97,19 @@ pub fn workspace_root() -> std::path::PathBuf {
         .parent()
         .expect("xtask lives in the workspace")
         .to_path_buf()
+}
+
+/// The host CPU, as BENCHMARKS.md quotes it.
+pub fn machine() -> String {
+    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, v)| v.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    format!("{cpus} cpus, {model}")
 }
