@@ -15,7 +15,10 @@
 //! `--only target` only the firmware, on the Cortex-M3, the Cortex-M33 and
 //! RISC-V, with the Armv6-M code sizes (no host run, no chart);
 //! `--only target-m3`, `target-m33`, `target-riscv` or `target-v6m` one of
-//! them. The chart has the Cortex-M3's ratios. `--only cycles` the cycle
+//! them. The chart has the ratios of the host and of every core that is
+//! run (Cortex-M3, Cortex-M33, RISC-V); `--only chart` runs only what it
+//! draws (the host program, then the firmware on those cores) and writes
+//! it. `--only cycles` the cycle
 //! model on a trace of the firmware (`cycles.rs`; `--detail PREFIX` prints
 //! one pair priced); `--only size` the flash and RAM of a minimal firmware
 //! per allocator (`size.rs`); `--only growth` `boot()` as the declared
@@ -129,22 +132,39 @@ pub fn bench(args: &[String]) -> Result<(), String> {
         return Ok(());
     }
 
-    let host = host_benchmarks(args)?;
+    // `--only chart`: the host program and the firmware on every core it
+    // runs on, then the chart; nothing else. The host program is not told
+    // `--only chart` (its `--only` picks its own sections).
+    let chart_only = only == Some("chart");
+    let host_args: Vec<String> = if chart_only {
+        let at = args
+            .iter()
+            .position(|a| a == "--only")
+            .expect("found above");
+        [&args[..at], &args[at + 2..]].concat()
+    } else {
+        args.to_vec()
+    };
+    let host = host_benchmarks(&host_args)?;
     let mut bars = host;
+    // The ratios of every core that is run (Armv6-M, only built, has none).
     for target in TARGETS_RUN {
         let results = target_benchmark(&tools, target, "")?;
         results.print();
-        if std::ptr::eq(*target, &CORTEX_M3) {
-            bars.extend(results.bars());
-        }
+        bars.extend(results.bars());
     }
-    modelled_cycles(&tools, None)?;
-    crate::size::bench(&tools.objdump.with_file_name("llvm-size"))?;
-    crate::growth::bench()?;
+    if !chart_only {
+        modelled_cycles(&tools, None)?;
+        crate::size::bench(&tools.objdump.with_file_name("llvm-size"))?;
+        crate::growth::bench()?;
+    }
     let svg = workspace_root().join("benchmarks.svg");
     std::fs::write(&svg, chart(&bars, &crate::machine()))
         .map_err(|e| format!("{}: {e}", svg.display()))?;
     println!("\nwrote {}", svg.display());
+    if chart_only {
+        return Ok(());
+    }
     // SlabHeap against embedded-alloc and the system allocator, then as
     // its classes grow.
     crate::bench_heap::bench()?;
@@ -648,7 +668,7 @@ fn chart(bars: &[Bar], machine: &str) -> String {
         s,
         r##"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}" font-family="DejaVu Sans, Arial, sans-serif" font-size="12">
 <rect width="100%" height="100%" fill="white"/>
-<text x="16" y="26" font-size="16" font-weight="bold">slab benchmarks: median ratios, 64-byte blocks unless named (host CPU below; target: Cortex-M3 under QEMU)</text>
+<text x="16" y="26" font-size="16" font-weight="bold">slab benchmarks: median ratios, 64-byte blocks unless named (host CPU below; M3, M33, RV32: under QEMU)</text>
 <text x="16" y="46" fill="#444">{} · green: target met · red: missed · grey: no target · black tick: the target</text>"##,
         escape(machine)
     );
@@ -711,4 +731,37 @@ fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Bar, chart};
+
+    #[test]
+    fn the_chart_has_a_bar_for_every_core_given() {
+        let bar = |label: &str, value| Bar {
+            label: label.into(),
+            value,
+            target: Some(1.2),
+            higher: false,
+        };
+        let svg = chart(
+            &[
+                bar("M3 instr: slab / zephyr", 1.1),
+                bar("M33 instr: slab / zephyr", 1.3),
+                bar("RV32 instr: slab / zephyr", 1.0),
+            ],
+            "2 cpus, AMD EPYC",
+        );
+        assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+        for core in ["M3", "M33", "RV32"] {
+            assert!(
+                svg.contains(&format!(">{core} instr: slab / zephyr<")),
+                "{svg}"
+            );
+        }
+        // Met, missed, met.
+        assert_eq!(svg.matches("fill=\"#3a9d5d\"").count(), 2);
+        assert_eq!(svg.matches("fill=\"#d0473f\"").count(), 1);
+    }
 }

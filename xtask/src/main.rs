@@ -38,7 +38,7 @@ fn main() -> ExitCode {
         _ => {
             eprintln!(
                 "usage: cargo xtask test [--quick]\n       cargo xtask demo\n       \
-                 cargo xtask bench [--rounds N] [--only target|target-m3|target-m33|target-riscv|target-v6m|cycles|size|growth|waiters|heap|heap-target|heap-classes] [--features LIST]\n       \
+                 cargo xtask bench [--rounds N] [--only chart|target|target-m3|target-m33|target-riscv|target-v6m|cycles|size|growth|waiters|heap|heap-target|heap-classes] [--features LIST]\n       \
                  cargo xtask tsan\n       cargo xtask mutants [FILE...]\n       \
                  cargo xtask publish"
             );
