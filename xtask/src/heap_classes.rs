@@ -220,6 +220,8 @@ fn classes(n: u64) -> String {
     format!("{n} class{}", if n == 1 { "" } else { "es" })
 }
 
+/// Builds and runs the firmware, prints the table, writes
+/// `heap-classes.svg`.
 pub fn bench() -> Result<(), String> {
     let elf = build_bench_firmware(DIR, BIN, "")?;
     let run = parse(&run_icount(&elf)?)?;
