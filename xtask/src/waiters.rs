@@ -92,7 +92,7 @@ pub fn chart(rows: &[Row], machine: &str) -> String {
     const WIDTH: f64 = 900.0;
     const LABEL: f64 = 260.0;
     const ROW: f64 = 36.0;
-    const TOP: f64 = 90.0;
+    const TOP: f64 = 110.0;
     const ALL: &str = "#2b6cb0";
     const EARLIER: &str = "#90b4de";
     let plot = WIDTH - LABEL - 40.0;
@@ -109,9 +109,10 @@ pub fn chart(rows: &[Row], machine: &str) -> String {
         r##"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" viewBox="0 0 {WIDTH} {height}" font-family="DejaVu Sans, Arial, sans-serif" font-size="12">
 <rect width="100%" height="100%" fill="#ffffff"/>
 <text x="20" y="28" font-size="16" font-weight="bold">free() as the waiters grow: ns per free on the host (log scale)</text>
-<text x="20" y="48" fill="#555555">cargo xtask bench --only waiters: waiters of mixed priorities, every hand-off checked to go to the most urgent; {}</text>
-<rect x="20" y="60" width="12" height="12" fill="{ALL}"/><text x="38" y="70">median of every round (bar), min to max (line)</text>
-<rect x="360" y="60" width="12" height="12" fill="{EARLIER}"/><text x="378" y="70">the rounds whose waiter had queued earlier (parked)</text>
+<text x="20" y="48" fill="#555555">cargo xtask bench --only waiters: waiters of mixed priorities, each hand-off checked to go to the most urgent</text>
+<text x="20" y="66" fill="#555555">host: {}</text>
+<rect x="20" y="78" width="12" height="12" fill="{ALL}"/><text x="38" y="88">median of every round (bar), min to max (line)</text>
+<rect x="360" y="78" width="12" height="12" fill="{EARLIER}"/><text x="378" y="88">the rounds whose waiter had queued earlier (parked by then)</text>
 "##,
         escape(machine)
     );
