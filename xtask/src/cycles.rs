@@ -726,6 +726,8 @@ pub struct Modelled {
     /// The calls of alloc and free (median case), not netted.
     pub alloc: Cost,
     pub free: Cost,
+    /// The same in the worst case, if the firmware has one.
+    pub worst_calls: Option<(Cost, Cost)>,
 }
 
 /// Each core's modelled contenders.
@@ -875,6 +877,7 @@ fn model_core(
             net,
             alloc: found[0].alloc,
             free: found[0].free,
+            worst_calls: found.get(1).map(|w| (w.alloc, w.free)),
         });
     }
     Ok(out)
@@ -922,25 +925,32 @@ pub fn print(machine: &Machine, core: Core, traced: usize, modelled: &[Modelled]
         machine.bench.qemu.map_or("", |(program, _)| program)
     );
     println!(
-        "  {:<44}  {:>9}  {:>9}  {:>9}  {:>9}  {:>11}  {:>11}",
+        "  {:<44}  {:>9}  {:>9}  {:>9}  {:>9}  {:>11}  {:>11}  {:>12}  {:>11}",
         "alloc + free pair, net of the empty loop",
         "instr",
         "cycles",
         "instr/w",
         "cycles/w",
         "alloc call",
-        "free call"
+        "free call",
+        "alloc call/w",
+        "free call/w"
     );
     for m in modelled {
         let (i, c) = m.net[0];
         let (wi, wc) = m.net.get(1).map_or((0, Cost::default()), |w| *w);
+        let (wa, wf) = m
+            .worst_calls
+            .map_or((String::new(), String::new()), |(a, f)| {
+                (a.to_string(), f.to_string())
+            });
         println!(
-            "  {:<44}  {i:>9}  {c:>9}  {wi:>9}  {wc:>9}  {:>11}  {:>11}",
+            "  {:<44}  {i:>9}  {c:>9}  {wi:>9}  {wc:>9}  {:>11}  {:>11}  {wa:>12}  {wf:>11}",
             m.label, m.alloc, m.free
         );
     }
     println!(
-        "  (instr/w, cycles/w: the worst case; alloc/free call: from the call instruction to the return, median case, not netted)"
+        "  (instr/w, cycles/w: the worst case; alloc/free call: from the call instruction to the return, not netted; /w: the worst case)"
     );
 }
 

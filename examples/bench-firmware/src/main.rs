@@ -8,12 +8,21 @@
 //! bare intrusive free list under `critical_section::with`, with no checks
 //! and no counters. Built for thumbv6m-none-eabi too (for the code sizes;
 //! neither peer builds there: both need atomic read-modify-write).
+//! With the `heaps` feature (which `cycles` has), two heaps beside them,
+//! through `GlobalAlloc`, each asked for 4 bytes
+//! aligned 4: `SlabHeap` with the seven classes of
+//! `examples/heap-bench-firmware` and embedded-alloc's `TlsfHeap` over the
+//! same 14 KiB.
 //!
 //! Each contender is measured twice: with most of its 16 blocks free (the
 //! typical pair, "median") and with all but one held, so that every pair
 //! takes the last block and frees it into an empty pool ("worst": for
 //! slab, the full path on both sides; for the Zephyr-style slab, the
-//! pending-waiter check).
+//! pending-waiter check). `SlabHeap`'s worst is its own worst state
+//! instead: every class but the largest full, so that the request falls
+//! through six full classes on `alloc` and `dealloc` checks their ranges
+//! (`fall_through_all` in `examples/heap-bench-firmware`); TLSF's is the
+//! same 15 blocks held as the pools' (TLSF is flat by design).
 //!
 //! The counter is `slab_firmware_common::count`'s: SysTick on Arm (with
 //! `-icount shift=0` QEMU advances virtual time by a fixed step per guest
@@ -28,13 +37,17 @@
 #![no_std]
 #![no_main]
 
+#[cfg(feature = "heaps")]
+use core::alloc::{GlobalAlloc, Layout};
 use core::arch::asm;
 use core::cell::Cell;
 use core::hint::black_box;
-#[cfg(target_has_atomic = "ptr")]
+#[cfg(any(feature = "heaps", target_has_atomic = "ptr"))]
 use core::mem::MaybeUninit;
 use core::ptr::NonNull;
 
+#[cfg(feature = "heaps")]
+use embedded_alloc::TlsfHeap;
 #[cfg(target_arch = "arm")]
 use panic_semihosting as _;
 use slab_core::{MemSlab, Timeout, mem_slab};
@@ -68,6 +81,42 @@ static SLAB48: MemSlab;
 static SLAB_BOUNDS: MemSlab;
 #[mem_slab(blocks = 16, size = 48, checks = "bounds")]
 static SLAB_BOUNDS48: MemSlab;
+
+#[cfg(feature = "heaps")]
+slab_core::slab_heap! {
+    /// Seven classes, 14 KiB in all, as `examples/heap-bench-firmware`'s.
+    static SLAB_HEAP: SlabHeap = [
+        (blocks = 64, size = 16, align = 8),
+        (blocks = 32, size = 32, align = 8),
+        (blocks = 32, size = 64, align = 8),
+        (blocks = 16, size = 128, align = 8),
+        (blocks = 8, size = 256, align = 8),
+        (blocks = 4, size = 512, align = 8),
+        (blocks = 4, size = 1024, align = 8),
+    ];
+}
+#[cfg(feature = "heaps")]
+/// The blocks of every class but the largest: what `SlabHeap`'s worst
+/// state holds.
+const HEAP_HELD: usize = 64 + 32 + 32 + 16 + 8 + 4;
+#[cfg(feature = "heaps")]
+/// Bytes of the TLSF heap: `SLAB_HEAP`'s.
+const HEAP_BYTES: usize = 14 * 1024;
+#[cfg(feature = "heaps")]
+/// The request both heaps are asked for.
+const REQUEST: Layout = Layout::new::<u32>();
+
+#[cfg(feature = "heaps")]
+static TLSF: TlsfHeap = TlsfHeap::empty();
+#[cfg(feature = "heaps")]
+/// The TLSF heap's memory.
+#[repr(align(8))]
+struct Arena(core::cell::UnsafeCell<MaybeUninit<[u8; HEAP_BYTES]>>);
+#[cfg(feature = "heaps")]
+// SAFETY: handed to the heap once, at start-up.
+unsafe impl Sync for Arena {}
+#[cfg(feature = "heaps")]
+static TLSF_ARENA: Arena = Arena(core::cell::UnsafeCell::new(MaybeUninit::uninit()));
 
 mod zephyr;
 use zephyr::ZephyrSlab;
@@ -246,6 +295,41 @@ pub unsafe fn atomic_pool_free(block: NonNull<u8>) {
     drop(unsafe { atomic_pool::Box::<AtomicPool>::from_raw(block.cast()) });
 }
 
+/// `$alloc`/`$free`: `GlobalAlloc::alloc` and `dealloc` of the heap `$heap`,
+/// with the layout in the arguments, as `__rust_alloc(size, align)` has it.
+#[cfg(feature = "heaps")]
+macro_rules! heap_contender {
+    ($heap:ident, $alloc:ident, $free:ident) => {
+        #[doc = concat!("`", stringify!($heap), ".alloc(layout)`.")]
+        ///
+        /// # Safety
+        /// `layout` has a non-zero size.
+        #[unsafe(no_mangle)]
+        #[inline(never)]
+        pub unsafe fn $alloc(layout: Layout) -> Option<NonNull<u8>> {
+            // SAFETY: the caller's contract.
+            NonNull::new(unsafe { $heap.alloc(layout) })
+        }
+
+        #[doc = concat!("`", stringify!($heap), ".dealloc(block, layout)`.")]
+        ///
+        /// # Safety
+        /// `block` came from the matching alloc with `layout` and is not
+        /// used afterwards.
+        #[unsafe(no_mangle)]
+        #[inline(never)]
+        pub unsafe fn $free(block: NonNull<u8>, layout: Layout) {
+            // SAFETY: the caller's contract.
+            unsafe { $heap.dealloc(block.as_ptr(), layout) }
+        }
+    };
+}
+
+#[cfg(feature = "heaps")]
+heap_contender!(SLAB_HEAP, slabheap_alloc, slabheap_free);
+#[cfg(feature = "heaps")]
+heap_contender!(TLSF, tlsf_alloc, tlsf_free);
+
 /// The reference: pop under a critical section, no checks.
 #[unsafe(no_mangle)]
 #[inline(never)]
@@ -326,6 +410,44 @@ fn worst_pairs(n: u32, alloc: impl Fn() -> Option<NonNull<u8>>, free: impl Fn(No
     }
 }
 
+#[cfg(feature = "heaps")]
+/// `SlabHeap`'s own worst state for `REQUEST`: every class but the
+/// largest full (their blocks in `held`, with their sizes). Returns how
+/// many are held.
+#[inline(never)]
+fn fill_below_largest(held: &mut [(usize, usize); HEAP_HELD]) -> usize {
+    let mut n = 0;
+    let classes = SLAB_HEAP.classes().count();
+    for class in SLAB_HEAP.classes().take(classes - 1) {
+        let size = class.block_size();
+        while class.num_free() > 0 {
+            let layout = Layout::from_size_align(size, 4).unwrap_or(REQUEST);
+            // SAFETY: a non-zero size; freed by `release` with this layout.
+            let p = unsafe { SLAB_HEAP.alloc(layout) };
+            if p.is_null() || n == HEAP_HELD {
+                fail("filling the heap's classes below the largest");
+            }
+            held[n] = (p as usize, size);
+            n += 1;
+        }
+    }
+    n
+}
+
+#[cfg(feature = "heaps")]
+/// Frees what [`fill_below_largest`] took.
+#[inline(never)]
+fn release(held: &[(usize, usize)]) {
+    for &(p, size) in held {
+        let layout = Layout::from_size_align(size, 4).unwrap_or(REQUEST);
+        // SAFETY: allocated by `fill_below_largest` with `layout`.
+        unsafe { SLAB_HEAP.dealloc(p as *mut u8, layout) };
+    }
+    if SLAB_HEAP.stats().allocated_bytes != 0 {
+        fail("the heap's worst state was not undone");
+    }
+}
+
 fn fail(what: &str) -> ! {
     report::fatal(file!(), line!(), format_args!("{what}"))
 }
@@ -349,6 +471,54 @@ macro_rules! contender {
     };
 }
 
+#[cfg(feature = "heaps")]
+/// `SlabHeap`: pairs of `REQUEST` on an empty heap (the first class serves
+/// it) and in its own worst state.
+const SLAB_HEAP_CONTENDER: Contender = Contender {
+    name: "slabheap",
+    // SAFETY: a non-zero size; each block is freed with its layout, once.
+    run: || {
+        pairs(
+            PAIRS,
+            || unsafe { slabheap_alloc(REQUEST) },
+            |b| unsafe { slabheap_free(b, REQUEST) },
+        )
+    },
+    worst: || {
+        let mut held = [(0, 0); HEAP_HELD];
+        let n = fill_below_largest(&mut held);
+        // SAFETY: as above.
+        pairs(
+            PAIRS,
+            || unsafe { slabheap_alloc(REQUEST) },
+            |b| unsafe { slabheap_free(b, REQUEST) },
+        );
+        release(&held[..n]);
+    },
+};
+
+#[cfg(feature = "heaps")]
+/// TLSF: pairs of `REQUEST` on an empty heap and with 15 blocks held.
+const TLSF_CONTENDER: Contender = Contender {
+    name: "tlsf",
+    // SAFETY: a non-zero size; each block is freed with its layout, once.
+    run: || {
+        pairs(
+            PAIRS,
+            || unsafe { tlsf_alloc(REQUEST) },
+            |b| unsafe { tlsf_free(b, REQUEST) },
+        )
+    },
+    worst: || {
+        // SAFETY: as above.
+        worst_pairs(
+            PAIRS,
+            || unsafe { tlsf_alloc(REQUEST) },
+            |b| unsafe { tlsf_free(b, REQUEST) },
+        )
+    },
+};
+
 /// Every contender that builds for the target.
 const CONTENDERS: &[Contender] = &[
     contender!("empty", empty_alloc, empty_free),
@@ -363,6 +533,10 @@ const CONTENDERS: &[Contender] = &[
     #[cfg(target_has_atomic = "ptr")]
     contender!("atomic-pool", atomic_pool_alloc, atomic_pool_free),
     contender!("bare-cs-list", bare_alloc, bare_free),
+    #[cfg(feature = "heaps")]
+    SLAB_HEAP_CONTENDER,
+    #[cfg(feature = "heaps")]
+    TLSF_CONTENDER,
 ];
 
 fn set_up() {
@@ -387,6 +561,11 @@ fn set_up() {
     {
         fail("k_mem_slab_init");
     }
+    #[cfg(feature = "heaps")]
+    // SAFETY: as above, for the TLSF heap's memory.
+    unsafe {
+        TLSF.init(TLSF_ARENA.0.get() as usize, HEAP_BYTES)
+    };
     for block in bare_blocks {
         // SAFETY: a block of BARE_BLOCKS, given to the list once.
         unsafe { bare_free(NonNull::from(block).cast()) };
