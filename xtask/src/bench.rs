@@ -38,7 +38,7 @@ use std::process::Command;
 use crate::firmware::{
     ARMV6M, BenchTarget, CORTEX_M3, CORTEX_M33, RISCV32, build_bench_firmware_for, run_icount_on,
 };
-use crate::{cargo, run, show, workspace_root};
+use crate::{cargo, run, workspace_root};
 
 const FIRMWARE_DIR: &str = "examples/bench-firmware";
 const FIRMWARE_BIN: &str = "slab-bench-firmware";
@@ -201,16 +201,7 @@ fn host_benchmarks(args: &[String]) -> Result<Vec<Bar>, String> {
     let mut cmd = cargo();
     cmd.args(["bench", "-p", "slab-tests", "--bench", "peers", "--"])
         .args(args);
-    eprintln!("\n$ {}", show(&cmd));
-    let out = cmd
-        .stderr(std::process::Stdio::inherit())
-        .output()
-        .map_err(|e| format!("{}: {e}", show(&cmd)))?;
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    print!("{stdout}");
-    if !out.status.success() {
-        return Err(format!("`{}` failed ({})", show(&cmd), out.status));
-    }
+    let stdout = crate::run_stdout(&mut cmd)?;
     Ok(stdout.lines().filter_map(Bar::parse).collect())
 }
 

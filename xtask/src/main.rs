@@ -77,6 +77,23 @@ pub fn run_captured(cmd: &mut Command) -> Result<(bool, String), String> {
     Ok((out.status.success(), format!("{stdout}\n{stderr}")))
 }
 
+/// Runs `cmd` (a benchmark program), echoing it, with its stderr going
+/// straight through; returns its stdout, which is also shown, or `Err` if
+/// it fails.
+pub fn run_stdout(cmd: &mut Command) -> Result<String, String> {
+    eprintln!("\n$ {}", show(cmd));
+    let out = cmd
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .map_err(|e| format!("{}: {e}", show(cmd)))?;
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    print!("{stdout}");
+    if !out.status.success() {
+        return Err(format!("`{}` failed ({})", show(cmd), out.status));
+    }
+    Ok(stdout)
+}
+
 pub fn show(cmd: &Command) -> String {
     let mut s = cmd.get_program().to_string_lossy().into_owned();
     for a in cmd.get_args() {

@@ -6,7 +6,7 @@
 
 use std::fmt::Write as _;
 
-use crate::{cargo, show, workspace_root};
+use crate::{cargo, workspace_root};
 
 /// One row of the program's output: `free-ns;WAITERS;MEDIAN;MIN;MAX`, or
 /// with `earlier` set `free-ns-earlier;WAITERS;MEDIAN;MIN;MAX;ROUNDS`
@@ -67,16 +67,7 @@ pub fn bench() -> Result<(), String> {
         .unwrap_or_else(|| "unknown".into());
     let mut cmd = cargo();
     cmd.args(["bench", "-p", "slab-tests", "--bench", "waiters"]);
-    eprintln!("\n$ {}", show(&cmd));
-    let out = cmd
-        .stderr(std::process::Stdio::inherit())
-        .output()
-        .map_err(|e| format!("{}: {e}", show(&cmd)))?;
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    print!("{stdout}");
-    if !out.status.success() {
-        return Err(format!("`{}` failed ({})", show(&cmd), out.status));
-    }
+    let stdout = crate::run_stdout(&mut cmd)?;
     let rows = parse(&stdout)?;
     let machine = format!("{}, load average {load} at the start", crate::machine());
     println!("  (host: {machine})");

@@ -28,7 +28,7 @@
 
 mod runner;
 
-use core::alloc::{GlobalAlloc, Layout};
+use core::alloc::Layout;
 use core::mem::MaybeUninit;
 
 use cortex_m_rt::entry;
@@ -69,36 +69,14 @@ unsafe impl Sync for Arena {}
 static LLFF_ARENA: Arena = Arena(core::cell::UnsafeCell::new(MaybeUninit::uninit()));
 static TLSF_ARENA: Arena = Arena(core::cell::UnsafeCell::new(MaybeUninit::uninit()));
 
-/// `SlabHeap`'s own worst state, which the workload need not reach: every
-/// class but the largest full, so that the smallest request falls through
-/// all of them (and its `dealloc` checks each one's range). Prints
-/// `fall-through CLASSES_PASSED TICKS`; leaves the heap empty.
+/// `SlabHeap`'s own worst state, which the workload need not reach (see
+/// [`runner::fall_through_all`]). Prints `fall-through CLASSES_PASSED
+/// TICKS`; leaves the heap empty.
 fn fall_through_all() {
     const HELD: usize = 64 + 32 + 32 + 16 + 8 + 4;
-    let mut held = [(core::ptr::null_mut::<u8>(), Layout::new::<u8>()); HELD];
-    let mut n = 0;
-    let classes = SLAB_HEAP.classes().count();
-    for class in SLAB_HEAP.classes().take(classes - 1) {
-        let layout = Layout::from_size_align(class.block_size(), 4).unwrap();
-        while class.num_free() > 0 {
-            // SAFETY: a non-zero size; freed below with the same layout.
-            let p = unsafe { SLAB_HEAP.alloc(layout) };
-            if p.is_null() || n == HELD {
-                fail("filling the classes below the largest");
-            }
-            held[n] = (p, layout);
-            n += 1;
-        }
-    }
-    let smallest = Layout::from_size_align(4, 4).unwrap();
-    let ticks = ticks(|| pairs(&SLAB_HEAP, smallest, PAIRS));
-    hprintln!("fall-through {} {}", classes - 1, ticks);
-    for &(p, layout) in &held[..n] {
-        // SAFETY: allocated above with `layout`, not used afterwards.
-        unsafe { SLAB_HEAP.dealloc(p, layout) };
-    }
-    if SLAB_HEAP.stats().allocated_bytes != 0 {
-        fail("the fall-through state was not undone");
+    match runner::fall_through_all::<HELD>(&SLAB_HEAP, PAIRS) {
+        Ok((passed, ticks)) => hprintln!("fall-through {} {}", passed, ticks),
+        Err(what) => fail(what),
     }
 }
 

@@ -7,6 +7,7 @@ use core::alloc::{GlobalAlloc, Layout};
 use core::arch::asm;
 use core::hint::black_box;
 
+use slab_core::SlabHeap;
 use slab_firmware_common::count::ticks;
 use slab_firmware_common::hprintln;
 use slab_firmware_common::workload::{MAX_LIVE, Op, Workload};
@@ -118,4 +119,44 @@ impl<'h, H: GlobalAlloc> Runner<'h, H> {
             self.failures
         );
     }
+}
+
+/// `heap`'s own worst state, which a workload need not reach: every class
+/// but the largest full, so that a 4-byte request falls through all of
+/// them (and its `dealloc` checks each one's range). Times `pairs_per_state`
+/// pairs of that request there, undoes the state, and returns how many
+/// classes the request passed and the ticks; `Err` says what went wrong
+/// (at most `HELD` blocks are held to fill the classes).
+pub fn fall_through_all<const HELD: usize>(
+    heap: &SlabHeap,
+    pairs_per_state: u32,
+) -> Result<(usize, u32), &'static str> {
+    let mut held = [(core::ptr::null_mut::<u8>(), Layout::new::<u8>()); HELD];
+    let mut n = 0;
+    let classes = heap.classes().count();
+    for class in heap.classes().take(classes - 1) {
+        let layout = Layout::from_size_align(class.block_size(), 4).unwrap();
+        while class.num_free() > 0 {
+            if n == HELD {
+                return Err("filling the classes below the largest: more blocks than HELD");
+            }
+            // SAFETY: a non-zero size; freed below with the same layout.
+            let p = unsafe { heap.alloc(layout) };
+            if p.is_null() {
+                return Err("filling the classes below the largest");
+            }
+            held[n] = (p, layout);
+            n += 1;
+        }
+    }
+    let smallest = Layout::from_size_align(4, 4).unwrap();
+    let ticks = ticks(|| pairs(heap, smallest, pairs_per_state));
+    for &(p, layout) in &held[..n] {
+        // SAFETY: allocated above with `layout`, not used afterwards.
+        unsafe { heap.dealloc(p, layout) };
+    }
+    if heap.stats().allocated_bytes != 0 {
+        return Err("the fall-through state was not undone");
+    }
+    Ok((classes - 1, ticks))
 }

@@ -20,7 +20,7 @@
 #[path = "../runner.rs"]
 mod runner;
 
-use core::alloc::{GlobalAlloc, Layout};
+use core::alloc::Layout;
 use core::mem::MaybeUninit;
 
 use cortex_m_rt::entry;
@@ -118,35 +118,12 @@ struct Arena(core::cell::UnsafeCell<MaybeUninit<[u8; HEAP_BYTES]>>);
 unsafe impl Sync for Arena {}
 static TLSF_ARENA: Arena = Arena(core::cell::UnsafeCell::new(MaybeUninit::uninit()));
 
-/// `heap`'s own worst state: every class but the largest full, so that a
-/// 4-byte request falls through all of them (and its `dealloc` checks
-/// each one's range). Prints `fall-through NAME CLASSES_PASSED TICKS`;
-/// leaves the heap empty.
+/// `heap`'s own worst state (see [`runner::fall_through_all`]). Prints
+/// `fall-through NAME CLASSES_PASSED TICKS`; leaves the heap empty.
 fn fall_through_all(name: &str, heap: &SlabHeap) {
-    let mut held = [(core::ptr::null_mut::<u8>(), Layout::new::<u8>()); HELD];
-    let mut n = 0;
-    let classes = heap.classes().count();
-    for class in heap.classes().take(classes - 1) {
-        let layout = Layout::from_size_align(class.block_size(), 4).unwrap();
-        while class.num_free() > 0 {
-            // SAFETY: a non-zero size; freed below with the same layout.
-            let p = unsafe { heap.alloc(layout) };
-            if p.is_null() || n == HELD {
-                fail("filling the classes below the largest");
-            }
-            held[n] = (p, layout);
-            n += 1;
-        }
-    }
-    let smallest = Layout::from_size_align(4, 4).unwrap();
-    let ticks = ticks(|| pairs(heap, smallest, PAIRS));
-    hprintln!("fall-through {} {} {}", name, classes - 1, ticks);
-    for &(p, layout) in &held[..n] {
-        // SAFETY: allocated above with `layout`, not used afterwards.
-        unsafe { heap.dealloc(p, layout) };
-    }
-    if heap.stats().allocated_bytes != 0 {
-        fail("the fall-through state was not undone");
+    match runner::fall_through_all::<HELD>(heap, PAIRS) {
+        Ok((passed, ticks)) => hprintln!("fall-through {} {} {}", name, passed, ticks),
+        Err(what) => fail(what),
     }
 }
 
